@@ -1,0 +1,36 @@
+package io.floe.core;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A failure a user can see. Messages follow the form "Cannot &lt;verb&gt; &lt;object&gt;:
+ * &lt;reason&gt;" and say what to do next.
+ */
+public class FloeException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final ErrorCode code;
+
+  public FloeException(ErrorCode code, String message) {
+    super(requireNonNull(message, "message is null"));
+    this.code = requireNonNull(code, "code is null");
+  }
+
+  public FloeException(ErrorCode code, String message, Throwable cause) {
+    super(requireNonNull(message, "message is null"), cause);
+    this.code = requireNonNull(code, "code is null");
+  }
+
+  public ErrorCode code() {
+    return code;
+  }
+
+  public ErrorType type() {
+    return code.type();
+  }
+
+  /** The message with its code, as printed to users: {@code FLOE-001 Cannot ...}. */
+  public String describe() {
+    return code.label() + " " + getMessage();
+  }
+}

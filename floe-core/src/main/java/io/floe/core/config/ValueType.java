@@ -1,0 +1,215 @@
+package io.floe.core.config;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * How a configuration value is written in YAML and turned into a Java value, with the rules it must
+ * follow. Rules are clauses in words ("must start with ...") that appear both in load problems and
+ * in the reference documentation.
+ */
+final class ValueType<T> {
+  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+
+  /** Reads a value, reporting problems to the reader; returns null when the value is invalid. */
+  @FunctionalInterface
+  private interface NodeReader<T> {
+    T read(JsonNode node, String path, ConfigReader reader);
+  }
+
+  private record Rule<T>(Predicate<T> test, String text) {}
+
+  private final String name;
+  private final NodeReader<T> nodeReader;
+  private final List<String> documentedRules;
+  private final List<Rule<T>> rules;
+
+  private ValueType(
+      String name, NodeReader<T> nodeReader, List<String> documentedRules, List<Rule<T>> rules) {
+    this.name = requireNonNull(name, "name is null");
+    this.nodeReader = requireNonNull(nodeReader, "nodeReader is null");
+    this.documentedRules = List.copyOf(requireNonNull(documentedRules, "documentedRules is null"));
+    this.rules = List.copyOf(requireNonNull(rules, "rules is null"));
+  }
+
+  /**
+   * A single value parsed from its text; {@code form} says what is accepted when parsing fails, and
+   * is documented when {@code documented}.
+   */
+  private static <T> ValueType<T> scalar(
+      String name, Function<String, Optional<T>> parser, String form, boolean documented) {
+    NodeReader<T> nodeReader =
+        (node, path, reader) -> {
+          String text = reader.text(node, path);
+          if (text == null) {
+            return null;
+          }
+          Optional<T> value = parser.apply(text);
+          if (value.isEmpty()) {
+            reader.problem(path, "invalid value '" + text + "'; " + form);
+          }
+          return value.orElse(null);
+        };
+    return new ValueType<>(name, nodeReader, documented ? List.of(form) : List.of(), List.of());
+  }
+
+  static ValueType<String> string() {
+    return scalar("string", Optional::of, "any text", false);
+  }
+
+  /** A string that matches {@code regex}; {@code rule} says in words what the regex allows. */
+  static ValueType<String> matching(String regex, String rule) {
+    Pattern pattern = Pattern.compile(regex);
+    return parsed(
+        "string",
+        text -> Optional.of(text).filter(value -> pattern.matcher(value).matches()),
+        rule);
+  }
+
+  /** A string turned into another value by {@code parser}, e.g. to normalize it. */
+  static <T> ValueType<T> parsed(String name, Function<String, Optional<T>> parser, String rule) {
+    return scalar(name, parser, rule, true);
+  }
+
+  static ValueType<Path> path() {
+    return scalar(
+        "path",
+        text -> {
+          try {
+            return Optional.of(Path.of(text));
+          } catch (InvalidPathException e) {
+            return Optional.empty();
+          }
+        },
+        "must be a valid file system path",
+        false);
+  }
+
+  static ValueType<Duration> duration() {
+    return scalar(
+        "duration",
+        ValueType::parseDuration,
+        "write a number followed by ms, s, m or h (such as 250ms, 1s, 2m, 1h)"
+            + " or an ISO-8601 duration (such as PT1S)",
+        true);
+  }
+
+  private static Optional<Duration> parseDuration(String text) {
+    Matcher matcher = DURATION.matcher(text);
+    if (matcher.matches()) {
+      long amount = Long.parseLong(matcher.group(1));
+      return Optional.of(
+          switch (matcher.group(2)) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "s" -> Duration.ofSeconds(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            default -> Duration.ofHours(amount);
+          });
+    }
+    try {
+      return Optional.of(Duration.parse(text));
+    } catch (DateTimeParseException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** One of the constants of {@code type}, written in lower case. */
+  static <E extends Enum<E>> ValueType<E> enumeration(Class<E> type) {
+    List<String> choices =
+        Arrays.stream(type.getEnumConstants())
+            .map(constant -> constant.name().toLowerCase(Locale.ROOT))
+            .toList();
+    return scalar(
+        choices.stream().map(choice -> "`" + choice + "`").collect(Collectors.joining(" or ")),
+        text ->
+            Arrays.stream(type.getEnumConstants())
+                .filter(constant -> constant.name().toLowerCase(Locale.ROOT).equals(text))
+                .findFirst(),
+        "allowed values: " + String.join(", ", choices),
+        false);
+  }
+
+  /** A YAML list whose entries are of {@code element} type and must not repeat. */
+  static <E> ValueType<List<E>> distinctList(String name, ValueType<E> element) {
+    NodeReader<List<E>> nodeReader =
+        (node, path, reader) -> {
+          if (!node.isArray()) {
+            reader.problem(path, "expected a list but found " + ConfigReader.describe(node));
+            return null;
+          }
+          List<E> values = new ArrayList<>();
+          Map<E, Integer> firstIndexes = new HashMap<>();
+          boolean valid = true;
+          for (int index = 0; index < node.size(); index++) {
+            String elementPath = path + "[" + index + "]";
+            E value = element.read(node.get(index), elementPath, reader);
+            if (value == null) {
+              valid = false;
+              continue;
+            }
+            Integer first = firstIndexes.putIfAbsent(value, index);
+            if (first != null) {
+              reader.problem(
+                  elementPath,
+                  "duplicate entry '" + value + "', already listed at " + path + "[" + first + "]");
+              valid = false;
+            }
+            values.add(value);
+          }
+          return valid ? values : null;
+        };
+    List<String> documented = new ArrayList<>();
+    element.documentedRules.forEach(rule -> documented.add("each entry " + rule));
+    documented.add("entries must not repeat");
+    return new ValueType<>(name, nodeReader, documented, List.of());
+  }
+
+  /** This type with one more rule that a parsed value must follow. */
+  ValueType<T> where(Predicate<T> test, String rule) {
+    List<String> newDocumentedRules = new ArrayList<>(documentedRules);
+    newDocumentedRules.add(rule);
+    List<Rule<T>> newRules = new ArrayList<>(rules);
+    newRules.add(new Rule<>(test, rule));
+    return new ValueType<>(name, nodeReader, newDocumentedRules, newRules);
+  }
+
+  String name() {
+    return name;
+  }
+
+  /** The rules in words, for the reference documentation. */
+  List<String> documentedRules() {
+    return documentedRules;
+  }
+
+  T read(JsonNode node, String path, ConfigReader reader) {
+    T value = nodeReader.read(node, path, reader);
+    if (value == null) {
+      return null;
+    }
+    for (Rule<T> rule : rules) {
+      if (!rule.test().test(value)) {
+        reader.problem(path, rule.text());
+        return null;
+      }
+    }
+    return value;
+  }
+}

@@ -1,0 +1,98 @@
+package io.floe.core.storage;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Iterator;
+import java.util.stream.Stream;
+import org.apache.iceberg.io.FileInfo;
+import org.apache.iceberg.io.InputFile;
+import org.apache.iceberg.io.OutputFile;
+import org.apache.iceberg.io.SupportsPrefixOperations;
+
+/**
+ * Iceberg {@link org.apache.iceberg.io.FileIO} for a warehouse on the local file system, without
+ * Hadoop's file system layer (no checksum side files). Locations are plain absolute paths or {@code
+ * file:} URIs.
+ */
+public class LocalFileIO implements SupportsPrefixOperations {
+  private static final long serialVersionUID = 1L;
+
+  @Override
+  public InputFile newInputFile(String location) {
+    return org.apache.iceberg.Files.localInput(toPath(location).toFile());
+  }
+
+  @Override
+  public OutputFile newOutputFile(String location) {
+    Path path = toPath(location);
+    try {
+      Files.createDirectories(path.getParent());
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create directory " + path.getParent(), e);
+    }
+    return org.apache.iceberg.Files.localOutput(path.toFile());
+  }
+
+  @Override
+  public void deleteFile(String location) {
+    try {
+      Files.delete(toPath(location));
+    } catch (NoSuchFileException e) {
+      // Deleting a file that is already gone is what the caller wanted.
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot delete " + location, e);
+    }
+  }
+
+  @Override
+  public Iterable<FileInfo> listPrefix(String prefix) {
+    Path root = toPath(prefix);
+    if (!Files.exists(root)) {
+      return java.util.List.of();
+    }
+    return () -> {
+      Stream<Path> stream;
+      try {
+        stream = Files.walk(root);
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot list " + prefix, e);
+      }
+      Iterator<FileInfo> iterator =
+          stream
+              .filter(Files::isRegularFile)
+              .map(
+                  path -> {
+                    try {
+                      return new FileInfo(
+                          path.toString(),
+                          Files.size(path),
+                          Files.getLastModifiedTime(path).toMillis());
+                    } catch (IOException e) {
+                      throw new UncheckedIOException("Cannot stat " + path, e);
+                    }
+                  })
+              .iterator();
+      return iterator;
+    };
+  }
+
+  @Override
+  public void deletePrefix(String prefix) {
+    for (FileInfo file : listPrefix(prefix)) {
+      deleteFile(file.location());
+    }
+  }
+
+  /** Converts a location written by Iceberg into a local path. */
+  public static Path toPath(String location) {
+    if (location.startsWith("file:")) {
+      return Paths.get(URI.create(location));
+    }
+    return Paths.get(location);
+  }
+}

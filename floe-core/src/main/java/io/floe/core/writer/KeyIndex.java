@@ -1,0 +1,153 @@
+package io.floe.core.writer;
+
+import io.floe.core.ErrorCode;
+import io.floe.core.FloeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.FileContent;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.DeleteSchemaUtil;
+
+/**
+ * The writer's primary-key index: for every live row of a table, the data file and row position
+ * that hold it. An update or delete of a row written in an earlier commit becomes a position delete
+ * found here, never an equality delete.
+ *
+ * <p>A location packs a file number (into {@link #files}) and a row position into one {@code long}
+ * to keep the index compact: about 80 bytes per row for single-column keys.
+ */
+final class KeyIndex {
+  private final Map<Object, Long> locations = new HashMap<>();
+  private final List<String> files = new ArrayList<>();
+  private final Map<String, Integer> fileNumbers = new HashMap<>();
+
+  static long location(int fileNumber, long position) {
+    return ((long) fileNumber << 32) | position;
+  }
+
+  static int fileNumber(long location) {
+    return (int) (location >>> 32);
+  }
+
+  static long position(long location) {
+    return location & 0xFFFFFFFFL;
+  }
+
+  Long get(Object key) {
+    return locations.get(key);
+  }
+
+  void put(Object key, long location) {
+    locations.put(key, location);
+  }
+
+  void remove(Object key) {
+    locations.remove(key);
+  }
+
+  int size() {
+    return locations.size();
+  }
+
+  void clear() {
+    locations.clear();
+    files.clear();
+    fileNumbers.clear();
+  }
+
+  int fileNumber(String path) {
+    return fileNumbers.computeIfAbsent(
+        path,
+        p -> {
+          files.add(p);
+          return files.size() - 1;
+        });
+  }
+
+  String path(long location) {
+    return files.get(fileNumber(location));
+  }
+
+  /**
+   * Reads the key columns of every live row of the table's current snapshot, with position deletes
+   * applied.
+   */
+  static KeyIndex load(Table table, RowKeys keys) {
+    KeyIndex index = new KeyIndex();
+    if (table.currentSnapshot() == null) {
+      return index;
+    }
+    Map<String, Set<DeleteFile>> deletesByDataFile = new LinkedHashMap<>();
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+      for (FileScanTask task : tasks) {
+        Set<DeleteFile> deletes =
+            deletesByDataFile.computeIfAbsent(task.file().location(), path -> new HashSet<>());
+        for (DeleteFile delete : task.deletes()) {
+          if (delete.content() == FileContent.EQUALITY_DELETES) {
+            throw new FloeException(
+                ErrorCode.TABLE_STATE_INVALID,
+                "Cannot load key index of table "
+                    + table.name()
+                    + ": it has equality delete file "
+                    + delete.location()
+                    + ", which Floe does not write; compact the table (rewrite_data_files) first");
+          }
+          deletes.add(delete);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+
+    Map<String, Map<String, Set<Long>>> deletedPositionsByDeleteFile = new HashMap<>();
+    for (Map.Entry<String, Set<DeleteFile>> entry : deletesByDataFile.entrySet()) {
+      String dataPath = entry.getKey();
+      Set<Long> deleted = new HashSet<>();
+      for (DeleteFile delete : entry.getValue()) {
+        Map<String, Set<Long>> positions =
+            deletedPositionsByDeleteFile.computeIfAbsent(
+                delete.location(), location -> readPositionDeletes(table, location));
+        deleted.addAll(positions.getOrDefault(dataPath, Set.of()));
+      }
+      int fileNumber = index.fileNumber(dataPath);
+      try (CloseableIterable<Record> rows =
+          ParquetRows.read(table.io(), dataPath, keys.keySchemaWithPosition())) {
+        for (Record row : rows) {
+          long position = ParquetRows.position(row);
+          if (!deleted.contains(position)) {
+            index.put(keys.keyOfProjection(row), location(fileNumber, position));
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return index;
+  }
+
+  private static Map<String, Set<Long>> readPositionDeletes(Table table, String location) {
+    Map<String, Set<Long>> positions = new HashMap<>();
+    try (CloseableIterable<Record> rows =
+        ParquetRows.read(table.io(), location, DeleteSchemaUtil.pathPosSchema())) {
+      for (Record row : rows) {
+        positions
+            .computeIfAbsent(row.get(0).toString(), path -> new HashSet<>())
+            .add((Long) row.get(1));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return positions;
+  }
+}

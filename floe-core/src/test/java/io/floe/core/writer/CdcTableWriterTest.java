@@ -1,0 +1,223 @@
+package io.floe.core.writer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.floe.core.FloeException;
+import io.floe.core.catalog.FloeCatalog;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.FileContent;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CdcTableWriterTest {
+  private static final Schema SCHEMA =
+      new Schema(
+          List.of(
+              Types.NestedField.required(1, "id", Types.LongType.get()),
+              Types.NestedField.optional(2, "name", Types.StringType.get()),
+              Types.NestedField.optional(3, "big", Types.StringType.get())),
+          Set.of(1));
+
+  @TempDir Path warehouse;
+  private JdbcCatalog catalog;
+  private Table table;
+
+  @BeforeEach
+  void setUp() {
+    catalog = FloeCatalog.open(warehouse);
+    catalog.createNamespace(Namespace.of("raw"));
+    table =
+        catalog.createTable(
+            TableIdentifier.of("raw", "t"),
+            SCHEMA,
+            PartitionSpec.unpartitioned(),
+            Map.of("format-version", "2"));
+  }
+
+  @AfterEach
+  void tearDown() throws IOException {
+    catalog.close();
+  }
+
+  @Test
+  void collapsesChangesAndWritesPositionDeletes() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    writer.upsert(row(1, "a", "x"), null);
+    writer.upsert(row(2, "b", "y"), null);
+    writer.update(key(2), row(2, "b2", "y"), null);
+    writer.upsert(row(3, "c", "z"), null);
+    writer.delete(key(3));
+    writer.commit(Map.of("floe.test", "1"), false);
+    assertThat(contents()).isEqualTo(Map.of(1L, List.of("a", "x"), 2L, List.of("b2", "y")));
+    assertThat(table.currentSnapshot().summary()).containsEntry("floe.test", "1");
+
+    writer.update(key(1), row(10, "a10", "x"), null); // key change
+    writer.delete(key(2));
+    writer.upsert(row(4, "d", "w"), null);
+    writer.commit(Map.of(), false);
+    assertThat(contents()).isEqualTo(Map.of(10L, List.of("a10", "x"), 4L, List.of("d", "w")));
+    assertThat(deleteFileContents()).containsOnly(FileContent.POSITION_DELETES);
+
+    // A new writer rebuilds the index from the table and continues correctly.
+    table.refresh();
+    CdcTableWriter reopened = CdcTableWriter.open(table);
+    assertThat(reopened.liveRows()).isEqualTo(2);
+    reopened.update(key(4), row(4, "d2", "w"), null);
+    reopened.commit(Map.of(), false);
+    assertThat(contents()).isEqualTo(Map.of(10L, List.of("a10", "x"), 4L, List.of("d2", "w")));
+  }
+
+  @Test
+  void fillsUnchangedValuesFromEarlierVersions() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    writer.upsert(row(1, "a", "BIG-1"), null);
+    writer.upsert(row(2, "b", "BIG-2"), null);
+    writer.commit(Map.of(), false);
+
+    BitSet unchangedBig = new BitSet();
+    unchangedBig.set(2);
+    writer.update(key(1), row(1, "a2", null), unchangedBig); // from the data file
+    writer.upsert(row(5, "e", "BIG-5"), null);
+    writer.update(key(5), row(5, "e2", null), unchangedBig); // from this batch
+    writer.update(key(2), row(20, "b20", null), unchangedBig); // key change, from the old key
+    writer.commit(Map.of(), false);
+    assertThat(contents())
+        .isEqualTo(
+            Map.of(
+                1L, List.of("a2", "BIG-1"),
+                5L, List.of("e2", "BIG-5"),
+                20L, List.of("b20", "BIG-2")));
+
+    assertThatThrownBy(() -> writer.update(key(98), row(98, "x", null), unchangedBig))
+        .isInstanceOf(FloeException.class)
+        .hasMessageContaining("no earlier version of the row with key 98");
+  }
+
+  @Test
+  void truncateReplacesContents() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    writer.upsert(row(1, "a", null), null);
+    writer.upsert(row(2, "b", null), null);
+    writer.commit(Map.of(), false);
+    writer.delete(key(1));
+    writer.commit(Map.of(), false);
+    writer.truncate();
+    writer.upsert(row(3, "c", null), null);
+    writer.commit(Map.of(), false);
+    assertThat(contents()).isEqualTo(Map.of(3L, java.util.Arrays.asList("c", null)));
+    assertThat(deleteFileContents()).isEmpty();
+  }
+
+  @Test
+  void stampCommitsWithoutChanges() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    assertThat(writer.commit(Map.of("floe.x", "1"), false)).isNull();
+    assertThat(writer.commit(Map.of("floe.x", "2"), true)).isNotNull();
+    assertThat(table.currentSnapshot().summary()).containsEntry("floe.x", "2");
+  }
+
+  @Test
+  void randomizedChangesMatchAModel() {
+    Random random = new Random(42);
+    Map<Long, List<String>> model = new TreeMap<>();
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    for (int commit = 0; commit < 30; commit++) {
+      for (int change = 0; change < 50; change++) {
+        long id = random.nextInt(60);
+        int operation = random.nextInt(10);
+        if (operation < 5) {
+          String name = "n" + random.nextInt(1000);
+          writer.upsert(row(id, name, "big" + id), null);
+          model.put(id, List.of(name, "big" + id));
+        } else if (operation < 7 && model.containsKey(id)) {
+          long newId = random.nextInt(60);
+          if (model.containsKey(newId) && newId != id) {
+            continue;
+          }
+          String big = model.get(id).get(1);
+          BitSet unchanged = new BitSet();
+          unchanged.set(2);
+          writer.update(key(id), row(newId, "u" + change, null), unchanged);
+          model.remove(id);
+          model.put(newId, List.of("u" + change, big));
+        } else {
+          writer.delete(key(id));
+          model.remove(id);
+        }
+      }
+      writer.commit(Map.of(), false);
+      if (commit % 10 == 9) {
+        table.refresh();
+        writer = CdcTableWriter.open(table);
+      }
+      assertThat(contents()).as("after commit %s", commit).isEqualTo(model);
+      assertThat(writer.liveRows()).isEqualTo(model.size());
+    }
+  }
+
+  private Map<Long, List<String>> contents() {
+    table.refresh();
+    Map<Long, List<String>> rows = new TreeMap<>();
+    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+      for (Record record : records) {
+        List<String> values = new ArrayList<>();
+        values.add((String) record.get(1));
+        values.add((String) record.get(2));
+        assertThat(rows.put((Long) record.get(0), values)).as("duplicate key").isNull();
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return rows;
+  }
+
+  private List<FileContent> deleteFileContents() {
+    List<FileContent> contents = new ArrayList<>();
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+      for (FileScanTask task : tasks) {
+        DataFile file = task.file();
+        assertThat(file.content()).isEqualTo(FileContent.DATA);
+        task.deletes().forEach(delete -> contents.add(delete.content()));
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return contents;
+  }
+
+  private static Record row(long id, String name, String big) {
+    GenericRecord record = GenericRecord.create(SCHEMA);
+    record.set(0, id);
+    record.set(1, name);
+    record.set(2, big);
+    return record;
+  }
+
+  private static Record key(long id) {
+    return row(id, null, null);
+  }
+}

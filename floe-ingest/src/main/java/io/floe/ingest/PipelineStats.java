@@ -1,0 +1,65 @@
+package io.floe.ingest;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters and freshness figures of a running pipeline, safe to read from any thread. */
+public final class PipelineStats {
+  private static final int FRESHNESS_SAMPLES = 200_000;
+
+  final LongAdder loaded = new LongAdder();
+  final LongAdder changes = new LongAdder();
+  final LongAdder skipped = new LongAdder();
+  final LongAdder commits = new LongAdder();
+
+  private final long[] freshness = new long[FRESHNESS_SAMPLES];
+  private long freshnessCount;
+  private volatile long lastFreshnessMillis = -1;
+
+  /** Rows read by the full load. */
+  public long loadedRows() {
+    return loaded.sum();
+  }
+
+  /** Inserts, updates and deletes applied after the full load. */
+  public long changes() {
+    return changes.sum();
+  }
+
+  /** Replayed changes skipped because the table already held them. */
+  public long skippedChanges() {
+    return skipped.sum();
+  }
+
+  /** Commit cycles completed. */
+  public long commits() {
+    return commits.sum();
+  }
+
+  /** Source commit to Iceberg commit, in milliseconds, of the last change sampled; -1 if none. */
+  public long lastFreshnessMillis() {
+    return lastFreshnessMillis;
+  }
+
+  synchronized void recordFreshness(long millis) {
+    freshness[(int) (freshnessCount++ % FRESHNESS_SAMPLES)] = millis;
+    lastFreshnessMillis = millis;
+  }
+
+  /** Freshness percentile (0-100) over the most recent commits, in milliseconds; -1 if none. */
+  public synchronized long freshnessPercentile(double percentile) {
+    int count = (int) Math.min(freshnessCount, FRESHNESS_SAMPLES);
+    if (count == 0) {
+      return -1;
+    }
+    long[] sorted = Arrays.copyOf(freshness, count);
+    Arrays.sort(sorted);
+    int index = (int) Math.ceil(percentile / 100.0 * count) - 1;
+    return sorted[Math.max(0, Math.min(count - 1, index))];
+  }
+
+  /** Forgets freshness samples, e.g. after a warm-up. */
+  public synchronized void resetFreshness() {
+    freshnessCount = 0;
+  }
+}

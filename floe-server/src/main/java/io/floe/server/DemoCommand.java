@@ -1,0 +1,192 @@
+package io.floe.server;
+
+import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.PipelineConfig;
+import io.floe.core.config.SourceConfig;
+import io.floe.core.config.SourceType;
+import io.floe.core.config.TargetConfig;
+import io.floe.core.config.UnboundedNumeric;
+import io.floe.ingest.Pipeline;
+import io.floe.sql.QueryEngine;
+import io.floe.sql.ResultFormat;
+import io.floe.testing.EmbeddedPostgres;
+import io.floe.testing.ShopDatabase;
+import io.floe.testing.ShopWorkload;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.iceberg.jdbc.JdbcCatalog;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code floe demo}: an embedded PostgreSQL with a shop schema and a live workload, replicated into
+ * a local warehouse, with live figures and a sample query whose answer changes as the workload
+ * runs.
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description =
+        "Start an embedded PostgreSQL shop database with a live workload and replicate it into"
+            + " Iceberg tables, printing live figures. Ctrl-C stops; running again resumes.")
+final class DemoCommand implements Callable<Integer> {
+  static final String SAMPLE_QUERY =
+      "SELECT status, count(*) AS orders, sum(total) AS revenue FROM raw.orders"
+          + " GROUP BY status ORDER BY status";
+
+  @Option(
+      names = {"-w", "--warehouse"},
+      defaultValue = "./floe-data",
+      description = "Warehouse directory (default: ${DEFAULT-VALUE}).")
+  private Path warehouse;
+
+  @Option(
+      names = "--rate",
+      defaultValue = "200",
+      description = "Source changes per second of the live workload (default: ${DEFAULT-VALUE}).")
+  private double rate;
+
+  @Option(
+      names = "--duration",
+      description = "Stop by itself after this long (e.g. 30s); default: run until Ctrl-C.")
+  private String duration;
+
+  @Option(
+      names = "--interval",
+      defaultValue = "2s",
+      description = "How often to print figures (default: ${DEFAULT-VALUE}).")
+  private String interval;
+
+  @Override
+  public Integer call() throws Exception {
+    Path root = warehouse.toAbsolutePath().normalize();
+    Duration every = DurationParser.parse("--interval", interval);
+    Duration limit = duration == null ? null : DurationParser.parse("--duration", duration);
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    CountDownLatch stop = new CountDownLatch(1);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              stop.countDown();
+              try {
+                stopped.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "floe-demo-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+
+    out.println(
+        "Starting embedded PostgreSQL (data in " + root.resolve(".demo-postgres") + ") ...");
+    try (EmbeddedPostgres postgres = EmbeddedPostgres.start(root.resolve(".demo-postgres"))) {
+      postgres.createDatabase("shop");
+      try (Connection connection = postgres.connect("shop")) {
+        ShopDatabase.create(connection);
+        ShopDatabase.seed(connection, 2_000, 200, 7);
+      }
+      String url = postgres.jdbcUrl("shop");
+      PipelineConfig config =
+          new PipelineConfig(
+              "shop",
+              new SourceConfig(
+                  SourceType.POSTGRES,
+                  url,
+                  postgres.user(),
+                  postgres.password(),
+                  List.of(
+                      "public.countries", "public.customers", "public.products", "public.orders"),
+                  "floe_shop",
+                  "floe_shop",
+                  UnboundedNumeric.DECIMAL),
+              new TargetConfig("raw"),
+              Duration.ofSeconds(1));
+      try (JdbcCatalog catalog = FloeCatalog.open(root);
+          Pipeline pipeline = new Pipeline(config, catalog)) {
+        pipeline.start();
+        out.println("Replicating " + url + " into " + root + " (namespace raw)");
+        QueryEngine engine = new QueryEngine(catalog, root);
+        try (ShopWorkload workload =
+            new ShopWorkload(url, postgres.user(), postgres.password(), rate, System.nanoTime())) {
+          Thread workloadThread = new Thread(workload, "floe-demo-workload");
+          workloadThread.setDaemon(true);
+          workloadThread.start();
+          long started = System.nanoTime();
+          long lastChanges = 0;
+          long lastTick = started;
+          int tick = 0;
+          while (!stop.await(every.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            if (pipeline.state() == Pipeline.State.FAILED) {
+              out.println("Pipeline failed: " + pipeline.failure());
+              return 2;
+            }
+            long now = System.nanoTime();
+            long changes = pipeline.stats().changes();
+            double perSecond = (changes - lastChanges) / ((now - lastTick) / 1e9);
+            lastChanges = changes;
+            lastTick = now;
+            out.printf(
+                Locale.ROOT,
+                "[%s] %s | source %d tx | applied %.0f changes/s | freshness %s | rows: %s%n",
+                formatElapsed(now - started),
+                pipeline.state(),
+                workload.transactions(),
+                perSecond,
+                pipeline.stats().lastFreshnessMillis() < 0
+                    ? "-"
+                    : pipeline.stats().lastFreshnessMillis() + " ms",
+                rowCounts(engine));
+            if (tick++ % 5 == 0 && pipeline.stats().commits() > 0) {
+              out.println("  " + SAMPLE_QUERY);
+              ResultFormat.Writer writer = ResultFormat.TABLE.writer(out);
+              engine.execute(SAMPLE_QUERY, writer);
+              writer.finish();
+            }
+            if (limit != null && now - started >= limit.toNanos()) {
+              break;
+            }
+          }
+        }
+        out.println("Stopping: the next run resumes where this one stopped.");
+      }
+    } finally {
+      stopped.countDown();
+      if (stop.getCount() > 0) {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      }
+    }
+    return 0;
+  }
+
+  private static String rowCounts(QueryEngine engine) {
+    try {
+      List<List<Object>> rows =
+          engine.queryAll(
+              "SELECT (SELECT count(*) FROM raw.countries), (SELECT count(*) FROM raw.customers),"
+                  + " (SELECT count(*) FROM raw.products), (SELECT count(*) FROM raw.orders)");
+      List<Object> counts = rows.get(0);
+      return String.format(
+          Locale.ROOT,
+          "countries %s, customers %s, products %s, orders %s",
+          counts.get(0),
+          counts.get(1),
+          counts.get(2),
+          counts.get(3));
+    } catch (RuntimeException e) {
+      return "(not yet queryable: " + e.getMessage() + ")";
+    }
+  }
+
+  private static String formatElapsed(long nanos) {
+    long seconds = nanos / 1_000_000_000L;
+    return String.format(Locale.ROOT, "%02d:%02d", seconds / 60, seconds % 60);
+  }
+}

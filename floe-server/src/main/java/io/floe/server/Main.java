@@ -1,0 +1,70 @@
+package io.floe.server;
+
+import io.floe.core.FloeException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code floe} command line. */
+@Command(
+    name = "floe",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description =
+        "Floe: continuous, exactly-once replication of databases into Apache Iceberg tables.",
+    subcommands = {RunCommand.class, SqlCommand.class, DemoCommand.class})
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the command line and returns the exit code. */
+  public static int execute(String... args) {
+    CommandLine commandLine = new CommandLine(new Main());
+    commandLine.setExecutionExceptionHandler(
+        (exception, line, parseResult) -> {
+          FloeException floe = findFloeException(exception);
+          if (floe != null) {
+            line.getErr().println("error: " + floe.describe());
+            return exitCode(floe);
+          }
+          line.getErr().println("error: internal failure: " + exception);
+          exception.printStackTrace(line.getErr());
+          return 3;
+        });
+    return commandLine.execute(args);
+  }
+
+  static int exitCode(FloeException exception) {
+    switch (exception.type()) {
+      case USER:
+        return 1;
+      case EXTERNAL:
+        return 2;
+      default:
+        return 3;
+    }
+  }
+
+  static FloeException findFloeException(Throwable error) {
+    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+      if (cause instanceof FloeException) {
+        return (FloeException) cause;
+      }
+      if (cause.getCause() == cause) {
+        break;
+      }
+    }
+    return null;
+  }
+
+  /** Version from the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"floe " + (version == null ? "development build" : version)};
+    }
+  }
+}

@@ -1,0 +1,96 @@
+package io.floe.server;
+
+import io.floe.core.ErrorCode;
+import io.floe.core.FloeException;
+import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.FloeConfig;
+import io.floe.core.config.FloeConfigLoader;
+import io.floe.core.config.PipelineConfig;
+import io.floe.ingest.Pipeline;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code floe run floe.yaml}: replicates every configured pipeline until stopped. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = "Replicate the pipelines of a configuration file until stopped (Ctrl-C).")
+final class RunCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+  @Parameters(
+      index = "0",
+      arity = "0..1",
+      paramLabel = "CONFIG",
+      description = "Configuration file.")
+  private Path configFile;
+
+  @Option(
+      names = {"-c", "--config"},
+      paramLabel = "CONFIG",
+      description = "Configuration file (alternative to the positional argument).")
+  private Path configOption;
+
+  @Option(
+      names = "--status-interval",
+      defaultValue = "10s",
+      description = "How often to log pipeline figures (default: ${DEFAULT-VALUE}).")
+  private String statusInterval;
+
+  @Override
+  public Integer call() throws Exception {
+    Path file = ConfigFiles.choose(configFile, configOption);
+    FloeConfig config = FloeConfigLoader.load(file);
+    if (config.pipelines().isEmpty()) {
+      throw new FloeException(
+          ErrorCode.CONFIG_INVALID,
+          "Cannot run " + file + ": it declares no pipelines; add a pipelines: section");
+    }
+    Duration interval = DurationParser.parse("--status-interval", statusInterval);
+    try (JdbcCatalog catalog = FloeCatalog.open(config.warehouse())) {
+      List<Pipeline> pipelines = new ArrayList<>();
+      Thread shutdown =
+          new Thread(
+              () -> {
+                LOG.info("Stopping {} pipelines", pipelines.size());
+                pipelines.forEach(Pipeline::close);
+              },
+              "floe-shutdown");
+      Runtime.getRuntime().addShutdownHook(shutdown);
+      for (PipelineConfig pipelineConfig : config.pipelines()) {
+        Pipeline pipeline = new Pipeline(pipelineConfig, catalog);
+        pipelines.add(pipeline);
+        pipeline.start();
+      }
+      LOG.info("Replicating {} pipelines into {}", pipelines.size(), config.warehouse());
+      int exitCode = 0;
+      for (Pipeline pipeline : pipelines) {
+        while (!pipeline.awaitTermination(interval)) {
+          StatusReport.log(pipelines);
+        }
+        if (pipeline.state() == Pipeline.State.FAILED) {
+          exitCode =
+              pipeline.failure() instanceof FloeException
+                  ? Main.exitCode((FloeException) pipeline.failure())
+                  : 2;
+        }
+      }
+      pipelines.forEach(Pipeline::close);
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdown);
+      } catch (IllegalStateException e) {
+        // Already shutting down: the hook is running.
+      }
+      return exitCode;
+    }
+  }
+}

@@ -1,0 +1,208 @@
+package io.floe.sql;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Output formats of query results. */
+public enum ResultFormat {
+  TABLE,
+  CSV,
+  JSON;
+
+  /** A handler writing rows in this format; call {@link Writer#finish()} at the end. */
+  public Writer writer(PrintStream out) {
+    switch (this) {
+      case CSV:
+        return new CsvWriter(out);
+      case JSON:
+        return new JsonWriter(out);
+      default:
+        return new TableWriter(out);
+    }
+  }
+
+  /** Writes a result. */
+  public abstract static class Writer implements QueryEngine.ResultHandler {
+    protected final PrintStream out;
+    protected List<String> names = List.of();
+    protected List<String> types = List.of();
+    protected long rows;
+
+    Writer(PrintStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public void columns(List<String> names, List<String> types) {
+      this.names = List.copyOf(names);
+      this.types = List.copyOf(types);
+    }
+
+    public long rows() {
+      return rows;
+    }
+
+    public abstract void finish();
+  }
+
+  private static final class CsvWriter extends Writer {
+    CsvWriter(PrintStream out) {
+      super(out);
+    }
+
+    @Override
+    public void columns(List<String> names, List<String> types) {
+      super.columns(names, types);
+      List<String> header = new ArrayList<>();
+      names.forEach(name -> header.add(escape(name)));
+      out.println(String.join(",", header));
+    }
+
+    @Override
+    public void row(ResultSet row) throws SQLException {
+      StringBuilder line = new StringBuilder();
+      for (int i = 1; i <= names.size(); i++) {
+        if (i > 1) {
+          line.append(',');
+        }
+        String value = row.getString(i);
+        if (value != null) {
+          line.append(escape(value));
+        }
+      }
+      out.println(line);
+      rows++;
+    }
+
+    @Override
+    public void finish() {
+      out.flush();
+    }
+
+    private static String escape(String value) {
+      if (value.isEmpty()
+          || value.indexOf(',') >= 0
+          || value.indexOf('"') >= 0
+          || value.indexOf('\n') >= 0
+          || value.indexOf('\r') >= 0) {
+        return "\"" + value.replace("\"", "\"\"") + "\"";
+      }
+      return value;
+    }
+  }
+
+  private static final class JsonWriter extends Writer {
+    private final JsonGenerator generator;
+
+    JsonWriter(PrintStream out) {
+      super(out);
+      try {
+        generator = new JsonFactory().createGenerator(out);
+        generator.writeStartArray();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public void row(ResultSet row) throws SQLException {
+      try {
+        generator.writeStartObject();
+        for (int i = 1; i <= names.size(); i++) {
+          generator.writeFieldName(names.get(i - 1));
+          Object value = row.getObject(i);
+          if (value == null) {
+            generator.writeNull();
+          } else if (value instanceof Boolean) {
+            generator.writeBoolean((Boolean) value);
+          } else if (value instanceof Integer || value instanceof Long || value instanceof Short) {
+            generator.writeNumber(((Number) value).longValue());
+          } else if (value instanceof Float || value instanceof Double) {
+            generator.writeNumber(((Number) value).doubleValue());
+          } else if (value instanceof BigDecimal) {
+            generator.writeNumber((BigDecimal) value);
+          } else {
+            generator.writeString(row.getString(i));
+          }
+        }
+        generator.writeEndObject();
+        rows++;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public void finish() {
+      try {
+        generator.writeEndArray();
+        generator.flush();
+        out.println();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  private static final class TableWriter extends Writer {
+    private final List<String[]> buffered = new ArrayList<>();
+
+    TableWriter(PrintStream out) {
+      super(out);
+    }
+
+    @Override
+    public void row(ResultSet row) throws SQLException {
+      String[] values = new String[names.size()];
+      for (int i = 1; i <= names.size(); i++) {
+        String value = row.getString(i);
+        values[i - 1] = value == null ? "NULL" : value;
+      }
+      buffered.add(values);
+      rows++;
+    }
+
+    @Override
+    public void finish() {
+      int[] widths = new int[names.size()];
+      for (int i = 0; i < widths.length; i++) {
+        widths[i] = names.get(i).length();
+      }
+      for (String[] row : buffered) {
+        for (int i = 0; i < widths.length; i++) {
+          widths[i] = Math.max(widths[i], row[i].length());
+        }
+      }
+      out.println(line(names.toArray(new String[0]), widths));
+      StringBuilder separator = new StringBuilder();
+      for (int i = 0; i < widths.length; i++) {
+        separator.append(i == 0 ? "" : "-+-").append("-".repeat(widths[i]));
+      }
+      out.println(separator);
+      for (String[] row : buffered) {
+        out.println(line(row, widths));
+      }
+      out.println("(" + rows + (rows == 1 ? " row)" : " rows)"));
+      out.flush();
+    }
+
+    private static String line(String[] values, int[] widths) {
+      StringBuilder line = new StringBuilder();
+      for (int i = 0; i < values.length; i++) {
+        if (i > 0) {
+          line.append(" | ");
+        }
+        line.append(values[i]).append(" ".repeat(widths[i] - values[i].length()));
+      }
+      return line.toString().stripTrailing();
+    }
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * Test fixtures and the demo's source database: an embedded PostgreSQL configured for logical
+ * replication ({@link io.floe.testing.EmbeddedPostgres}), the demo's shop schema and live workload
+ * ({@link io.floe.testing.ShopDatabase}, {@link io.floe.testing.ShopWorkload}), and a randomized
+ * all-types workload for end-to-end correctness tests ({@link io.floe.testing.TypesWorkload}).
+ */
+package io.floe.testing;
