@@ -102,6 +102,7 @@ public final class Pipeline implements AutoCloseable {
   private RecordChangeEvent<SourceRecord> lastApplied;
   private long lastAppliedCommitLsn = -1;
   private long[] uncommittedSourceMillis = new long[1024];
+  private int freshnessSamples;
   private long uncommittedEvents;
   private long lastCommitNanos = System.nanoTime();
   private long lastProgressNanos = System.nanoTime();
@@ -135,9 +136,13 @@ public final class Pipeline implements AutoCloseable {
   public void start() {
     transition(State.CREATED, State.STARTING);
     try {
-      List<SourceTable> sources =
-          new PostgresSourceInspector(config.name(), config.source()).inspect();
+      PostgresSourceInspector inspector =
+          new PostgresSourceInspector(config.name(), config.source());
+      List<SourceTable> sources = inspector.inspect();
       String resumeOffset = prepareTables(sources);
+      if (resumeOffset == null) {
+        inspector.dropSlotIfExists();
+      }
       TableOffsetStore.register(config.name(), resumeOffset);
       String prefix = PostgresEngineProperties.topicPrefix(config);
       transactionTopic = prefix + ".transaction";
@@ -431,12 +436,13 @@ public final class Pipeline implements AutoCloseable {
     String operation = value.getString("op");
     Struct source = value.getStruct("source");
     long sourceMillis = source.getInt64("ts_ms");
-    if (uncommittedEvents < MAX_FRESHNESS_SAMPLES_PER_COMMIT) {
-      if (uncommittedEvents == uncommittedSourceMillis.length) {
+    // Freshness is measured for changes only: a full load reads rows committed long ago.
+    if (!"r".equals(operation) && freshnessSamples < MAX_FRESHNESS_SAMPLES_PER_COMMIT) {
+      if (freshnessSamples == uncommittedSourceMillis.length) {
         uncommittedSourceMillis =
             Arrays.copyOf(uncommittedSourceMillis, uncommittedSourceMillis.length * 2);
       }
-      uncommittedSourceMillis[(int) uncommittedEvents] = sourceMillis;
+      uncommittedSourceMillis[freshnessSamples++] = sourceMillis;
     }
     uncommittedEvents++;
     switch (operation) {
@@ -518,7 +524,7 @@ public final class Pipeline implements AutoCloseable {
       }
     }
     long committedAt = System.currentTimeMillis();
-    for (int i = 0; i < Math.min(uncommittedEvents, MAX_FRESHNESS_SAMPLES_PER_COMMIT); i++) {
+    for (int i = 0; i < freshnessSamples; i++) {
       stats.recordFreshness(committedAt - uncommittedSourceMillis[i]);
     }
     stats.commits.increment();
@@ -536,6 +542,7 @@ public final class Pipeline implements AutoCloseable {
         orderLsn);
     lastApplied = null;
     uncommittedEvents = 0;
+    freshnessSamples = 0;
     lastCommitNanos = now;
   }
 

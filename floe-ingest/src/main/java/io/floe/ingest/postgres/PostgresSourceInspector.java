@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -29,6 +30,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PostgresSourceInspector {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresSourceInspector.class);
+
+  /** How long to wait for a slot held by a departed process to be released. */
+  private static final Duration SLOT_RELEASE_WAIT = Duration.ofSeconds(15);
 
   private final String pipeline;
   private final SourceConfig config;
@@ -128,32 +132,9 @@ public final class PostgresSourceInspector {
     if (maxSlots == 0) {
       problems.add("max_replication_slots is 0: set it to at least 1 and restart PostgreSQL");
     }
-    try (PreparedStatement statement =
-        connection.prepareStatement(
-            "SELECT plugin, active, active_pid, database FROM pg_replication_slots"
-                + " WHERE slot_name = ?")) {
-      statement.setString(1, config.slotName());
-      try (ResultSet result = statement.executeQuery()) {
-        if (result.next()) {
-          if (!"pgoutput".equals(result.getString(1))) {
-            problems.add(
-                "replication slot "
-                    + config.slotName()
-                    + " exists with plugin "
-                    + result.getString(1)
-                    + ", not pgoutput: drop it (SELECT pg_drop_replication_slot('"
-                    + config.slotName()
-                    + "');) or set source.slot-name to another name");
-          } else if (result.getBoolean(2)) {
-            problems.add(
-                "replication slot "
-                    + config.slotName()
-                    + " is in use by process "
-                    + result.getInt(3)
-                    + ": is another Floe running this pipeline? Stop it, or set source.slot-name");
-          }
-        }
-      }
+    String slotProblem = checkSlot(connection);
+    if (slotProblem != null) {
+      problems.add(slotProblem);
     }
     if (!problems.isEmpty()) {
       throw new FloeException(
@@ -164,6 +145,51 @@ public final class PostgresSourceInspector {
               + pipeline
               + ":\n  "
               + String.join("\n  ", problems));
+    }
+  }
+
+  /**
+   * Checks the replication slot, if it exists. A slot still held by a process that just died (a
+   * killed Floe) is released by PostgreSQL within moments, so an active slot is waited for first.
+   */
+  private String checkSlot(Connection connection) throws SQLException {
+    long deadline = System.nanoTime() + SLOT_RELEASE_WAIT.toNanos();
+    while (true) {
+      try (PreparedStatement statement =
+          connection.prepareStatement(
+              "SELECT plugin, active, active_pid FROM pg_replication_slots WHERE slot_name = ?")) {
+        statement.setString(1, config.slotName());
+        try (ResultSet result = statement.executeQuery()) {
+          if (!result.next()) {
+            return null;
+          }
+          if (!"pgoutput".equals(result.getString(1))) {
+            return "replication slot "
+                + config.slotName()
+                + " exists with plugin "
+                + result.getString(1)
+                + ", not pgoutput: drop it (SELECT pg_drop_replication_slot('"
+                + config.slotName()
+                + "');) or set source.slot-name to another name";
+          }
+          if (!result.getBoolean(2)) {
+            return null;
+          }
+          if (System.nanoTime() > deadline) {
+            return "replication slot "
+                + config.slotName()
+                + " is in use by process "
+                + result.getInt(3)
+                + ": is another Floe running this pipeline? Stop it, or set source.slot-name";
+          }
+        }
+      }
+      try {
+        Thread.sleep(250);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return "interrupted while waiting for replication slot " + config.slotName();
+      }
     }
   }
 
@@ -382,6 +408,42 @@ public final class PostgresSourceInspector {
               + "; ask a database owner to run: "
               + sql
               + ";",
+          e);
+    }
+  }
+
+  /**
+   * Drops the pipeline's replication slot if it exists, so that a restarted full load gets a new
+   * slot whose start matches its snapshot exactly (an old slot would replay changes the snapshot
+   * already holds).
+   */
+  public void dropSlotIfExists() {
+    try (Connection connection = connect(config);
+        PreparedStatement statement =
+            connection.prepareStatement(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                    + " WHERE slot_name = ? AND NOT active")) {
+      statement.setString(1, config.slotName());
+      try (ResultSet result = statement.executeQuery()) {
+        if (result.next()) {
+          LOG.info(
+              "Pipeline {}: dropped replication slot {}: the full load restarts with a new slot",
+              pipeline,
+              config.slotName());
+        }
+      }
+    } catch (SQLException e) {
+      throw new FloeException(
+          ErrorCode.SOURCE_FAILED,
+          "Cannot drop replication slot "
+              + config.slotName()
+              + " before restarting the full load of pipeline "
+              + pipeline
+              + ": "
+              + e.getMessage()
+              + "; drop it by hand (SELECT pg_drop_replication_slot('"
+              + config.slotName()
+              + "');) and start again",
           e);
     }
   }
