@@ -6,6 +6,8 @@ import io.floe.sql.QueryEngine;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 
 /**
@@ -41,6 +43,7 @@ public final class FullLoadBenchmark {
       double[] totalSeconds = new double[runs];
       double[] fromFirstRowSeconds = new double[runs];
       boolean verified = true;
+      List<String> rates = new ArrayList<>();
       MachineLoad load = environment.measureLoad();
       for (int run = 0; run < runs; run++) {
         Run result = runOnce(environment, "load" + (run + 1), rows);
@@ -48,9 +51,10 @@ public final class FullLoadBenchmark {
         fromFirstRowSeconds[run] = Bench.seconds(result.fromFirstRowNanos);
         boolean matches = result.lake.equals(source);
         verified &= matches;
+        rates.add(Bench.format("%.0f", rows / totalSeconds[run]));
         Bench.info(
             "run %d: %.2f s total (%.0f rows/s), %.2f s from first row (%.0f rows/s),"
-                + " %d commits; raw.items %s vs source %s %s",
+                + " %d commits; raw.items %s vs source %s %s; cpu: %s",
             run + 1,
             totalSeconds[run],
             rows / totalSeconds[run],
@@ -59,20 +63,23 @@ public final class FullLoadBenchmark {
             result.commits,
             result.lake,
             source,
-            matches ? "OK" : "MISMATCH");
+            matches ? "OK" : "MISMATCH",
+            result.cpu);
       }
       String cpu = load.summary();
       double seconds = Bench.median(totalSeconds);
       double fromFirstRow = Bench.median(fromFirstRowSeconds);
       double rate = rows / seconds;
       Bench.result(
-          "full-load rows=%d runs=%d seconds=%.2f rows_per_s=%.0f target>=%.0f %s",
+          "full-load rows=%d runs=%d seconds=%.2f rows_per_s=%.0f target>=%.0f %s"
+              + " (rows_per_s of each run: %s)",
           rows,
           runs,
           seconds,
           rate,
           TARGET_ROWS_PER_SECOND,
-          Bench.verdict(rate >= TARGET_ROWS_PER_SECOND));
+          Bench.verdict(rate >= TARGET_ROWS_PER_SECOND),
+          String.join(", ", rates));
       Bench.result(
           "full-load-from-first-row rows=%d seconds=%.2f rows_per_s=%.0f startup_seconds=%.2f",
           rows, fromFirstRow, rows / fromFirstRow, seconds - fromFirstRow);
@@ -88,7 +95,11 @@ public final class FullLoadBenchmark {
   }
 
   private record Run(
-      long totalNanos, long fromFirstRowNanos, long commits, ItemsTable.Checksum lake) {}
+      long totalNanos,
+      long fromFirstRowNanos,
+      long commits,
+      ItemsTable.Checksum lake,
+      String cpu) {}
 
   private static Run runOnce(BenchEnvironment environment, String name, long rows)
       throws Exception {
@@ -98,6 +109,7 @@ public final class FullLoadBenchmark {
         Pipeline pipeline =
             new Pipeline(environment.pipelineConfig(name, COMMIT_INTERVAL), catalog)) {
       long[] firstRow = {-1};
+      MachineLoad load = environment.measureLoad();
       long started = System.nanoTime();
       pipeline.start();
       long done =
@@ -113,13 +125,15 @@ public final class FullLoadBenchmark {
                 return pipeline.state() == Pipeline.State.STREAMING && loaded >= rows;
               });
       long commits = pipeline.stats().commits();
+      String cpu = load.summary();
       QueryEngine engine = new QueryEngine(catalog, warehouse);
       run =
           new Run(
               done - started,
               done - firstRow[0],
               commits,
-              Bench.lakeChecksum(engine, BenchEnvironment.NAMESPACE + "." + ItemsTable.NAME));
+              Bench.lakeChecksum(engine, BenchEnvironment.NAMESPACE + "." + ItemsTable.NAME),
+              cpu);
     }
     environment.dropSlot(name);
     return run;

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -13,6 +12,9 @@ import java.util.Optional;
  * much of it the measurement actually had.
  */
 final class MachineLoad {
+  /** USER_HZ, which Linux fixes at 100 for /proc figures on every common architecture. */
+  private static final long CLOCK_TICKS_PER_SECOND = 100;
+
   private final Optional<ProcessHandle> postmaster;
   private final long startNanos;
   private final long[] startMachine;
@@ -41,7 +43,7 @@ final class MachineLoad {
 
   /**
    * CPU use since {@link #start}, in cores: {@code machine_busy} of {@code cores}, this JVM, and
-   * PostgreSQL (processes alive now).
+   * PostgreSQL.
    */
   String summary() {
     double seconds = Bench.seconds(System.nanoTime() - startNanos);
@@ -88,16 +90,33 @@ final class MachineLoad {
     return 0;
   }
 
+  /**
+   * CPU time of the postmaster, of its live children, and of its exited children (which the
+   * postmaster has reaped, so the kernel counts them in its {@code cutime} and {@code cstime}).
+   */
   private long postgresCpuNanos() {
     if (postmaster.isEmpty()) {
       return 0;
     }
-    long total = cpuNanos(postmaster.get());
-    total += postmaster.get().descendants().mapToLong(MachineLoad::cpuNanos).sum();
-    return total;
+    long ticks = ticks(postmaster.get().pid(), true);
+    ticks += postmaster.get().children().mapToLong(child -> ticks(child.pid(), false)).sum();
+    return ticks * 1_000_000_000L / CLOCK_TICKS_PER_SECOND;
   }
 
-  private static long cpuNanos(ProcessHandle process) {
-    return process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+  /** utime + stime (+ cutime + cstime) of a process from {@code /proc/<pid>/stat}; 0 if gone. */
+  private static long ticks(long pid, boolean withReapedChildren) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      // Fields after the command name, which is in parentheses and may contain spaces.
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      // fields[0] is field 3 (state); utime, stime, cutime, cstime are fields 14 to 17.
+      long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+      if (withReapedChildren) {
+        ticks += Long.parseLong(fields[13]) + Long.parseLong(fields[14]);
+      }
+      return ticks;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
   }
 }

@@ -603,19 +603,26 @@ public final class Pipeline implements AutoCloseable {
               sink.loadedRows,
               sink.estimatedRows,
               sink.appliedChanges,
-              sink.skippedChanges));
+              sink.skippedChanges,
+              sink.writer.unchangedValuesFilled()));
     }
     return result;
   }
 
-  /** Figures of one table. */
+  /**
+   * Figures of one table.
+   *
+   * @param unchangedValuesFilled values PostgreSQL left out of updates (unchanged TOAST) that were
+   *     taken from the row's previous version
+   */
   public record TableStatus(
       String table,
       String source,
       long loadedRows,
       long estimatedRows,
       long changes,
-      long skipped) {}
+      long skipped,
+      long unchangedValuesFilled) {}
 
   private void engineCompleted(boolean success, String message, Throwable error) {
     if (!success || error != null) {

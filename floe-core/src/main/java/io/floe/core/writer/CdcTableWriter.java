@@ -71,6 +71,7 @@ public final class CdcTableWriter {
 
   private boolean truncate;
   private long changesInBatch;
+  private long unchangedValuesFilled;
   private boolean broken;
 
   private CdcTableWriter(Table table) {
@@ -103,6 +104,11 @@ public final class CdcTableWriter {
     long removed = deleted.keySet().stream().filter(key -> !inserts.containsKey(key)).count();
     long added = inserts.keySet().stream().filter(key -> !isCommitted(key)).count();
     return (truncate ? 0 : index.size()) - removed + added;
+  }
+
+  /** Values the source left out of updates that were taken from earlier row versions. */
+  public long unchangedValuesFilled() {
+    return unchangedValuesFilled;
   }
 
   /** Changes applied since the last commit. */
@@ -298,6 +304,7 @@ public final class CdcTableWriter {
             pending.markUnresolved(field, prior.pending.fillFrom);
           } else {
             pending.row.set(field, prior.pending.row.get(field));
+            unchangedValuesFilled++;
           }
         }
       } else if (prior.location >= 0) {
@@ -365,6 +372,7 @@ public final class CdcTableWriter {
               int field = positions.get(i);
               if (pending.unresolved.get(field)) {
                 pending.row.set(field, row.get(i));
+                unchangedValuesFilled++;
               }
             }
             pending.unresolved = null;

@@ -27,7 +27,8 @@ class PostgresSourceInspectorIT {
     postgres.createDatabase("inspect");
     try (Connection connection = postgres.connect("inspect");
         Statement statement = connection.createStatement()) {
-      statement.execute("CREATE TABLE keyed (id int PRIMARY KEY, n numeric(12,3), u numeric, t text[])");
+      statement.execute(
+          "CREATE TABLE keyed (id int PRIMARY KEY, n numeric(12,3), u numeric, t text[])");
       statement.execute("CREATE TABLE keyless (a int, b text)");
       statement.execute("CREATE TABLE shapes (id int PRIMARY KEY, p point)");
       statement.execute("CREATE ROLE plain LOGIN");
@@ -58,7 +59,8 @@ class PostgresSourceInspectorIT {
   @Test
   void mapsTypesAndCreatesPublication() throws Exception {
     List<SourceTable> tables =
-        new PostgresSourceInspector("p", source(postgres.user(), "inspect", List.of("public.keyed")))
+        new PostgresSourceInspector(
+                "p", source(postgres.user(), "inspect", List.of("public.keyed")))
             .inspect();
     SourceTable keyed = tables.get(0);
     assertThat(keyed.icebergSchema().identifierFieldNames()).containsExactly("id");
@@ -94,7 +96,8 @@ class PostgresSourceInspectorIT {
         .hasMessageContaining(
             "public.keyless: it has no primary key, so changed rows cannot be identified; add one"
                 + " (ALTER TABLE \"public\".\"keyless\" ADD PRIMARY KEY (...);)")
-        .hasMessageContaining("public.missing: no such table; tables in schema public: keyed, keyless, shapes")
+        .hasMessageContaining(
+            "public.missing: no such table; tables in schema public: keyed, keyless, shapes")
         .hasMessageContaining("public.shapes: column p has type point, which Floe cannot map yet");
   }
 
@@ -102,7 +105,8 @@ class PostgresSourceInspectorIT {
   void explainsMissingReplicationPrivilege() {
     assertThatThrownBy(
             () ->
-                new PostgresSourceInspector("p", source("plain", "inspect", List.of("public.keyed")))
+                new PostgresSourceInspector(
+                        "p", source("plain", "inspect", List.of("public.keyed")))
                     .inspect())
         .isInstanceOfSatisfying(
             FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SOURCE_NOT_READY))
@@ -154,11 +158,13 @@ class PostgresSourceInspectorIT {
     assertThatThrownBy(() -> new PostgresSourceInspector("p", unreachable).inspect())
         .isInstanceOfSatisfying(
             FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SOURCE_UNREACHABLE))
-        .hasMessageStartingWith("Cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/inspect as postgres:")
+        .hasMessageStartingWith(
+            "Cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/inspect as postgres:")
         .hasMessageContaining("check that PostgreSQL is running and reachable at this address");
     assertThatThrownBy(
             () ->
-                new PostgresSourceInspector("p", source(postgres.user(), "nosuchdb", List.of("public.keyed")))
+                new PostgresSourceInspector(
+                        "p", source(postgres.user(), "nosuchdb", List.of("public.keyed")))
                     .inspect())
         .hasMessageContaining("the database does not exist; check the database name in source.url");
   }

@@ -1,0 +1,148 @@
+package io.floe.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.floe.core.ErrorCode;
+import io.floe.core.FloeException;
+import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.writer.CdcTableWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class QueryEngineTest {
+  private static final Schema SCHEMA =
+      new Schema(
+          List.of(
+              Types.NestedField.required(1, "id", Types.LongType.get()),
+              Types.NestedField.optional(2, "amount", Types.DecimalType.of(10, 2)),
+              Types.NestedField.optional(
+                  3, "tags", Types.ListType.ofOptional(4, Types.StringType.get()))),
+          Set.of(1));
+
+  @TempDir Path warehouse;
+  private JdbcCatalog catalog;
+  private QueryEngine engine;
+
+  @BeforeEach
+  void setUp() {
+    catalog = FloeCatalog.open(warehouse);
+    catalog.createNamespace(Namespace.of("raw"));
+    Table table =
+        catalog.createTable(
+            TableIdentifier.of("raw", "sales"),
+            SCHEMA,
+            PartitionSpec.unpartitioned(),
+            Map.of("format-version", "2"));
+    catalog.createTable(
+        TableIdentifier.of("raw", "empty"),
+        SCHEMA,
+        PartitionSpec.unpartitioned(),
+        Map.of("format-version", "2"));
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    for (long id = 1; id <= 10; id++) {
+      writer.upsert(row(id, id * 10), null);
+    }
+    writer.commit(Map.of(), false);
+    writer.delete(row(3, 0));
+    writer.upsert(row(4, 1000), null);
+    writer.commit(Map.of(), false);
+    engine = new QueryEngine(catalog, warehouse);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    catalog.close();
+  }
+
+  private static Record row(long id, long amount) {
+    GenericRecord record = GenericRecord.create(SCHEMA);
+    record.set(0, id);
+    record.set(1, BigDecimal.valueOf(amount, 0).setScale(2));
+    record.set(2, List.of("t" + id));
+    return record;
+  }
+
+  @Test
+  void readsCurrentSnapshotWithPositionDeletesApplied() {
+    assertThat(engine.queryAll("SELECT count(*), sum(amount) FROM raw.sales"))
+        .containsExactly(List.of(9L, new BigDecimal("1480.00")));
+    assertThat(engine.queryAll("SELECT amount FROM raw.sales WHERE id = 4"))
+        .containsExactly(List.of(new BigDecimal("1000.00")));
+    assertThat(engine.queryAll("SELECT count(*) FROM raw.empty")).containsExactly(List.of(0L));
+    assertThat(
+            engine.queryAll(
+                "WITH s AS (SELECT * FROM raw.sales) SELECT count(*) FROM s JOIN raw.empty e ON s.id = e.id"))
+        .containsExactly(List.of(0L));
+  }
+
+  @Test
+  void writesCsvAndJson() {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
+    ResultFormat.Writer csv = ResultFormat.CSV.writer(out);
+    engine.execute("SELECT id, amount FROM raw.sales WHERE id < 3 ORDER BY id", csv);
+    csv.finish();
+    assertThat(buffer.toString(StandardCharsets.UTF_8)).isEqualTo("id,amount\n1,10.00\n2,20.00\n");
+    buffer.reset();
+    ResultFormat.Writer json = ResultFormat.JSON.writer(out);
+    engine.execute("SELECT id, amount FROM raw.sales WHERE id = 1", json);
+    json.finish();
+    assertThat(buffer.toString(StandardCharsets.UTF_8))
+        .isEqualTo("[{\"id\":1,\"amount\":10.00}]\n");
+  }
+
+  @Test
+  void namesMissingTablesAndListsTheNamespace() {
+    assertThatThrownBy(() -> engine.queryAll("SELECT * FROM raw.sale"))
+        .isInstanceOfSatisfying(
+            FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_NOT_FOUND))
+        .hasMessage("Cannot query raw.sale: no such table; tables in namespace raw: empty, sales");
+    assertThatThrownBy(() -> engine.queryAll("SELECT * FROM sales"))
+        .hasMessageContaining(
+            "Name tables as namespace.table; available tables: raw.empty, raw.sales");
+  }
+
+  @Test
+  void refusesAnythingButQueries() throws Exception {
+    Path secret = Files.writeString(warehouse.getParent().resolve("secret.csv"), "a\n1\n");
+    assertThatThrownBy(() -> engine.queryAll("COPY (SELECT 1) TO '/tmp/x.csv'"))
+        .isInstanceOfSatisfying(
+            FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SQL_NOT_ALLOWED))
+        .hasMessageContaining("Cannot run COPY statement");
+    assertThatThrownBy(() -> engine.queryAll("SELECT 1; DROP TABLE raw.sales"))
+        .hasMessageContaining("Cannot run several statements at once");
+    assertThatThrownBy(() -> engine.queryAll("SELECT * FROM read_csv('" + secret + "')"))
+        .isInstanceOf(FloeException.class)
+        .hasMessageContaining("Only Floe's tables can be read");
+    assertThatThrownBy(() -> engine.queryAll("SELECT * FROM read_csv('/etc/passwd')"))
+        .hasMessageContaining("Only Floe's tables can be read");
+    assertThatThrownBy(() -> engine.queryAll("SELEC 1"))
+        .isInstanceOfSatisfying(
+            FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SQL_NOT_ALLOWED));
+    assertThatThrownBy(() -> engine.queryAll("SELECT nope FROM raw.sales"))
+        .isInstanceOfSatisfying(
+            FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SQL_INVALID))
+        .hasMessageContaining("nope");
+  }
+}
