@@ -199,7 +199,7 @@ final class CanonicalRows {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     PrintStream original = System.out;
     int exitCode;
-    synchronized (System.class) {
+    synchronized (CanonicalRows.class) {
       System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
       try {
         exitCode = Main.execute("sql", "-w", warehouse, "--format", "csv", query);

@@ -86,11 +86,11 @@ class CrashRecoveryIT {
         long started = System.nanoTime();
         if (kill < 2) {
           // Killed while the full load is under way.
-          awaitLog(kill, "STARTING -> LOADING", Duration.ofSeconds(60));
+          awaitLog(kill, "STARTING -> LOADING", Duration.ofMinutes(1));
           Thread.sleep(1000 + random.nextInt(3000));
         } else if (kill == 2) {
           // Killed right after the full load completed.
-          awaitLog(kill, "full load complete", Duration.ofSeconds(120));
+          awaitLog(kill, "full load complete", Duration.ofMinutes(2));
           Thread.sleep(random.nextInt(1000));
         } else {
           // Killed at any moment of streaming, including during start-up.
@@ -116,7 +116,7 @@ class CrashRecoveryIT {
       Process last = startFloe(config, KILLS);
       try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
           Connection connection = postgres.connect("crash")) {
-        ReplicationIT.awaitEqual(catalog, connection, Duration.ofSeconds(120));
+        ReplicationIT.awaitEqual(catalog, connection, Duration.ofMinutes(2));
       } finally {
         last.destroy(); // SIGTERM: a clean stop
         assertThat(last.waitFor(60, TimeUnit.SECONDS)).isTrue();

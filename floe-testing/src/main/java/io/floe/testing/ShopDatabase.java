@@ -13,6 +13,7 @@ import java.sql.Types;
 import java.text.Normalizer;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
@@ -273,7 +274,7 @@ public final class ShopDatabase {
     if (customerIds.length == 0 || productIds.length == 0) {
       return 0;
     }
-    LocalDateTime now = LocalDateTime.now().truncatedTo(ChronoUnit.MICROS);
+    LocalDateTime now = LocalDateTime.now(ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS);
     try (PreparedStatement insert =
         connection.prepareStatement(
             "INSERT INTO public.orders"

@@ -303,12 +303,8 @@ public final class ShopWorkload implements Runnable, AutoCloseable {
   /** The workload's prepared statements on one connection. */
   private static final class ShopStatements {
     /** An existing id spread over [min(id), max(id)] of the table; ? is a double in [0, 1). */
-    private static final String PICK_ID =
-        "(SELECT id FROM public.%1$s WHERE id >= (SELECT min(id)"
-            + " + floor(?::float8 * (max(id) - min(id) + 1))::bigint FROM public.%1$s)"
-            + " ORDER BY id LIMIT 1)";
-
     private final PreparedStatement newOrder;
+
     private final PreparedStatement orderStatus;
     private final PreparedStatement orderDelete;
     private final PreparedStatement newCustomer;
@@ -356,7 +352,11 @@ public final class ShopWorkload implements Runnable, AutoCloseable {
     }
 
     private static String pick(String table) {
-      return String.format(PICK_ID, table);
+      return String.format(
+          "(SELECT id FROM public.%1$s WHERE id >= (SELECT min(id)"
+              + " + floor(?::float8 * (max(id) - min(id) + 1))::bigint FROM public.%1$s)"
+              + " ORDER BY id LIMIT 1)",
+          table);
     }
 
     void runRandom(Random random, ChangeCounts counts) throws SQLException {

@@ -7,7 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.Iterator;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import org.apache.iceberg.io.FileInfo;
 import org.apache.iceberg.io.InputFile;
@@ -53,32 +54,19 @@ public class LocalFileIO implements SupportsPrefixOperations {
   public Iterable<FileInfo> listPrefix(String prefix) {
     Path root = toPath(prefix);
     if (!Files.exists(root)) {
-      return java.util.List.of();
+      return List.of();
     }
-    return () -> {
-      Stream<Path> stream;
-      try {
-        stream = Files.walk(root);
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot list " + prefix, e);
+    List<FileInfo> files = new ArrayList<>();
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path path : (Iterable<Path>) paths.filter(Files::isRegularFile)::iterator) {
+        files.add(
+            new FileInfo(
+                path.toString(), Files.size(path), Files.getLastModifiedTime(path).toMillis()));
       }
-      Iterator<FileInfo> iterator =
-          stream
-              .filter(Files::isRegularFile)
-              .map(
-                  path -> {
-                    try {
-                      return new FileInfo(
-                          path.toString(),
-                          Files.size(path),
-                          Files.getLastModifiedTime(path).toMillis());
-                    } catch (IOException e) {
-                      throw new UncheckedIOException("Cannot stat " + path, e);
-                    }
-                  })
-              .iterator();
-      return iterator;
-    };
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list " + prefix, e);
+    }
+    return files;
   }
 
   @Override
