@@ -5,6 +5,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * CPU use over a measured interval: the whole machine (from {@code /proc/stat}), this JVM, and the
@@ -15,11 +16,14 @@ final class MachineLoad {
   /** USER_HZ, which Linux fixes at 100 for /proc figures on every common architecture. */
   private static final long CLOCK_TICKS_PER_SECOND = 100;
 
+  private static final Pattern WHITESPACE = Pattern.compile("\\s+");
+
   private final Optional<ProcessHandle> postmaster;
   private final long startNanos;
   private final long[] startMachine;
   private final long startJvmCpuNanos;
   private final long startPostgresCpuNanos;
+  private final long startWalSenderCpuNanos;
 
   private MachineLoad(Optional<ProcessHandle> postmaster) {
     this.postmaster = postmaster;
@@ -27,6 +31,7 @@ final class MachineLoad {
     this.startMachine = machineTicks();
     this.startJvmCpuNanos = jvmCpuNanos();
     this.startPostgresCpuNanos = postgresCpuNanos();
+    this.startWalSenderCpuNanos = walSenderCpuNanos();
   }
 
   /** Starts measuring; {@code postgresDataDirectory} locates the server's postmaster.pid. */
@@ -57,12 +62,15 @@ final class MachineLoad {
     }
     double jvm = Bench.seconds(jvmCpuNanos() - startJvmCpuNanos) / seconds;
     double postgres = Bench.seconds(postgresCpuNanos() - startPostgresCpuNanos) / seconds;
+    double walSender = Bench.seconds(walSenderCpuNanos() - startWalSenderCpuNanos) / seconds;
     return Bench.format(
-        "cores=%d machine_busy_cores=%s jvm_cores=%.2f postgres_cores=%.2f other_cores=%s",
+        "cores=%d machine_busy_cores=%s jvm_cores=%.2f postgres_cores=%.2f (walsender %.2f)"
+            + " other_cores=%s",
         cores,
         busy,
         jvm,
         postgres,
+        walSender,
         busy.equals("n/a")
             ? "n/a"
             : Bench.format("%.2f", Math.max(0, Double.parseDouble(busy) - jvm - postgres)));
@@ -71,7 +79,7 @@ final class MachineLoad {
   /** Total and idle (idle + iowait) ticks of all CPUs, or null off Linux. */
   private static long[] machineTicks() {
     try {
-      String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      String[] fields = fields(Files.readAllLines(Path.of("/proc/stat")).get(0));
       long total = 0;
       for (int i = 1; i < Math.min(fields.length, 9); i++) {
         total += Long.parseLong(fields[i]);
@@ -103,12 +111,39 @@ final class MachineLoad {
     return ticks * 1_000_000_000L / CLOCK_TICKS_PER_SECOND;
   }
 
+  /**
+   * CPU time of the live WAL senders, which decode the WAL for the pipeline. A WAL sender that
+   * started during the measurement counts in full.
+   */
+  private long walSenderCpuNanos() {
+    if (postmaster.isEmpty()) {
+      return 0;
+    }
+    long ticks =
+        postmaster
+            .get()
+            .children()
+            .filter(child -> isWalSender(child.pid()))
+            .mapToLong(child -> ticks(child.pid(), false))
+            .sum();
+    return ticks * 1_000_000_000L / CLOCK_TICKS_PER_SECOND;
+  }
+
+  private static boolean isWalSender(long pid) {
+    try {
+      return Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"))
+          .contains("walsender");
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
   /** utime + stime (+ cutime + cstime) of a process from {@code /proc/<pid>/stat}; 0 if gone. */
   private static long ticks(long pid, boolean withReapedChildren) {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
       // Fields after the command name, which is in parentheses and may contain spaces.
-      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      String[] fields = fields(stat.substring(stat.lastIndexOf(')') + 2));
       // fields[0] is field 3 (state); utime, stime, cutime, cstime are fields 14 to 17.
       long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
       if (withReapedChildren) {
@@ -118,5 +153,9 @@ final class MachineLoad {
     } catch (IOException | RuntimeException e) {
       return 0;
     }
+  }
+
+  private static String[] fields(String line) {
+    return WHITESPACE.splitAsStream(line.trim()).toArray(String[]::new);
   }
 }

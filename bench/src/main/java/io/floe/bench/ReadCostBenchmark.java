@@ -18,10 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.StreamSupport;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.PartitionSpec;
-import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -149,11 +149,7 @@ public final class ReadCostBenchmark {
   }
 
   private static long snapshotCount(Table table) {
-    long count = 0;
-    for (Snapshot snapshot : table.snapshots()) {
-      count++;
-    }
-    return count;
+    return StreamSupport.stream(table.snapshots().spliterator(), false).count();
   }
 
   /** Writes the current rows of raw.items into a new table in one commit. */

@@ -3,6 +3,7 @@ package io.floe.bench;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.ingest.Pipeline;
 import io.floe.sql.QueryEngine;
+import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -113,12 +114,16 @@ public final class StreamingBenchmark {
             Bench.verdict(keepsUp));
         Bench.result(
             "streaming-sustained-detail source_changes=%d applied_changes=%d retried_deadlocks=%d"
-                + " max_lag_changes=%d",
+                + " max_lag_changes=%d lag_at_stop_changes=%d catch_up_changes_per_s=%.0f",
             sustained.sourceChanges,
             sustained.appliedChanges,
             sustained.deadlocks,
-            sustained.maxLagChanges);
-        Bench.result("streaming-sustained-cpu %s", sustained.cpu);
+            sustained.maxLagChanges,
+            sustained.sourceChanges - sustained.appliedChanges,
+            (sustained.sourceChanges - sustained.appliedChanges) / sustained.catchUpSeconds);
+        Bench.result(
+            "streaming-sustained-cpu %s (of jvm_cores, the clients used %.2f)",
+            sustained.cpu, sustained.clientCores);
         Bench.result(
             "streaming-verify %s: source %s lake %s %s",
             TABLE, source, lake, Bench.verdict(source.equals(lake)));
@@ -182,6 +187,7 @@ public final class StreamingBenchmark {
       double committedSeconds,
       long deadlocks,
       long maxLagChanges,
+      double clientCores,
       String cpu) {}
 
   private static Sustained sustained(
@@ -248,6 +254,7 @@ public final class StreamingBenchmark {
           Bench.seconds(caughtUp.committedNanos() - stopped),
           workload.deadlocks.sum(),
           maxLag,
+          Bench.seconds(workload.cpuNanos.sum()) / seconds,
           cpu);
     } finally {
       workload.running.set(false);
@@ -269,6 +276,7 @@ public final class StreamingBenchmark {
     final LongAdder committedChanges = new LongAdder();
     final LongAdder transactions = new LongAdder();
     final LongAdder deadlocks = new LongAdder();
+    final LongAdder cpuNanos = new LongAdder();
     private final AtomicLong nextId;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -324,6 +332,8 @@ public final class StreamingBenchmark {
       } catch (SQLException | RuntimeException e) {
         failure.compareAndSet(null, e);
         running.set(false);
+      } finally {
+        cpuNanos.add(ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
       }
     }
   }

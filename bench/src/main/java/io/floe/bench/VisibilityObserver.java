@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.Schema;
@@ -37,7 +38,7 @@ final class VisibilityObserver implements AutoCloseable {
   private final AtomicReference<Throwable> failure = new AtomicReference<>();
   private final Thread thread;
   private volatile boolean running = true;
-  private volatile long polls;
+  private final AtomicLong polls = new AtomicLong();
   private long lastSnapshotId;
 
   /** Starts watching; ids below {@code minimumId} are not recorded. */
@@ -61,7 +62,7 @@ final class VisibilityObserver implements AutoCloseable {
   }
 
   long polls() {
-    return polls;
+    return polls.get();
   }
 
   private void run() {
@@ -69,7 +70,7 @@ final class VisibilityObserver implements AutoCloseable {
       while (running) {
         table.refresh();
         long seen = System.nanoTime();
-        polls++;
+        polls.incrementAndGet();
         Snapshot current = table.currentSnapshot();
         if (current != null && current.snapshotId() != lastSnapshotId) {
           for (Snapshot snapshot : newSnapshots(current)) {

@@ -51,6 +51,9 @@ import org.apache.iceberg.types.Types;
  * unchanged by the caller and filled at commit from the row's previous version: from this batch, or
  * by reading the earlier data file at the indexed position.
  *
+ * <p>Records passed in are owned by the writer from then on (it fills unchanged values into them):
+ * pass a fresh record per change.
+ *
  * <p>Not thread-safe: one writer per table, used by one pipeline thread. After a failed commit the
  * writer refuses further use; open a new one (which reloads the index from the table).
  */
@@ -294,7 +297,7 @@ public final class CdcTableWriter {
         deleted.put(key, location);
       }
     }
-    Pending pending = new Pending(row.copy());
+    Pending pending = new Pending(row);
     if (unchanged != null && !unchanged.isEmpty()) {
       if (prior.pending != null) {
         for (int field = unchanged.nextSetBit(0);
