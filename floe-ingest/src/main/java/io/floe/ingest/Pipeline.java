@@ -98,6 +98,14 @@ public final class Pipeline implements AutoCloseable {
   private String transactionTopic;
   private String heartbeatTopic;
   private boolean inTransaction;
+
+  /**
+   * The newest commit LSN any table held at start. Transactions that commit after it cannot be
+   * replays, so their changes are applied as they arrive instead of being held until their end.
+   */
+  private long replayHorizon = -1;
+
+  private boolean replayPossible;
   private boolean stampAllTables;
   private RecordChangeEvent<SourceRecord> lastApplied;
   private long lastAppliedCommitLsn = -1;
@@ -243,6 +251,8 @@ public final class Pipeline implements AutoCloseable {
           sinks.size(),
           oldest.orderLsn(),
           sinks.stream().map(sink -> sink.source.tableName() + "=" + sink.committedLsn).toList());
+      replayHorizon = sinks.stream().mapToLong(sink -> sink.committedLsn).max().orElse(-1);
+      replayPossible = replayHorizon >= 0;
       return oldest.offset();
     }
     boolean anyComplete =
@@ -266,6 +276,7 @@ public final class Pipeline implements AutoCloseable {
     }
     // A full load is needed: start from empty tables, whatever an interrupted load left.
     stampAllTables = true;
+    sinks.forEach(sink -> sink.writer.setCompactionEnabled(false));
     countRowsToLoad(sinks);
     for (TableSink sink : sinks) {
       if (sink.writer.liveRows() > 0 || checkpoints.get(sink) != null) {
@@ -314,6 +325,9 @@ public final class Pipeline implements AutoCloseable {
     properties.put(TableProperties.PARQUET_COMPRESSION, "zstd");
     properties.put(TableProperties.DELETE_MODE, "merge-on-read");
     properties.put(TableProperties.UPDATE_MODE, "merge-on-read");
+    // CDC commits are small and frequent: merge their manifests early so that planning a read
+    // opens a handful of manifests rather than one or two per commit.
+    properties.put(TableProperties.MANIFEST_MIN_MERGE_COUNT, "10");
     properties.put("floe.source", source.qualifiedName());
     properties.put("floe.pipeline", config.name());
     LOG.info("Pipeline {}: creating table {}", config.name(), identifier);
@@ -400,6 +414,9 @@ public final class Pipeline implements AutoCloseable {
     }
     // END: the whole transaction is here; apply it to every table that does not hold it yet.
     long commitLsn = ((Number) record.sourceOffset().get("lsn_commit")).longValue();
+    if (commitLsn > replayHorizon) {
+      replayPossible = false;
+    }
     for (SourceRecord change : openTransaction) {
       TableSink sink = sinksByTopic.get(change.topic());
       if (commitLsn <= sink.committedLsn) {
@@ -424,7 +441,11 @@ public final class Pipeline implements AutoCloseable {
           "Cannot route change event of topic " + record.topic() + " to a table");
     }
     if (inTransaction) {
-      openTransaction.add(record);
+      if (replayPossible) {
+        openTransaction.add(record);
+      } else {
+        apply(sink, record);
+      }
       return;
     }
     apply(sink, record);
@@ -531,6 +552,7 @@ public final class Pipeline implements AutoCloseable {
     committer.markProcessed(lastApplied);
     if (stampAll) {
       stampAllTables = false;
+      sinksByTopic.values().forEach(sink -> sink.writer.setCompactionEnabled(true));
       LOG.info("Pipeline {}: full load complete; streaming changes", config.name());
       setState(State.STREAMING);
     }
@@ -625,7 +647,14 @@ public final class Pipeline implements AutoCloseable {
       long unchangedValuesFilled) {}
 
   private void engineCompleted(boolean success, String message, Throwable error) {
-    if (!success || error != null) {
+    if (stopping && state.get() != State.FAILED) {
+      // Debezium may report its own executor's shutdown as a failure: a requested stop is a stop.
+      if (!success || error != null) {
+        LOG.info("Pipeline {}: engine stopped ({})", config.name(), message);
+      }
+      setState(State.STOPPED);
+      LOG.info("Pipeline {}: stopped", config.name());
+    } else if (!success || error != null) {
       fail(error != null ? error : new FloeException(ErrorCode.SOURCE_FAILED, message));
     } else if (state.get() != State.FAILED) {
       setState(State.STOPPED);

@@ -104,7 +104,7 @@ final class ValueConverter {
         return LocalTime.ofNanoOfDay(Math.floorMod(micros(semantic, value), MICROS_PER_DAY) * 1000);
       case TIMESTAMP:
         if (((Types.TimestampType) type).shouldAdjustToUTC()) {
-          return OffsetDateTime.parse(value.toString()).withOffsetSameInstant(ZoneOffset.UTC);
+          return zonedTimestamp(value.toString());
         }
         long micros = micros(semantic, value);
         return LocalDateTime.ofEpochSecond(
@@ -131,6 +131,49 @@ final class ValueConverter {
             ErrorCode.TYPE_UNSUPPORTED,
             "Cannot convert value of column " + column + " to Iceberg type " + type);
     }
+  }
+
+  /**
+   * Parses Debezium's ZonedTimestamp text. Debezium writes UTC as {@code yyyy-MM-ddTHH:mm:ss[.f]Z};
+   * that form is parsed by hand (it is on every row of every table with a timestamptz column),
+   * anything else by {@link OffsetDateTime#parse}.
+   */
+  static OffsetDateTime zonedTimestamp(String text) {
+    int length = text.length();
+    if (length >= 20
+        && text.charAt(length - 1) == 'Z'
+        && text.charAt(4) == '-'
+        && text.charAt(7) == '-'
+        && text.charAt(10) == 'T'
+        && text.charAt(13) == ':'
+        && text.charAt(16) == ':'
+        && Character.isDigit(text.charAt(0))) {
+      try {
+        int nanos = 0;
+        if (length > 20) {
+          if (text.charAt(19) != '.' || length > 30) {
+            return OffsetDateTime.parse(text).withOffsetSameInstant(ZoneOffset.UTC);
+          }
+          int digits = length - 21;
+          nanos = Integer.parseInt(text, 20, length - 1, 10);
+          for (int i = digits; i < 9; i++) {
+            nanos *= 10;
+          }
+        }
+        return OffsetDateTime.of(
+            Integer.parseInt(text, 0, 4, 10),
+            Integer.parseInt(text, 5, 7, 10),
+            Integer.parseInt(text, 8, 10, 10),
+            Integer.parseInt(text, 11, 13, 10),
+            Integer.parseInt(text, 14, 16, 10),
+            Integer.parseInt(text, 17, 19, 10),
+            nanos,
+            ZoneOffset.UTC);
+      } catch (NumberFormatException | java.time.DateTimeException e) {
+        return OffsetDateTime.parse(text).withOffsetSameInstant(ZoneOffset.UTC);
+      }
+    }
+    return OffsetDateTime.parse(text).withOffsetSameInstant(ZoneOffset.UTC);
   }
 
   private static long micros(String semantic, Object value) {

@@ -19,12 +19,12 @@ import java.util.UUID;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileFormat;
-import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.deletes.PositionDelete;
@@ -58,11 +58,25 @@ import org.apache.iceberg.types.Types;
  * writer refuses further use; open a new one (which reloads the index from the table).
  */
 public final class CdcTableWriter {
+  /** Data files below this size count as small. */
+  static final long SMALL_FILE_BYTES = 8L << 20;
+
+  /** Small data files a table may gather before a commit compacts them. */
+  static final int SMALL_FILES_TO_COMPACT = 8;
+
+  /** Most bytes of small files one commit rewrites. */
+  static final long COMPACTION_BYTES = 64L << 20;
+
+  /** Position-delete files a table may gather before a commit merges them. */
+  static final int DELETE_FILES_TO_MERGE = 4;
+
   private final Table table;
   private final Schema schema;
   private final RowKeys keys;
   private final KeyIndex index;
+  private final TableFiles files;
   private final OutputFileFactory fileFactory;
+  private boolean compactionEnabled = true;
 
   private final LinkedHashMap<Object, Pending> inserts = new LinkedHashMap<>();
   private final Map<Object, Long> deleted = new HashMap<>();
@@ -81,7 +95,8 @@ public final class CdcTableWriter {
     this.table = requireNonNull(table, "table is null");
     this.schema = table.schema();
     this.keys = new RowKeys(schema);
-    this.index = KeyIndex.load(table, keys);
+    this.files = TableFiles.load(table);
+    this.index = KeyIndex.load(table, keys, files);
     this.fileFactory =
         OutputFileFactory.builderFor(table, 1, System.currentTimeMillis())
             .format(FileFormat.PARQUET)
@@ -96,6 +111,24 @@ public final class CdcTableWriter {
 
   public Table table() {
     return table;
+  }
+
+  /**
+   * Turns the tidying of small files in the writer's commits on or off (on by default). A full load
+   * turns it off: its files are written once and are not worth rewriting while it runs.
+   */
+  public void setCompactionEnabled(boolean enabled) {
+    this.compactionEnabled = enabled;
+  }
+
+  /** Live data files of the table, as of the writer's last commit. */
+  public int dataFileCount() {
+    return files.dataFiles.size();
+  }
+
+  /** Live position-delete files of the table, as of the writer's last commit. */
+  public int deleteFileCount() {
+    return files.deleteFiles.size();
   }
 
   public Schema schema() {
@@ -190,19 +223,29 @@ public final class CdcTableWriter {
       Snapshot base = table.currentSnapshot();
       RowDelta delta = table.newRowDelta();
       if (truncate && base != null) {
-        removeAllFiles(delta);
+        files.dataFiles.values().forEach(delta::removeRows);
+        files.deleteFiles.values().forEach(delta::removeDeletes);
       }
-      DataFile dataFile = inserts.isEmpty() ? null : writeDataFile();
-      if (dataFile != null) {
-        written.add(dataFile.location());
-        delta.addRows(dataFile);
+      Tidy tidy = planTidy();
+      NewData data = writeDataFile(tidy.compacted);
+      if (data.file != null) {
+        written.add(data.file.location());
+        delta.addRows(data.file);
       }
-      DeleteFile deleteFile = deleted.isEmpty() ? null : writeDeleteFile();
+      tidy.compacted.forEach(delta::removeRows);
+      DeleteFile deleteFile = writeDeleteFile(tidy);
       if (deleteFile != null) {
         written.add(deleteFile.location());
         delta.addDeletes(deleteFile);
-        Set<String> referenced = new HashSet<>();
-        deleted.values().forEach(location -> referenced.add(index.path(location)));
+      }
+      tidy.mergedDeletes.forEach(delta::removeDeletes);
+      // The data files the new deletes point at must still exist when the commit lands.
+      Set<String> referenced = new HashSet<>();
+      for (long location : deleted.values()) {
+        referenced.add(index.path(location));
+      }
+      tidy.compacted.forEach(file -> referenced.remove(file.location()));
+      if (!referenced.isEmpty()) {
         delta.validateDataFilesExist(referenced);
       }
       if (base != null) {
@@ -215,9 +258,15 @@ public final class CdcTableWriter {
 
       int rows = inserts.size();
       int deletes = deleted.size();
-      applyToIndex(dataFile);
+      applyToIndex(data, tidy, deleteFile);
       long snapshotId = table.currentSnapshot().snapshotId();
-      return new CommitResult(snapshotId, rows, deletes, System.nanoTime() - started);
+      return new CommitResult(
+          snapshotId,
+          rows,
+          deletes,
+          tidy.compacted.size(),
+          tidy.mergedDeletes.size(),
+          System.nanoTime() - started);
     } catch (RuntimeException e) {
       broken = true;
       // Files of a commit whose outcome is unknown may be referenced by the table: keep them.
@@ -397,26 +446,55 @@ public final class CdcTableWriter {
     }
   }
 
-  private void removeAllFiles(RowDelta delta) {
-    Set<String> removedDeletes = new HashSet<>();
-    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
-      Set<String> removedData = new HashSet<>();
-      for (FileScanTask task : tasks) {
-        if (removedData.add(task.file().location())) {
-          delta.removeRows(task.file());
-        }
-        for (DeleteFile delete : task.deletes()) {
-          if (removedDeletes.add(delete.location())) {
-            delta.removeDeletes(delete);
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  /**
+   * Decides what this commit tidies. CDC commits are small, so a table gathers many small data
+   * files and one position-delete file per commit, and every read pays for opening them. The writer
+   * folds them as part of its own commits: it knows every live row's location, and it is the
+   * table's only writer, so tidying never conflicts with ingestion.
+   *
+   * <ul>
+   *   <li>When more than {@link #SMALL_FILES_TO_COMPACT} data files are smaller than {@link
+   *       #SMALL_FILE_BYTES}, the live rows of the smallest of them (up to {@link
+   *       #COMPACTION_BYTES}) are rewritten into this commit's data file.
+   *   <li>When more than {@link #DELETE_FILES_TO_MERGE} position-delete files are live, they are
+   *       merged with this commit's deletes into one file, leaving out positions of data files that
+   *       are gone.
+   * </ul>
+   */
+  private Tidy planTidy() {
+    Tidy tidy = new Tidy();
+    if (truncate || !compactionEnabled) {
+      return tidy;
     }
+    List<DataFile> small = new ArrayList<>();
+    for (DataFile file : files.dataFiles.values()) {
+      if (file.fileSizeInBytes() < SMALL_FILE_BYTES) {
+        small.add(file);
+      }
+    }
+    if (small.size() > SMALL_FILES_TO_COMPACT) {
+      small.sort((left, right) -> Long.compare(left.fileSizeInBytes(), right.fileSizeInBytes()));
+      long bytes = 0;
+      for (DataFile file : small) {
+        if (bytes + file.fileSizeInBytes() > COMPACTION_BYTES && tidy.compacted.size() > 1) {
+          break;
+        }
+        bytes += file.fileSizeInBytes();
+        tidy.compacted.add(file);
+      }
+    }
+    if (files.deleteFiles.size() + 1 > DELETE_FILES_TO_MERGE) {
+      tidy.mergedDeletes.addAll(files.deleteFiles.values());
+    }
+    return tidy;
   }
 
-  private DataFile writeDataFile() {
+  /** Writes the batch's rows, then the live rows of the files being compacted. */
+  private NewData writeDataFile(List<DataFile> compacted) {
+    NewData data = new NewData();
+    if (inserts.isEmpty() && compacted.isEmpty()) {
+      return data;
+    }
     DataWriter<Record> writer;
     try {
       writer =
@@ -435,19 +513,57 @@ public final class CdcTableWriter {
       for (Pending pending : inserts.values()) {
         writer.write(pending.row);
       }
+      Schema withPosition = ParquetRows.withPosition(schema);
+      for (DataFile file : compacted) {
+        int fileNumber = index.fileNumber(file.location());
+        try (CloseableIterable<Record> rows =
+            ParquetRows.read(table.io(), file.location(), withPosition)) {
+          for (Record row : rows) {
+            Object key = keys.keyOf(row);
+            Long location = index.get(key);
+            if (location == null
+                || location != KeyIndex.location(fileNumber, ParquetRows.position(row))
+                || deleted.containsKey(key)) {
+              continue; // deleted earlier, or in this batch
+            }
+            GenericRecord copy = GenericRecord.create(schema);
+            for (int field = 0; field < schema.columns().size(); field++) {
+              copy.set(field, row.get(field));
+            }
+            writer.write(copy);
+            data.carriedKeys.add(key);
+          }
+        }
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return writer.toDataFile();
+    data.file = writer.toDataFile();
+    return data;
   }
 
-  private DeleteFile writeDeleteFile() {
+  private DeleteFile writeDeleteFile(Tidy tidy) {
+    Set<String> removed = new HashSet<>();
+    tidy.compacted.forEach(file -> removed.add(file.location()));
     // Position deletes must be sorted by file path, then position.
     TreeMap<String, List<Long>> byPath = new TreeMap<>();
     for (long location : deleted.values()) {
-      byPath
-          .computeIfAbsent(index.path(location), path -> new ArrayList<>())
-          .add(KeyIndex.position(location));
+      String path = index.path(location);
+      if (!removed.contains(path)) {
+        byPath.computeIfAbsent(path, p -> new ArrayList<>()).add(KeyIndex.position(location));
+      }
+    }
+    for (DeleteFile merged : tidy.mergedDeletes) {
+      KeyIndex.readPositionDeletes(table, merged.location())
+          .forEach(
+              (path, positions) -> {
+                if (files.dataFiles.containsKey(path) && !removed.contains(path)) {
+                  byPath.computeIfAbsent(path, p -> new ArrayList<>()).addAll(positions);
+                }
+              });
+    }
+    if (byPath.isEmpty()) {
+      return null;
     }
     PositionDeleteWriter<Record> writer;
     try {
@@ -466,8 +582,12 @@ public final class CdcTableWriter {
       for (Map.Entry<String, List<Long>> entry : byPath.entrySet()) {
         List<Long> positions = entry.getValue();
         positions.sort(null);
+        long previous = -1;
         for (long position : positions) {
-          writer.write(delete.set(entry.getKey(), position));
+          if (position != previous) {
+            writer.write(delete.set(entry.getKey(), position));
+          }
+          previous = position;
         }
       }
     } catch (IOException e) {
@@ -476,24 +596,54 @@ public final class CdcTableWriter {
     return writer.toDeleteFile();
   }
 
-  private void applyToIndex(DataFile dataFile) {
+  private void applyToIndex(NewData data, Tidy tidy, DeleteFile deleteFile) {
     if (truncate) {
       index.clear();
+      files.dataFiles.clear();
+      files.deleteFiles.clear();
     }
     for (Object key : deleted.keySet()) {
       index.remove(key);
     }
-    if (dataFile != null) {
-      int fileNumber = index.fileNumber(dataFile.location());
+    if (data.file != null) {
+      int fileNumber = index.fileNumber(data.file.location());
       long position = 0;
       for (Object key : inserts.keySet()) {
         index.put(key, KeyIndex.location(fileNumber, position++));
       }
+      for (Object key : data.carriedKeys) {
+        index.put(key, KeyIndex.location(fileNumber, position++));
+      }
+      files.dataFiles.put(data.file.location(), data.file);
     }
+    tidy.compacted.forEach(file -> files.dataFiles.remove(file.location()));
+    tidy.mergedDeletes.forEach(file -> files.deleteFiles.remove(file.location()));
+    if (deleteFile != null) {
+      files.deleteFiles.put(deleteFile.location(), deleteFile);
+    }
+    files.deletesByDataFile.clear();
+  }
+
+  /** What one commit tidies. */
+  private static final class Tidy {
+    private final List<DataFile> compacted = new ArrayList<>();
+    private final List<DeleteFile> mergedDeletes = new ArrayList<>();
+  }
+
+  /** The data file a commit writes and the keys of carried (compacted) rows, in file order. */
+  private static final class NewData {
+    private DataFile file;
+    private final List<Object> carriedKeys = new ArrayList<>();
   }
 
   /** Outcome of one commit. */
-  public record CommitResult(long snapshotId, int rowsWritten, int rowsDeleted, long nanos) {}
+  public record CommitResult(
+      long snapshotId,
+      int rowsWritten,
+      int rowsDeleted,
+      int filesCompacted,
+      int deleteFilesMerged,
+      long nanos) {}
 
   private static final class Pending {
     private final Record row;

@@ -1,19 +1,14 @@
 package io.floe.core.writer;
 
-import io.floe.core.ErrorCode;
-import io.floe.core.FloeException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.iceberg.DeleteFile;
-import org.apache.iceberg.FileContent;
-import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
@@ -83,35 +78,10 @@ final class KeyIndex {
    * Reads the key columns of every live row of the table's current snapshot, with position deletes
    * applied.
    */
-  static KeyIndex load(Table table, RowKeys keys) {
+  static KeyIndex load(Table table, RowKeys keys, TableFiles files) {
     KeyIndex index = new KeyIndex();
-    if (table.currentSnapshot() == null) {
-      return index;
-    }
-    Map<String, Set<DeleteFile>> deletesByDataFile = new LinkedHashMap<>();
-    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
-      for (FileScanTask task : tasks) {
-        Set<DeleteFile> deletes =
-            deletesByDataFile.computeIfAbsent(task.file().location(), path -> new HashSet<>());
-        for (DeleteFile delete : task.deletes()) {
-          if (delete.content() == FileContent.EQUALITY_DELETES) {
-            throw new FloeException(
-                ErrorCode.TABLE_STATE_INVALID,
-                "Cannot load key index of table "
-                    + table.name()
-                    + ": it has equality delete file "
-                    + delete.location()
-                    + ", which Floe does not write; compact the table (rewrite_data_files) first");
-          }
-          deletes.add(delete);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-
     Map<String, Map<String, Set<Long>>> deletedPositionsByDeleteFile = new HashMap<>();
-    for (Map.Entry<String, Set<DeleteFile>> entry : deletesByDataFile.entrySet()) {
+    for (Map.Entry<String, Set<DeleteFile>> entry : files.deletesByDataFile.entrySet()) {
       String dataPath = entry.getKey();
       Set<Long> deleted = new HashSet<>();
       for (DeleteFile delete : entry.getValue()) {
@@ -136,7 +106,8 @@ final class KeyIndex {
     return index;
   }
 
-  private static Map<String, Set<Long>> readPositionDeletes(Table table, String location) {
+  /** Reads a position-delete file: deleted positions by data file path. */
+  static Map<String, Set<Long>> readPositionDeletes(Table table, String location) {
     Map<String, Set<Long>> positions = new HashMap<>();
     try (CloseableIterable<Record> rows =
         ParquetRows.read(table.io(), location, DeleteSchemaUtil.pathPosSchema())) {

@@ -145,7 +145,7 @@ class CdcTableWriterTest {
     Random random = new Random(42);
     Map<Long, List<String>> model = new TreeMap<>();
     CdcTableWriter writer = CdcTableWriter.open(table);
-    for (int commit = 0; commit < 30; commit++) {
+    for (int commit = 0; commit < 60; commit++) {
       for (int change = 0; change < 50; change++) {
         long id = random.nextInt(60);
         int operation = random.nextInt(10);
@@ -176,6 +176,12 @@ class CdcTableWriterTest {
       }
       assertThat(contents()).as("after commit %s", commit).isEqualTo(model);
       assertThat(writer.liveRows()).isEqualTo(model.size());
+      // The writer folds small files and delete files as it commits: counts stay bounded.
+      assertThat(writer.dataFileCount())
+          .isLessThanOrEqualTo(CdcTableWriter.SMALL_FILES_TO_COMPACT + 1);
+      assertThat(writer.deleteFileCount())
+          .isLessThanOrEqualTo(CdcTableWriter.DELETE_FILES_TO_MERGE);
+      assertThat(deleteFileContents()).hasSize(countDeleteFileReferences());
     }
   }
 
@@ -193,6 +199,18 @@ class CdcTableWriterTest {
       throw new java.io.UncheckedIOException(e);
     }
     return rows;
+  }
+
+  private int countDeleteFileReferences() {
+    int references = 0;
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+      for (FileScanTask task : tasks) {
+        references += task.deletes().size();
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return references;
   }
 
   private List<FileContent> deleteFileContents() {
