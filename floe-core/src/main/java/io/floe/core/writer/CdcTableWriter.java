@@ -23,6 +23,7 @@ import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotChanges;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
@@ -618,6 +619,14 @@ public final class CdcTableWriter {
     }
     tidy.compacted.forEach(file -> files.dataFiles.remove(file.location()));
     tidy.mergedDeletes.forEach(file -> files.deleteFiles.remove(file.location()));
+    if (!tidy.compacted.isEmpty()) {
+      // Iceberg drops delete files that only pointed at removed data files: forget them too.
+      SnapshotChanges changes =
+          SnapshotChanges.builderFor(table).snapshot(table.currentSnapshot()).build();
+      for (DeleteFile dropped : changes.removedDeleteFiles()) {
+        files.deleteFiles.remove(dropped.location());
+      }
+    }
     if (deleteFile != null) {
       files.deleteFiles.put(deleteFile.location(), deleteFile);
     }

@@ -55,7 +55,7 @@ class CdcTableWriterTest {
             TableIdentifier.of("raw", "t"),
             SCHEMA,
             PartitionSpec.unpartitioned(),
-            Map.of("format-version", "2"));
+            Map.of("format-version", "2", "commit.manifest.min-count-to-merge", "10"));
   }
 
   @AfterEach
@@ -138,6 +138,36 @@ class CdcTableWriterTest {
     assertThat(writer.commit(Map.of("floe.x", "1"), false)).isNull();
     assertThat(writer.commit(Map.of("floe.x", "2"), true)).isNotNull();
     assertThat(table.currentSnapshot().summary()).containsEntry("floe.x", "2");
+  }
+
+  @Test
+  void tidyingKeepsTrackOfDeleteFilesIcebergDrops() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    Map<Long, List<String>> model = new TreeMap<>();
+    // A load writes several files without tidying, as a pipeline's full load does.
+    writer.setCompactionEnabled(false);
+    for (long file = 0; file < 6; file++) {
+      for (long id = file * 100; id < file * 100 + 100; id++) {
+        writer.upsert(row(id, "n" + id, "b"), null);
+        model.put(id, List.of("n" + id, "b"));
+      }
+      writer.commit(Map.of(), false);
+    }
+    writer.setCompactionEnabled(true);
+    // Each commit updates one row of a different load file: its delete file points at that file
+    // only. Once compaction removes those files, Iceberg drops such delete files by itself.
+    for (int commit = 0; commit < 12; commit++) {
+      long id = (commit % 6) * 100L + commit;
+      writer.upsert(row(id, "c" + commit, "b"), null);
+      model.put(id, List.of("c" + commit, "b"));
+      writer.commit(Map.of(), false);
+      assertThat(contents()).as("after commit %s", commit).isEqualTo(model);
+      assertThat(writer.deleteFileCount())
+          .as("after commit %s", commit)
+          .isEqualTo(Integer.parseInt(table.currentSnapshot().summary().get("total-delete-files")));
+      assertThat(writer.dataFileCount())
+          .isEqualTo(Integer.parseInt(table.currentSnapshot().summary().get("total-data-files")));
+    }
   }
 
   @Test
