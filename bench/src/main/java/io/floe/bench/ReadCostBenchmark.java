@@ -1,6 +1,7 @@
 package io.floe.bench;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.catalog.Scans;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.ingest.Pipeline;
 import io.floe.sql.QueryEngine;
@@ -246,7 +247,7 @@ public final class ReadCostBenchmark {
     Set<String> data = new HashSet<>();
     Set<String> deletes = new HashSet<>();
     long bytes = 0;
-    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+    try (CloseableIterable<FileScanTask> tasks = Scans.scan(table).planFiles()) {
       for (FileScanTask task : tasks) {
         if (data.add(task.file().location())) {
           bytes += task.file().fileSizeInBytes();

@@ -327,7 +327,7 @@ public final class Pipeline implements AutoCloseable {
     properties.put(TableProperties.UPDATE_MODE, "merge-on-read");
     // CDC commits are small and frequent: merge their manifests early so that planning a read
     // opens a handful of manifests rather than one or two per commit.
-    properties.put(TableProperties.MANIFEST_MIN_MERGE_COUNT, "10");
+    properties.put(TableProperties.MANIFEST_MIN_MERGE_COUNT, "3");
     properties.put("floe.source", source.qualifiedName());
     properties.put("floe.pipeline", config.name());
     LOG.info("Pipeline {}: creating table {}", config.name(), identifier);

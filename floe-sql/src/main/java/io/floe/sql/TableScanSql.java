@@ -1,5 +1,6 @@
 package io.floe.sql;
 
+import io.floe.core.catalog.Scans;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashSet;
@@ -38,7 +39,7 @@ final class TableScanSql {
     Set<String> dataFiles = new LinkedHashSet<>();
     Set<String> deleteFiles = new LinkedHashSet<>();
     long bytes = 0;
-    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+    try (CloseableIterable<FileScanTask> tasks = Scans.scan(table).planFiles()) {
       for (FileScanTask task : tasks) {
         if (dataFiles.add(task.file().location())) {
           bytes += task.file().fileSizeInBytes();

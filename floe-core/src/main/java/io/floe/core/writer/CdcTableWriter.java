@@ -63,13 +63,13 @@ public final class CdcTableWriter {
   static final long SMALL_FILE_BYTES = 8L << 20;
 
   /** Small data files a table may gather before a commit compacts them. */
-  static final int SMALL_FILES_TO_COMPACT = 8;
+  static final int SMALL_FILES_TO_COMPACT = 4;
 
   /** Most bytes of small files one commit rewrites. */
   static final long COMPACTION_BYTES = 64L << 20;
 
   /** Position-delete files a table may gather before a commit merges them. */
-  static final int DELETE_FILES_TO_MERGE = 4;
+  static final int DELETE_FILES_TO_MERGE = 2;
 
   private final Table table;
   private final Schema schema;

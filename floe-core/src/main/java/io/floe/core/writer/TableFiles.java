@@ -2,6 +2,7 @@ package io.floe.core.writer;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.Scans;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.HashSet;
@@ -31,7 +32,7 @@ final class TableFiles {
     if (table.currentSnapshot() == null) {
       return files;
     }
-    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+    try (CloseableIterable<FileScanTask> tasks = Scans.scan(table).planFiles()) {
       for (FileScanTask task : tasks) {
         files.dataFiles.put(task.file().location(), task.file());
         Set<DeleteFile> deletes =
