@@ -28,6 +28,16 @@ final class Bench {
     }
   }
 
+  /** Waits until the pipeline has committed a full load of {@code rows} rows and is streaming. */
+  static void awaitFullLoad(Pipeline pipeline, long rows) throws InterruptedException {
+    await(
+        pipeline,
+        "the full load",
+        Duration.ofMinutes(10),
+        () ->
+            pipeline.state() == Pipeline.State.STREAMING && pipeline.stats().loadedRows() >= rows);
+  }
+
   /**
    * Polls {@code condition} every 2 ms until it holds; fails if the pipeline failed or the timeout
    * passed. Returns {@link System#nanoTime()} when the condition was first seen to hold.

@@ -62,13 +62,7 @@ public final class FreshnessBenchmark {
           Pipeline pipeline =
               new Pipeline(environment.pipelineConfig(PIPELINE, COMMIT_INTERVAL), catalog)) {
         pipeline.start();
-        Bench.await(
-            pipeline,
-            "the full load",
-            Duration.ofMinutes(10),
-            () ->
-                pipeline.state() == Pipeline.State.STREAMING
-                    && pipeline.stats().loadedRows() >= initialRows);
+        Bench.awaitFullLoad(pipeline, initialRows);
         Bench.info("full load of %d rows done; pipeline is streaming", initialRows);
         run(
             environment,

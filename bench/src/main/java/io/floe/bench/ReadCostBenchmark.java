@@ -100,13 +100,7 @@ public final class ReadCostBenchmark {
     try (Pipeline pipeline =
         new Pipeline(environment.pipelineConfig(PIPELINE, Duration.ofSeconds(1)), catalog)) {
       pipeline.start();
-      Bench.await(
-          pipeline,
-          "the full load",
-          Duration.ofMinutes(10),
-          () ->
-              pipeline.state() == Pipeline.State.STREAMING
-                  && pipeline.stats().loadedRows() >= rows);
+      Bench.awaitFullLoad(pipeline, rows);
     }
     Bench.info("full load of %d rows committed", rows);
   }

@@ -59,16 +59,23 @@ import org.apache.iceberg.types.Types;
  * writer refuses further use; open a new one (which reloads the index from the table).
  */
 public final class CdcTableWriter {
-  /** Data files below this size count as small. */
-  static final long SMALL_FILE_BYTES = 8L << 20;
+  /**
+   * Data files below this size count as small: the files of single CDC commits. Larger files (a
+   * full load's, or earlier merges') are left to table maintenance, so that the writer's tidying
+   * costs about as much as the changes it commits.
+   */
+  static final long SMALL_FILE_BYTES = 1L << 20;
 
   /** Small data files a table may gather before a commit compacts them. */
   static final int SMALL_FILES_TO_COMPACT = 4;
 
   /** Most bytes of small files one commit rewrites. */
-  static final long COMPACTION_BYTES = 64L << 20;
+  static final long COMPACTION_BYTES = 16L << 20;
 
-  /** Position-delete files a table may gather before a commit merges them. */
+  /** Position-delete files below this size are merged by the writer; larger ones are left. */
+  static final long SMALL_DELETE_FILE_BYTES = 256L << 10;
+
+  /** Small position-delete files a table may gather before a commit merges them. */
   static final int DELETE_FILES_TO_MERGE = 2;
 
   private final Table table;
@@ -457,9 +464,9 @@ public final class CdcTableWriter {
    *   <li>When more than {@link #SMALL_FILES_TO_COMPACT} data files are smaller than {@link
    *       #SMALL_FILE_BYTES}, the live rows of the smallest of them (up to {@link
    *       #COMPACTION_BYTES}) are rewritten into this commit's data file.
-   *   <li>When more than {@link #DELETE_FILES_TO_MERGE} position-delete files are live, they are
-   *       merged with this commit's deletes into one file, leaving out positions of data files that
-   *       are gone.
+   *   <li>When more than {@link #DELETE_FILES_TO_MERGE} position-delete files are smaller than
+   *       {@link #SMALL_DELETE_FILE_BYTES}, they are merged with this commit's deletes into one
+   *       file, leaving out positions of data files that are gone.
    * </ul>
    */
   private Tidy planTidy() {
@@ -484,8 +491,14 @@ public final class CdcTableWriter {
         tidy.compacted.add(file);
       }
     }
-    if (files.deleteFiles.size() + 1 > DELETE_FILES_TO_MERGE) {
-      tidy.mergedDeletes.addAll(files.deleteFiles.values());
+    List<DeleteFile> smallDeletes = new ArrayList<>();
+    for (DeleteFile file : files.deleteFiles.values()) {
+      if (file.fileSizeInBytes() < SMALL_DELETE_FILE_BYTES) {
+        smallDeletes.add(file);
+      }
+    }
+    if (smallDeletes.size() + 1 > DELETE_FILES_TO_MERGE) {
+      tidy.mergedDeletes.addAll(smallDeletes);
     }
     return tidy;
   }
