@@ -345,9 +345,9 @@ public final class Pipeline implements AutoCloseable {
         try (ResultSet result =
             statement.executeQuery(
                 "SELECT count(*) FROM "
-                    + quote(sink.source.schemaName())
+                    + PostgresSourceInspector.quoteIdentifier(sink.source.schemaName())
                     + "."
-                    + quote(sink.source.tableName()))) {
+                    + PostgresSourceInspector.quoteIdentifier(sink.source.tableName()))) {
           result.next();
           sink.estimatedRows = result.getLong(1);
         }
@@ -358,10 +358,6 @@ public final class Pipeline implements AutoCloseable {
           config.name(),
           e.getMessage());
     }
-  }
-
-  private static String quote(String identifier) {
-    return "\"" + identifier.replace("\"", "\"\"") + "\"";
   }
 
   private void handleBatch(

@@ -49,6 +49,11 @@ final class PostgresEngineProperties {
             .map(table -> table.qualifiedName().replace(".", "\\.").replace("$", "\\$"))
             .collect(Collectors.joining(",")));
     properties.setProperty("snapshot.mode", "initial");
+    // Floe resumes from the oldest position its tables hold; a table that saw no change for long
+    // holds an old one, which the slot may have moved past. The slot only moves after every table
+    // has committed what lies before it, so when it is ahead, streaming starts at the slot (and
+    // without moving the slot back, which PostgreSQL refuses).
+    properties.setProperty("offset.mismatch.strategy", "trust_slot");
     properties.setProperty("decimal.handling.mode", "precise");
     properties.setProperty("time.precision.mode", "adaptive_time_microseconds");
     properties.setProperty("binary.handling.mode", "bytes");

@@ -476,7 +476,8 @@ public final class PostgresSourceInspector {
     return quoteIdentifier(table.schemaName()) + "." + quoteIdentifier(table.tableName());
   }
 
-  static String quoteIdentifier(String identifier) {
+  /** Quotes a PostgreSQL identifier. */
+  public static String quoteIdentifier(String identifier) {
     return "\"" + identifier.replace("\"", "\"\"") + "\"";
   }
 
