@@ -53,9 +53,7 @@ public final class FreshnessBenchmark {
     long initialRows = Bench.argument(args, 4, 100_000);
     try (BenchEnvironment environment = BenchEnvironment.start()) {
       try (Connection connection = environment.connect()) {
-        ItemsTable.create(connection);
-        ItemsTable.fill(connection, 1, initialRows);
-        ItemsTable.analyze(connection);
+        ItemsTable.createFilled(connection, initialRows);
       }
       Path warehouse = environment.newWarehouse(PIPELINE);
       try (JdbcCatalog catalog = FloeCatalog.open(warehouse);

@@ -39,6 +39,13 @@ final class ItemsTable {
     }
   }
 
+  /** Creates the table with rows {@code 1..rows}, vacuumed and analyzed. */
+  static void createFilled(Connection connection, long rows) throws SQLException {
+    create(connection);
+    fill(connection, 1, rows);
+    analyze(connection);
+  }
+
   static void analyze(Connection connection) throws SQLException {
     try (Statement statement = connection.createStatement()) {
       statement.execute("VACUUM ANALYZE items");

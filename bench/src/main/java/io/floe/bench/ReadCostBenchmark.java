@@ -66,9 +66,7 @@ public final class ReadCostBenchmark {
     }
     try (BenchEnvironment environment = BenchEnvironment.start()) {
       try (Connection connection = environment.connect()) {
-        ItemsTable.create(connection);
-        ItemsTable.fill(connection, 1, rows);
-        ItemsTable.analyze(connection);
+        ItemsTable.createFilled(connection, rows);
       }
       Path warehouse = environment.newWarehouse(PIPELINE);
       try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {

@@ -54,9 +54,7 @@ public final class StreamingBenchmark {
     int repeats = (int) Bench.argument(args, 4, 3);
     try (BenchEnvironment environment = BenchEnvironment.start()) {
       try (Connection connection = environment.connect()) {
-        ItemsTable.create(connection);
-        ItemsTable.fill(connection, 1, initialRows);
-        ItemsTable.analyze(connection);
+        ItemsTable.createFilled(connection, initialRows);
       }
       Path warehouse = environment.newWarehouse(PIPELINE);
       try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
