@@ -18,6 +18,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -78,6 +79,14 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
   /** Starts a server on a new throwaway data directory and a random free port. */
   public static EmbeddedPostgres start() {
+    return startWithSettings(Map.of());
+  }
+
+  /**
+   * Starts a server on a new throwaway data directory with some settings changed, e.g. {@code
+   * wal_level=replica} to test what a misconfigured source looks like.
+   */
+  public static EmbeddedPostgres startWithSettings(Map<String, String> settings) {
     Path dataDirectory;
     try {
       dataDirectory = Files.createTempDirectory("floe-postgres-");
@@ -91,7 +100,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
               + "); set java.io.tmpdir to a writable directory",
           e);
     }
-    return start(dataDirectory, 0, true);
+    return start(dataDirectory, 0, true, Map.copyOf(settings));
   }
 
   /**
@@ -112,10 +121,11 @@ public final class EmbeddedPostgres implements AutoCloseable {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be between 0 and 65535: " + port);
     }
-    return start(dataDirectory.toAbsolutePath().normalize(), port, false);
+    return start(dataDirectory.toAbsolutePath().normalize(), port, false, Map.of());
   }
 
-  private static EmbeddedPostgres start(Path dataDirectory, int port, boolean throwaway) {
+  private static EmbeddedPostgres start(
+      Path dataDirectory, int port, boolean throwaway, Map<String, String> settings) {
     boolean reused = !throwaway && checkDataDirectory(dataDirectory);
     long startNanos = System.nanoTime();
     io.zonky.test.db.postgres.embedded.EmbeddedPostgres server;
@@ -136,6 +146,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
               .setServerConfig("max_connections", "100")
               .setServerConfig("timezone", "UTC")
               .setDataDirectoryCustomizer(EmbeddedPostgres::prepareDataDirectory);
+      settings.forEach(builder::setServerConfig);
       binariesDirectory().ifPresent(directory -> builder.setOverrideWorkingDirectory(directory));
       server = builder.start();
     } catch (IOException | RuntimeException e) {

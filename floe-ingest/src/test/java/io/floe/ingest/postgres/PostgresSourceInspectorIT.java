@@ -12,6 +12,7 @@ import io.floe.testing.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Map;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -141,6 +142,30 @@ class PostgresSourceInspectorIT {
         .hasMessageContaining("Cannot create publication floe_q for pipeline q")
         .hasMessageContaining(
             "ask a database owner to run: CREATE PUBLICATION \"floe_q\" FOR TABLE \"public\".\"keyed\";");
+  }
+
+  @Test
+  void explainsWalLevelThatIsNotLogical() throws Exception {
+    try (EmbeddedPostgres replica =
+        EmbeddedPostgres.startWithSettings(Map.of("wal_level", "replica"))) {
+      replica.createDatabase("inspect");
+      SourceConfig config =
+          new SourceConfig(
+              SourceType.POSTGRES,
+              replica.jdbcUrl("inspect"),
+              replica.user(),
+              "",
+              List.of("public.anything"),
+              "s",
+              "s",
+              UnboundedNumeric.DECIMAL);
+      assertThatThrownBy(() -> new PostgresSourceInspector("p", config).inspect())
+          .isInstanceOfSatisfying(
+              FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SOURCE_NOT_READY))
+          .hasMessageContaining(
+              "wal_level is 'replica' but must be 'logical': run ALTER SYSTEM SET wal_level ="
+                  + " logical; then restart PostgreSQL");
+    }
   }
 
   @Test
