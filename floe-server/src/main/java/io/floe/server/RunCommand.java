@@ -66,10 +66,16 @@ final class RunCommand implements Callable<Integer> {
               },
               "floe-shutdown");
       Runtime.getRuntime().addShutdownHook(shutdown);
-      for (PipelineConfig pipelineConfig : config.pipelines()) {
-        Pipeline pipeline = new Pipeline(pipelineConfig, catalog);
-        pipelines.add(pipeline);
-        pipeline.start();
+      try {
+        for (PipelineConfig pipelineConfig : config.pipelines()) {
+          Pipeline pipeline = new Pipeline(pipelineConfig, catalog);
+          pipelines.add(pipeline);
+          pipeline.start();
+        }
+      } catch (RuntimeException e) {
+        // Stop the pipelines already running before the catalog they write to is closed.
+        pipelines.forEach(Pipeline::close);
+        throw e;
       }
       LOG.info("Replicating {} pipelines into {}", pipelines.size(), config.warehouse());
       int exitCode = 0;
