@@ -1,12 +1,11 @@
 package io.floe.bench;
 
 import io.floe.core.catalog.FloeCatalog;
-import io.floe.core.catalog.Scans;
+import io.floe.core.catalog.TableFiles;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.ingest.Pipeline;
 import io.floe.sql.QueryEngine;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.sql.Array;
 import java.sql.Connection;
@@ -20,8 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.StreamSupport;
-import org.apache.iceberg.DeleteFile;
-import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
@@ -236,24 +233,8 @@ public final class ReadCostBenchmark {
   private record FileCounts(int data, int deletes, long bytes) {}
 
   private static FileCounts files(Table table) {
-    Set<String> data = new HashSet<>();
-    Set<String> deletes = new HashSet<>();
-    long bytes = 0;
-    try (CloseableIterable<FileScanTask> tasks = Scans.scan(table).planFiles()) {
-      for (FileScanTask task : tasks) {
-        if (data.add(task.file().location())) {
-          bytes += task.file().fileSizeInBytes();
-        }
-        for (DeleteFile delete : task.deletes()) {
-          if (deletes.add(delete.location())) {
-            bytes += delete.fileSizeInBytes();
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return new FileCounts(data.size(), deletes.size(), bytes);
+    TableFiles files = TableFiles.load(table);
+    return new FileCounts(files.dataFiles().size(), files.deleteFiles().size(), files.bytes());
   }
 
   private static double planMillis(Table table) {

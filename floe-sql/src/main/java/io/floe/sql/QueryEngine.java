@@ -12,6 +12,7 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -164,7 +165,7 @@ public final class QueryEngine {
       throws SQLException {
     try (Statement statement = connection.createStatement()) {
       statement.execute("SET TimeZone = 'UTC'");
-      Set<String> schemas = new java.util.HashSet<>();
+      Set<String> schemas = new HashSet<>();
       for (Map.Entry<TableIdentifier, Table> entry : tables.entrySet()) {
         String namespace = entry.getKey().namespace().toString();
         if (schemas.add(namespace)) {

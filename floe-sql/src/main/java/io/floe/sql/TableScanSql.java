@@ -1,18 +1,11 @@
 package io.floe.sql;
 
-import io.floe.core.catalog.Scans;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.LinkedHashSet;
+import io.floe.core.catalog.TableFiles;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.apache.iceberg.DeleteFile;
-import org.apache.iceberg.FileContent;
-import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
@@ -33,30 +26,9 @@ final class TableScanSql {
         schema.columns().stream()
             .map(field -> "d." + quote(field.name()))
             .collect(Collectors.joining(", "));
-    if (table.currentSnapshot() == null) {
-      return new Plan(emptySelect(schema), 0, 0, 0);
-    }
-    Set<String> dataFiles = new LinkedHashSet<>();
-    Set<String> deleteFiles = new LinkedHashSet<>();
-    long bytes = 0;
-    try (CloseableIterable<FileScanTask> tasks = Scans.scan(table).planFiles()) {
-      for (FileScanTask task : tasks) {
-        if (dataFiles.add(task.file().location())) {
-          bytes += task.file().fileSizeInBytes();
-        }
-        for (DeleteFile delete : task.deletes()) {
-          if (delete.content() != FileContent.POSITION_DELETES) {
-            throw new UnsupportedOperationException(
-                "equality delete file " + delete.location() + " in table " + table.name());
-          }
-          if (deleteFiles.add(delete.location())) {
-            bytes += delete.fileSizeInBytes();
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    TableFiles files = TableFiles.load(table);
+    Set<String> dataFiles = files.dataFiles().keySet();
+    Set<String> deleteFiles = files.deleteFiles().keySet();
     if (dataFiles.isEmpty()) {
       return new Plan(emptySelect(schema), 0, 0, 0);
     }
@@ -69,7 +41,7 @@ final class TableScanSql {
           .append(list(deleteFiles))
           .append(") p ON d.filename = p.file_path AND d.file_row_number = p.pos");
     }
-    return new Plan(sql.toString(), dataFiles.size(), deleteFiles.size(), bytes);
+    return new Plan(sql.toString(), dataFiles.size(), deleteFiles.size(), files.bytes());
   }
 
   private static String emptySelect(Schema schema) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.TableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -82,7 +83,11 @@ public final class CdcTableWriter {
   private final Schema schema;
   private final RowKeys keys;
   private final KeyIndex index;
-  private final TableFiles files;
+
+  /** Live files of the table, as of the writer's last commit (the writer is the only writer). */
+  private final Map<String, DataFile> dataFiles;
+
+  private final Map<String, DeleteFile> deleteFiles;
   private final OutputFileFactory fileFactory;
   private boolean compactionEnabled = true;
 
@@ -103,8 +108,10 @@ public final class CdcTableWriter {
     this.table = requireNonNull(table, "table is null");
     this.schema = table.schema();
     this.keys = new RowKeys(schema);
-    this.files = TableFiles.load(table);
-    this.index = KeyIndex.load(table, keys, files);
+    TableFiles files = TableFiles.load(table);
+    this.dataFiles = new LinkedHashMap<>(files.dataFiles());
+    this.deleteFiles = new LinkedHashMap<>(files.deleteFiles());
+    this.index = KeyIndex.load(table, keys, files.deletesByDataFile());
     this.fileFactory =
         OutputFileFactory.builderFor(table, 1, System.currentTimeMillis())
             .format(FileFormat.PARQUET)
@@ -131,12 +138,12 @@ public final class CdcTableWriter {
 
   /** Live data files of the table, as of the writer's last commit. */
   public int dataFileCount() {
-    return files.dataFiles.size();
+    return dataFiles.size();
   }
 
   /** Live position-delete files of the table, as of the writer's last commit. */
   public int deleteFileCount() {
-    return files.deleteFiles.size();
+    return deleteFiles.size();
   }
 
   public Schema schema() {
@@ -231,8 +238,8 @@ public final class CdcTableWriter {
       Snapshot base = table.currentSnapshot();
       RowDelta delta = table.newRowDelta();
       if (truncate && base != null) {
-        files.dataFiles.values().forEach(delta::removeRows);
-        files.deleteFiles.values().forEach(delta::removeDeletes);
+        dataFiles.values().forEach(delta::removeRows);
+        deleteFiles.values().forEach(delta::removeDeletes);
       }
       Tidy tidy = planTidy();
       NewData data = writeDataFile(tidy.compacted);
@@ -475,7 +482,7 @@ public final class CdcTableWriter {
       return tidy;
     }
     List<DataFile> small = new ArrayList<>();
-    for (DataFile file : files.dataFiles.values()) {
+    for (DataFile file : dataFiles.values()) {
       if (file.fileSizeInBytes() < SMALL_FILE_BYTES) {
         small.add(file);
       }
@@ -492,7 +499,7 @@ public final class CdcTableWriter {
       }
     }
     List<DeleteFile> smallDeletes = new ArrayList<>();
-    for (DeleteFile file : files.deleteFiles.values()) {
+    for (DeleteFile file : deleteFiles.values()) {
       if (file.fileSizeInBytes() < SMALL_DELETE_FILE_BYTES) {
         smallDeletes.add(file);
       }
@@ -571,7 +578,7 @@ public final class CdcTableWriter {
       KeyIndex.readPositionDeletes(table, merged.location())
           .forEach(
               (path, positions) -> {
-                if (files.dataFiles.containsKey(path) && !removed.contains(path)) {
+                if (dataFiles.containsKey(path) && !removed.contains(path)) {
                   byPath.computeIfAbsent(path, p -> new ArrayList<>()).addAll(positions);
                 }
               });
@@ -613,8 +620,8 @@ public final class CdcTableWriter {
   private void applyToIndex(NewData data, Tidy tidy, DeleteFile deleteFile) {
     if (truncate) {
       index.clear();
-      files.dataFiles.clear();
-      files.deleteFiles.clear();
+      dataFiles.clear();
+      deleteFiles.clear();
     }
     for (Object key : deleted.keySet()) {
       index.remove(key);
@@ -628,22 +635,21 @@ public final class CdcTableWriter {
       for (Object key : data.carriedKeys) {
         index.put(key, KeyIndex.location(fileNumber, position++));
       }
-      files.dataFiles.put(data.file.location(), data.file);
+      dataFiles.put(data.file.location(), data.file);
     }
-    tidy.compacted.forEach(file -> files.dataFiles.remove(file.location()));
-    tidy.mergedDeletes.forEach(file -> files.deleteFiles.remove(file.location()));
+    tidy.compacted.forEach(file -> dataFiles.remove(file.location()));
+    tidy.mergedDeletes.forEach(file -> deleteFiles.remove(file.location()));
     if (!tidy.compacted.isEmpty()) {
       // Iceberg drops delete files that only pointed at removed data files: forget them too.
       SnapshotChanges changes =
           SnapshotChanges.builderFor(table).snapshot(table.currentSnapshot()).build();
       for (DeleteFile dropped : changes.removedDeleteFiles()) {
-        files.deleteFiles.remove(dropped.location());
+        deleteFiles.remove(dropped.location());
       }
     }
     if (deleteFile != null) {
-      files.deleteFiles.put(deleteFile.location(), deleteFile);
+      deleteFiles.put(deleteFile.location(), deleteFile);
     }
-    files.deletesByDataFile.clear();
   }
 
   /** What one commit tidies. */

@@ -78,10 +78,10 @@ final class KeyIndex {
    * Reads the key columns of every live row of the table's current snapshot, with position deletes
    * applied.
    */
-  static KeyIndex load(Table table, RowKeys keys, TableFiles files) {
+  static KeyIndex load(Table table, RowKeys keys, Map<String, Set<DeleteFile>> deletesByDataFile) {
     KeyIndex index = new KeyIndex();
     Map<String, Map<String, Set<Long>>> deletedPositionsByDeleteFile = new HashMap<>();
-    for (Map.Entry<String, Set<DeleteFile>> entry : files.deletesByDataFile.entrySet()) {
+    for (Map.Entry<String, Set<DeleteFile>> entry : deletesByDataFile.entrySet()) {
       String dataPath = entry.getKey();
       Set<Long> deleted = new HashSet<>();
       for (DeleteFile delete : entry.getValue()) {
