@@ -8,6 +8,7 @@ import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
 import io.floe.ingest.Pipeline;
 import io.floe.sql.QueryEngine;
+import io.floe.sql.QueryOptions;
 import io.floe.sql.ResultFormat;
 import io.floe.testing.EmbeddedPostgres;
 import io.floe.testing.ShopDatabase;
@@ -147,7 +148,7 @@ final class DemoCommand implements Callable<Integer> {
             if (tick++ % 5 == 0 && pipeline.stats().commits() > 0) {
               out.println("  " + SAMPLE_QUERY);
               ResultFormat.Writer writer = ResultFormat.TABLE.writer(out);
-              engine.execute(SAMPLE_QUERY, writer);
+              engine.execute(SAMPLE_QUERY, QueryOptions.local(), writer);
               writer.finish();
             }
             if (limit != null && now - started >= limit.toNanos()) {

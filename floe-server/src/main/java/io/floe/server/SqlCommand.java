@@ -4,6 +4,7 @@ import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
 import io.floe.sql.QueryEngine;
+import io.floe.sql.QueryOptions;
 import io.floe.sql.ResultFormat;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -52,7 +53,7 @@ final class SqlCommand implements Callable<Integer> {
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
     try (JdbcCatalog catalog = FloeCatalog.open(root)) {
       ResultFormat.Writer writer = resultFormat.writer(out);
-      new QueryEngine(catalog, root).execute(query, writer);
+      new QueryEngine(catalog, root).execute(query, QueryOptions.local(), writer);
       writer.finish();
     }
     return 0;

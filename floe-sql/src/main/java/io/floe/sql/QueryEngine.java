@@ -38,6 +38,9 @@ public final class QueryEngine {
   private static final Set<String> READ_STATEMENTS =
       Set.of("SELECT", "WITH", "VALUES", "FROM", "TABLE");
 
+  private static final java.util.concurrent.atomic.AtomicLong QUERY_IDS =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private final Catalog catalog;
   private final Path warehouse;
 
@@ -48,13 +51,42 @@ public final class QueryEngine {
 
   /** Receives a query's result. */
   public interface ResultHandler {
-    void columns(List<String> names, List<String> types) throws SQLException;
+    void columns(List<SqlColumn> columns);
 
-    void row(ResultSet row) throws SQLException;
+    void row(Object[] values);
   }
 
-  /** Runs one read statement, streaming its rows to {@code handler}. */
-  public void execute(String sql, ResultHandler handler) {
+  /** Runs one read statement, streaming its rows to {@code handler}; returns its statistics. */
+  public QueryStats execute(String sql, QueryOptions options, ResultHandler handler) {
+    try (QueryExecution execution = start(sql, options)) {
+      handler.columns(execution.columns());
+      for (Object[] row = execution.next(); row != null; row = execution.next()) {
+        handler.row(row);
+      }
+      return execution.stats();
+    }
+  }
+
+  /** Runs a query and returns all rows (for tests and small results). */
+  public List<List<Object>> queryAll(String sql) {
+    List<List<Object>> rows = new ArrayList<>();
+    execute(
+        sql,
+        QueryOptions.local(),
+        new ResultHandler() {
+          @Override
+          public void columns(List<SqlColumn> columns) {}
+
+          @Override
+          public void row(Object[] values) {
+            rows.add(java.util.Arrays.asList(values));
+          }
+        });
+    return rows;
+  }
+
+  /** Starts one read statement; read its rows from the returned execution and close it. */
+  public QueryExecution start(String sql, QueryOptions options) {
     SqlText text = new SqlText(sql);
     String keyword = text.firstKeyword();
     if (keyword.isEmpty()) {
@@ -72,50 +104,58 @@ public final class QueryEngine {
           ErrorCode.SQL_NOT_ALLOWED, "Cannot run several statements at once: send one query");
     }
     Map<TableIdentifier, Table> tables = referencedTables(text);
-    try (Connection connection = DriverManager.getConnection("jdbc:duckdb:")) {
+    Connection connection = null;
+    try {
+      connection = DriverManager.getConnection("jdbc:duckdb:");
       prepare(connection, tables);
-      try (Statement statement = connection.createStatement();
-          ResultSet result = statement.executeQuery(sql)) {
-        ResultSetMetaData metadata = result.getMetaData();
-        List<String> names = new ArrayList<>();
-        List<String> types = new ArrayList<>();
-        for (int i = 1; i <= metadata.getColumnCount(); i++) {
-          names.add(metadata.getColumnLabel(i));
-          types.add(metadata.getColumnTypeName(i));
-        }
-        handler.columns(names, types);
-        while (result.next()) {
-          handler.row(result);
-        }
+      Statement statement = connection.createStatement();
+      ResultSet result = statement.executeQuery(sql);
+      ResultSetMetaData metadata = result.getMetaData();
+      List<SqlColumn> columns = new ArrayList<>();
+      for (int i = 1; i <= metadata.getColumnCount(); i++) {
+        columns.add(new SqlColumn(metadata.getColumnLabel(i), metadata.getColumnTypeName(i)));
       }
+      Connection owned = connection;
+      QueryExecution.Rows rows =
+          new QueryExecution.Rows() {
+            @Override
+            public Object[] next() throws SQLException {
+              if (!result.next()) {
+                return null;
+              }
+              Object[] values = new Object[columns.size()];
+              for (int i = 0; i < values.length; i++) {
+                values[i] = SqlValues.normalize(result.getObject(i + 1));
+              }
+              return values;
+            }
+
+            @Override
+            public void interrupt() throws SQLException {
+              statement.cancel();
+            }
+
+            @Override
+            public void close() throws SQLException {
+              owned.close();
+            }
+          };
+      QueryStats stats = new QueryStats("q-" + QUERY_IDS.incrementAndGet(), List.of(), 0, 0, false);
+      return new QueryExecution(sql, columns, stats, "SELECT", rows, e -> translate(e, tables));
     } catch (SQLException e) {
+      closeQuietly(connection, e);
       throw translate(e, tables);
     }
   }
 
-  /** Runs a query and returns all rows as Java objects (for tests and small results). */
-  public List<List<Object>> queryAll(String sql) {
-    List<List<Object>> rows = new ArrayList<>();
-    execute(
-        sql,
-        new ResultHandler() {
-          private int columns;
-
-          @Override
-          public void columns(List<String> names, List<String> types) {
-            columns = names.size();
-          }
-
-          @Override
-          public void row(ResultSet row) throws SQLException {
-            List<Object> values = new ArrayList<>(columns);
-            for (int i = 1; i <= columns; i++) {
-              values.add(row.getObject(i));
-            }
-            rows.add(values);
-          }
-        });
-    return rows;
+  private static void closeQuietly(Connection connection, Exception failure) {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        failure.addSuppressed(e);
+      }
+    }
   }
 
   private Map<TableIdentifier, Table> referencedTables(SqlText text) {

@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,7 +31,6 @@ public enum ResultFormat {
   public abstract static class Writer implements QueryEngine.ResultHandler {
     protected final PrintStream out;
     protected List<String> names = List.of();
-    protected List<String> types = List.of();
     protected long rows;
 
     Writer(PrintStream out) {
@@ -41,9 +38,8 @@ public enum ResultFormat {
     }
 
     @Override
-    public void columns(List<String> names, List<String> types) {
-      this.names = List.copyOf(names);
-      this.types = List.copyOf(types);
+    public void columns(List<SqlColumn> columns) {
+      this.names = columns.stream().map(SqlColumn::name).toList();
     }
 
     public long rows() {
@@ -59,21 +55,21 @@ public enum ResultFormat {
     }
 
     @Override
-    public void columns(List<String> names, List<String> types) {
-      super.columns(names, types);
+    public void columns(List<SqlColumn> columns) {
+      super.columns(columns);
       List<String> header = new ArrayList<>();
       names.forEach(name -> header.add(escape(name)));
       out.println(String.join(",", header));
     }
 
     @Override
-    public void row(ResultSet row) throws SQLException {
+    public void row(Object[] row) {
       StringBuilder line = new StringBuilder();
       for (int i = 1; i <= names.size(); i++) {
         if (i > 1) {
           line.append(',');
         }
-        String value = row.getString(i);
+        String value = SqlValues.text(row[i - 1]);
         if (value != null) {
           line.append(escape(value));
         }
@@ -113,24 +109,29 @@ public enum ResultFormat {
     }
 
     @Override
-    public void row(ResultSet row) throws SQLException {
+    public void row(Object[] row) {
       try {
         generator.writeStartObject();
         for (int i = 1; i <= names.size(); i++) {
           generator.writeFieldName(names.get(i - 1));
-          Object value = row.getObject(i);
+          Object value = row[i - 1];
           if (value == null) {
             generator.writeNull();
           } else if (value instanceof Boolean) {
             generator.writeBoolean((Boolean) value);
-          } else if (value instanceof Integer || value instanceof Long || value instanceof Short) {
+          } else if (value instanceof Integer
+              || value instanceof Long
+              || value instanceof Short
+              || value instanceof Byte) {
             generator.writeNumber(((Number) value).longValue());
+          } else if (value instanceof java.math.BigInteger) {
+            generator.writeNumber((java.math.BigInteger) value);
           } else if (value instanceof Float || value instanceof Double) {
             generator.writeNumber(((Number) value).doubleValue());
           } else if (value instanceof BigDecimal) {
             generator.writeNumber((BigDecimal) value);
           } else {
-            generator.writeString(row.getString(i));
+            generator.writeString(SqlValues.text(value));
           }
         }
         generator.writeEndObject();
@@ -160,10 +161,10 @@ public enum ResultFormat {
     }
 
     @Override
-    public void row(ResultSet row) throws SQLException {
+    public void row(Object[] row) {
       String[] values = new String[names.size()];
       for (int i = 1; i <= names.size(); i++) {
-        String value = row.getString(i);
+        String value = SqlValues.text(row[i - 1]);
         values[i - 1] = value == null ? "NULL" : value;
       }
       buffered.add(values);

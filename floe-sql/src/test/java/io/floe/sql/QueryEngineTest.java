@@ -101,12 +101,13 @@ class QueryEngineTest {
     ByteArrayOutputStream buffer = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buffer, true, StandardCharsets.UTF_8);
     ResultFormat.Writer csv = ResultFormat.CSV.writer(out);
-    engine.execute("SELECT id, amount FROM raw.sales WHERE id < 3 ORDER BY id", csv);
+    engine.execute(
+        "SELECT id, amount FROM raw.sales WHERE id < 3 ORDER BY id", QueryOptions.local(), csv);
     csv.finish();
     assertThat(buffer.toString(StandardCharsets.UTF_8)).isEqualTo("id,amount\n1,10.00\n2,20.00\n");
     buffer.reset();
     ResultFormat.Writer json = ResultFormat.JSON.writer(out);
-    engine.execute("SELECT id, amount FROM raw.sales WHERE id = 1", json);
+    engine.execute("SELECT id, amount FROM raw.sales WHERE id = 1", QueryOptions.local(), json);
     json.finish();
     assertThat(buffer.toString(StandardCharsets.UTF_8))
         .isEqualTo("[{\"id\":1,\"amount\":10.00}]\n");

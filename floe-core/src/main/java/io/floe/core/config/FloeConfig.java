@@ -6,12 +6,14 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A loaded configuration file: the warehouse directory (absolute and normalized) and the pipelines
- * to run. Built by {@link FloeConfigLoader}.
+ * A loaded configuration file: the warehouse directory (absolute and normalized), the pipelines to
+ * run and the SQL endpoints ({@link SqlConfig#defaults()} when the file has no {@code sql}
+ * section). Built by {@link FloeConfigLoader}.
  */
-public record FloeConfig(Path warehouse, List<PipelineConfig> pipelines) {
+public record FloeConfig(Path warehouse, List<PipelineConfig> pipelines, SqlConfig sql) {
   public FloeConfig {
     requireNonNull(warehouse, "warehouse is null");
     pipelines = List.copyOf(requireNonNull(pipelines, "pipelines is null"));
+    requireNonNull(sql, "sql is null");
   }
 }

@@ -76,6 +76,7 @@ public final class FloeConfigLoader {
     ConfigReader reader = new ConfigReader(environment);
     ConfigValues root = reader.readRoot(FloeConfigSchema.ROOT, tree);
     FloeConfigSchema.checkPipelineNames(root, reader);
+    FloeConfigSchema.checkSql(root, reader);
     List<String> problems = reader.problems();
     if (!problems.isEmpty()) {
       throw new FloeException(

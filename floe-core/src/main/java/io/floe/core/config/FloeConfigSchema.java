@@ -4,14 +4,17 @@ import static io.floe.core.config.ConfigKey.derived;
 import static io.floe.core.config.ConfigKey.optional;
 import static io.floe.core.config.ConfigKey.required;
 
+import com.fasterxml.jackson.databind.node.MissingNode;
 import io.floe.core.config.ConfigSection.Kind;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -34,6 +37,9 @@ final class FloeConfigSchema {
               + " with a letter or underscore followed by letters, digits, underscores or $");
   private static final Duration MINIMUM_COMMIT_INTERVAL = Duration.ofMillis(100);
   private static final Duration MAXIMUM_COMMIT_INTERVAL = Duration.ofHours(1);
+  private static final Duration MINIMUM_QUERY_TIMEOUT = Duration.ofSeconds(1);
+  private static final Duration MAXIMUM_QUERY_TIMEOUT = Duration.ofHours(24);
+  private static final Duration MAXIMUM_RESULT_REUSE = Duration.ofDays(7);
 
   static final ConfigKey<Path> WAREHOUSE =
       optional(
@@ -121,6 +127,88 @@ final class FloeConfigSchema {
           prefixedPipelineName(""),
           "Iceberg namespace that receives one table per captured source table.");
 
+  static final ConfigKey<String> LISTEN_ADDRESS =
+      optional(
+          "listen-address",
+          ValueType.string().where(address -> !address.isEmpty(), "must not be empty"),
+          "127.0.0.1",
+          "Address the SQL endpoints bind; `0.0.0.0` accepts connections on every interface.");
+  static final ConfigKey<Integer> POSTGRES_PORT =
+      optional(
+          "postgres-port",
+          ValueType.integer(0, 65535),
+          "5433",
+          "Port of the PostgreSQL wire protocol endpoint; `0` picks a free port, which is logged.");
+  static final ConfigKey<Integer> HTTP_PORT =
+      optional(
+          "http-port",
+          ValueType.integer(0, 65535),
+          "8080",
+          "Port of the HTTP query API; `0` picks a free port, which is logged.");
+  static final ConfigKey<Duration> QUERY_TIMEOUT =
+      optional(
+          "query-timeout",
+          ValueType.duration()
+              .where(
+                  timeout ->
+                      timeout.compareTo(MINIMUM_QUERY_TIMEOUT) >= 0
+                          && timeout.compareTo(MAXIMUM_QUERY_TIMEOUT) <= 0,
+                  "must be between 1s and 24h"),
+          "5m",
+          "Queries running longer are cancelled.");
+  static final ConfigKey<Integer> MAX_QUERY_LENGTH =
+      optional(
+          "max-query-length",
+          ValueType.integer(1, 10_000_000),
+          "1000000",
+          "Longest accepted query text, in characters; longer queries are refused.");
+  static final ConfigKey<Long> CACHE_SIZE =
+      optional(
+          "cache-size",
+          ValueType.byteSize(),
+          "10GB",
+          "Bound of the local cache of data files fetched from object storage.");
+
+  static final ConfigKey<String> SQL_USER_NAME =
+      required("name", NAME, "Name the user logs in with. Unique within `sql.users`.");
+  static final ConfigKey<String> SQL_USER_PASSWORD =
+      required(
+          "password",
+          ValueType.string().where(password -> !password.isEmpty(), "must not be empty"),
+          "Password of the user. Write `${ANALYST_PASSWORD}` (any environment variable) to keep"
+              + " it out of the file.");
+  static final ConfigKey<String> SQL_USER_WORKGROUP =
+      optional(
+          "workgroup",
+          NAME,
+          SqlConfig.PRIMARY_WORKGROUP,
+          "Workgroup whose limits apply to the user's queries: `primary` or the name of a"
+              + " workgroup declared in `sql.workgroups`.");
+
+  static final ConfigKey<String> WORKGROUP_NAME =
+      required(
+          "name",
+          NAME,
+          "Name of the workgroup, referred to by `sql.users[].workgroup`. Unique within"
+              + " `sql.workgroups`; declaring `primary` sets the limits of the default"
+              + " workgroup.");
+  static final ConfigKey<Long> BYTES_SCANNED_LIMIT =
+      optional(
+          "bytes-scanned-limit",
+          ValueType.byteSizeOrUnlimited(),
+          "unlimited",
+          "Queries whose plan would scan more bytes of data files are refused before they run.");
+  static final ConfigKey<Duration> RESULT_REUSE =
+      optional(
+          "result-reuse",
+          ValueType.duration()
+              .where(
+                  reuse -> !reuse.isNegative() && reuse.compareTo(MAXIMUM_RESULT_REUSE) <= 0,
+                  "must be between 0s and 168h (7 days)"),
+          "0s",
+          "How long an identical query over unchanged tables is answered from its stored result;"
+              + " `0s` turns result reuse off.");
+
   // The type is read first; a future source type (mysql) gets its own keys after it.
   static final ConfigSection SOURCE =
       new ConfigSection(
@@ -145,7 +233,36 @@ final class FloeConfigSchema {
               + " namespace.",
           List.of(PIPELINE_NAME, COMMIT_INTERVAL),
           List.of(SOURCE, TARGET));
-  static final ConfigSection ROOT = ConfigSection.root(List.of(WAREHOUSE), List.of(PIPELINES));
+  static final ConfigSection SQL_USERS =
+      new ConfigSection(
+          "users",
+          Kind.LIST,
+          "Users allowed to run SQL queries.",
+          List.of(SQL_USER_NAME, SQL_USER_PASSWORD, SQL_USER_WORKGROUP),
+          List.of());
+  static final ConfigSection WORKGROUPS =
+      new ConfigSection(
+          "workgroups",
+          Kind.LIST,
+          "Limits shared by the queries of the users of a workgroup. The `primary` workgroup"
+              + " exists without being declared, with no scan limit and no result reuse.",
+          List.of(WORKGROUP_NAME, BYTES_SCANNED_LIMIT, RESULT_REUSE),
+          List.of());
+  static final ConfigSection SQL =
+      new ConfigSection(
+          "sql",
+          Kind.OPTIONAL,
+          "SQL access to the Iceberg tables through the PostgreSQL wire protocol and an HTTP"
+              + " query API.",
+          List.of(
+              LISTEN_ADDRESS,
+              POSTGRES_PORT,
+              HTTP_PORT,
+              QUERY_TIMEOUT,
+              MAX_QUERY_LENGTH,
+              CACHE_SIZE),
+          List.of(SQL_USERS, WORKGROUPS));
+  static final ConfigSection ROOT = ConfigSection.root(List.of(WAREHOUSE), List.of(PIPELINES, SQL));
 
   /** A complete configuration file, shown in the reference documentation. */
   static final String EXAMPLE =
@@ -162,6 +279,20 @@ final class FloeConfigSchema {
           target:
             namespace: raw
           commit-interval: 1s
+      sql:
+        listen-address: 127.0.0.1
+        postgres-port: 5433
+        http-port: 8080
+        query-timeout: 5m
+        cache-size: 10GB
+        users:
+          - name: analyst
+            password: ${ANALYST_PASSWORD}
+            workgroup: adhoc
+        workgroups:
+          - name: adhoc
+            bytes-scanned-limit: 1GB
+            result-reuse: 10m
       """;
 
   private FloeConfigSchema() {}
@@ -170,15 +301,64 @@ final class FloeConfigSchema {
    * Reports pipelines that share a name; names must be unique because defaults derive from them.
    */
   static void checkPipelineNames(ConfigValues root, ConfigReader reader) {
+    checkUnique(root.list(PIPELINES), PIPELINE_NAME, "pipelines", "pipeline", reader);
+  }
+
+  /**
+   * Reports users and workgroups that share a name, and users whose workgroup is neither {@code
+   * primary} nor declared.
+   */
+  static void checkSql(ConfigValues root, ConfigReader reader) {
+    ConfigValues sql = root.section(SQL);
+    List<ConfigValues> users = sql.list(SQL_USERS);
+    List<ConfigValues> workgroups = sql.list(WORKGROUPS);
+    checkUnique(users, SQL_USER_NAME, "sql.users", "user", reader);
+    checkUnique(workgroups, WORKGROUP_NAME, "sql.workgroups", "workgroup", reader);
+    Set<String> allowed = new LinkedHashSet<>();
+    allowed.add(SqlConfig.PRIMARY_WORKGROUP);
+    for (ConfigValues workgroup : workgroups) {
+      String name = workgroup.get(WORKGROUP_NAME);
+      if (name == null) {
+        return; // An invalid workgroup name is reported already; do not guess what was meant.
+      }
+      allowed.add(name);
+    }
+    for (int index = 0; index < users.size(); index++) {
+      String workgroup = users.get(index).get(SQL_USER_WORKGROUP);
+      if (workgroup != null && !allowed.contains(workgroup)) {
+        reader.problem(
+            "sql.users[" + index + "].workgroup",
+            "unknown workgroup '"
+                + workgroup
+                + "'; allowed workgroups: "
+                + String.join(", ", allowed));
+      }
+    }
+  }
+
+  /** Reports elements of a list section whose {@code key} repeats that of an earlier element. */
+  private static void checkUnique(
+      List<ConfigValues> elements,
+      ConfigKey<String> key,
+      String path,
+      String noun,
+      ConfigReader reader) {
     Map<String, Integer> firstIndexes = new HashMap<>();
-    List<ConfigValues> pipelines = root.list(PIPELINES);
-    for (int index = 0; index < pipelines.size(); index++) {
-      String name = pipelines.get(index).get(PIPELINE_NAME);
+    for (int index = 0; index < elements.size(); index++) {
+      String name = elements.get(index).get(key);
       Integer first = name == null ? null : firstIndexes.putIfAbsent(name, index);
       if (first != null) {
         reader.problem(
-            "pipelines[" + index + "].name",
-            "duplicate pipeline name '" + name + "', already used by pipelines[" + first + "]");
+            path + "[" + index + "]." + key.name(),
+            "duplicate "
+                + noun
+                + " name '"
+                + name
+                + "', already used by "
+                + path
+                + "["
+                + first
+                + "]");
       }
     }
   }
@@ -187,7 +367,45 @@ final class FloeConfigSchema {
   static FloeConfig build(ConfigValues root, Path baseDirectory) {
     Path warehouse = baseDirectory.resolve(root.get(WAREHOUSE)).toAbsolutePath().normalize();
     return new FloeConfig(
-        warehouse, root.list(PIPELINES).stream().map(FloeConfigSchema::pipeline).toList());
+        warehouse,
+        root.list(PIPELINES).stream().map(FloeConfigSchema::pipeline).toList(),
+        sql(root.section(SQL)));
+  }
+
+  /** The {@code sql} section of a file that has none: every key read from its declared default. */
+  static SqlConfig sqlDefaults() {
+    ConfigReader reader = new ConfigReader(Map.of());
+    ConfigValues root = reader.readRoot(ROOT, MissingNode.getInstance());
+    if (!reader.problems().isEmpty()) {
+      throw new IllegalStateException("invalid default: " + String.join("; ", reader.problems()));
+    }
+    return sql(root.section(SQL));
+  }
+
+  private static SqlConfig sql(ConfigValues values) {
+    return new SqlConfig(
+        values.get(LISTEN_ADDRESS),
+        values.get(POSTGRES_PORT),
+        values.get(HTTP_PORT),
+        values.get(QUERY_TIMEOUT),
+        values.get(MAX_QUERY_LENGTH),
+        values.get(CACHE_SIZE),
+        values.list(SQL_USERS).stream()
+            .map(
+                user ->
+                    new SqlUserConfig(
+                        user.get(SQL_USER_NAME),
+                        user.get(SQL_USER_PASSWORD),
+                        user.get(SQL_USER_WORKGROUP)))
+            .toList(),
+        values.list(WORKGROUPS).stream()
+            .map(
+                workgroup ->
+                    new WorkgroupConfig(
+                        workgroup.get(WORKGROUP_NAME),
+                        workgroup.get(BYTES_SCANNED_LIMIT),
+                        workgroup.get(RESULT_REUSE)))
+            .toList());
   }
 
   private static PipelineConfig pipeline(ConfigValues values) {

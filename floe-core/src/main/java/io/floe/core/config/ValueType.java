@@ -27,6 +27,13 @@ import java.util.stream.Collectors;
  */
 final class ValueType<T> {
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+  private static final Pattern INTEGER = Pattern.compile("[+-]?\\d{1,19}");
+  private static final Pattern BYTE_SIZE =
+      Pattern.compile("(\\d{1,19})(b|kb|mb|gb|tb)?", Pattern.CASE_INSENSITIVE);
+  private static final String BYTE_SIZE_FORM =
+      "a whole number of bytes, optionally followed by B, KB, MB, GB or TB in any case"
+          + " (binary multiples: 1KB = 1024 bytes), such as 512MB or 10GB";
+  private static final String UNLIMITED = "unlimited";
 
   /** Reads a value, reporting problems to the reader; returns null when the value is invalid. */
   @FunctionalInterface
@@ -126,6 +133,68 @@ final class ValueType<T> {
     try {
       return Optional.of(Duration.parse(text));
     } catch (DateTimeParseException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * A whole number from {@code min} to {@code max}, written as a YAML number or as text such as
+   * {@code "5433"}.
+   */
+  static ValueType<Integer> integer(int min, int max) {
+    return scalar(
+        "integer",
+        text -> {
+          if (!INTEGER.matcher(text).matches()) {
+            return Optional.empty();
+          }
+          try {
+            long value = Long.parseLong(text);
+            return value >= min && value <= max
+                ? Optional.of(Math.toIntExact(value))
+                : Optional.empty();
+          } catch (NumberFormatException e) {
+            return Optional.empty();
+          }
+        },
+        "must be an integer between " + min + " and " + max,
+        true);
+  }
+
+  /**
+   * A number of bytes: a whole number, optionally followed by a unit B, KB, MB, GB or TB (binary
+   * multiples of 1024, in any case), such as {@code 512MB}.
+   */
+  static ValueType<Long> byteSize() {
+    return scalar("byte size", ValueType::parseByteSize, "write " + BYTE_SIZE_FORM, true);
+  }
+
+  /** A {@link #byteSize()} or the word {@code unlimited}, which reads as {@link Long#MAX_VALUE}. */
+  static ValueType<Long> byteSizeOrUnlimited() {
+    return scalar(
+        "byte size or `" + UNLIMITED + "`",
+        text -> text.equals(UNLIMITED) ? Optional.of(Long.MAX_VALUE) : parseByteSize(text),
+        "write " + UNLIMITED + " or " + BYTE_SIZE_FORM,
+        true);
+  }
+
+  private static Optional<Long> parseByteSize(String text) {
+    Matcher matcher = BYTE_SIZE.matcher(text);
+    if (!matcher.matches()) {
+      return Optional.empty();
+    }
+    String unit = matcher.group(2) == null ? "b" : matcher.group(2).toLowerCase(Locale.ROOT);
+    int shift =
+        switch (unit) {
+          case "kb" -> 10;
+          case "mb" -> 20;
+          case "gb" -> 30;
+          case "tb" -> 40;
+          default -> 0;
+        };
+    try {
+      return Optional.of(Math.multiplyExact(Long.parseLong(matcher.group(1)), 1L << shift));
+    } catch (ArithmeticException | NumberFormatException e) {
       return Optional.empty();
     }
   }

@@ -23,10 +23,12 @@ class ConfigDocsTest {
         FloeConfigLoader.parse(
             FloeConfigSchema.EXAMPLE,
             Path.of("").toAbsolutePath(),
-            Map.of("PGPASSWORD", "x"),
+            Map.of("PGPASSWORD", "x", "ANALYST_PASSWORD", "y"),
             "example");
 
     assertThat(config.pipelines()).isNotEmpty();
+    assertThat(config.sql().users()).isNotEmpty();
+    assertThat(config.sql().workgroup("adhoc").limited()).isTrue();
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.floe.core.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.floe.core.ErrorCode;
@@ -109,7 +110,8 @@ class ConfigLoaderTest {
 
   @Test
   void emptyFileYieldsDefaults() {
-    FloeConfig expected = new FloeConfig(directory.resolve("floe-data"), List.of());
+    FloeConfig expected =
+        new FloeConfig(directory.resolve("floe-data"), List.of(), SqlConfig.defaults());
     assertThat(parse("")).isEqualTo(expected);
     assertThat(parse("# nothing configured yet\n")).isEqualTo(expected);
   }
@@ -189,7 +191,7 @@ class ConfigLoaderTest {
   @Test
   void rejectsUnknownTopLevelKey() {
     assertThat(problems("warehous: data\n"))
-        .contains("warehous: unknown key; allowed keys: warehouse, pipelines");
+        .contains("warehous: unknown key; allowed keys: warehouse, pipelines, sql");
   }
 
   @Test
@@ -203,7 +205,7 @@ class ConfigLoaderTest {
   @Test
   void doesNotSubstituteVariablesInKeys() {
     assertThat(problems("${KEY}: data\n", Map.of("KEY", "warehouse")))
-        .contains("${KEY}: unknown key; allowed keys: warehouse, pipelines");
+        .contains("${KEY}: unknown key; allowed keys: warehouse, pipelines, sql");
   }
 
   @Test
@@ -324,12 +326,266 @@ class ConfigLoaderTest {
     assertThat(problems(yaml).lines())
         .containsExactly(
             "Cannot load configuration floe.yaml: warehous: unknown key; allowed keys: warehouse,"
-                + " pipelines",
+                + " pipelines, sql",
             "pipelines[0].commit-interval: invalid value '1 s'; write a number followed by ms, s,"
                 + " m or h (such as 250ms, 1s, 2m, 1h) or an ISO-8601 duration (such as PT1S)",
             "pipelines[0].source.tabels: unknown key; allowed keys: type, url, user, password,"
                 + " tables, slot-name, publication, unbounded-numeric",
             "pipelines[0].source.tables: missing required key");
+  }
+
+  @Test
+  void sqlDefaultsWhenSectionIsAbsent() {
+    SqlConfig expected =
+        new SqlConfig(
+            "127.0.0.1",
+            5433,
+            8080,
+            Duration.ofMinutes(5),
+            1_000_000,
+            10L * 1024 * 1024 * 1024,
+            List.of(),
+            List.of());
+
+    assertThat(SqlConfig.defaults()).isEqualTo(expected);
+    assertThat(parse(MINIMAL).sql()).isEqualTo(expected);
+    assertThat(parse("sql:\n").sql()).isEqualTo(expected);
+    assertThat(parse("sql: {}\n").sql()).isEqualTo(expected);
+  }
+
+  @Test
+  void readsSqlSection() {
+    SqlConfig sql =
+        parse(
+                """
+                sql:
+                  listen-address: 0.0.0.0
+                  postgres-port: 0
+                  http-port: "9090"
+                  query-timeout: 90s
+                  max-query-length: 5000
+                  cache-size: 512mb
+                  users:
+                    - name: analyst
+                      password: ${ANALYST_PASSWORD}
+                      workgroup: adhoc
+                    - name: admin
+                      password: 0123
+                  workgroups:
+                    - name: adhoc
+                      bytes-scanned-limit: 1GB
+                      result-reuse: 10m
+                    - name: reports
+                """,
+                Map.of("ANALYST_PASSWORD", "s3cr3t"))
+            .sql();
+
+    assertThat(sql)
+        .isEqualTo(
+            new SqlConfig(
+                "0.0.0.0",
+                0,
+                9090,
+                Duration.ofSeconds(90),
+                5000,
+                512L * 1024 * 1024,
+                List.of(
+                    new SqlUserConfig("analyst", "s3cr3t", "adhoc"),
+                    new SqlUserConfig("admin", "0123", "primary")),
+                List.of(
+                    new WorkgroupConfig("adhoc", 1L << 30, Duration.ofMinutes(10)),
+                    new WorkgroupConfig("reports", Long.MAX_VALUE, Duration.ZERO))));
+    assertThat(sql.workgroup("adhoc").limited()).isTrue();
+    assertThat(sql.workgroup("reports").limited()).isFalse();
+    assertThat(sql.workgroup("primary"))
+        .isEqualTo(new WorkgroupConfig("primary", Long.MAX_VALUE, Duration.ZERO));
+    assertThatThrownBy(() -> sql.workgroup("etl"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("unknown workgroup 'etl'");
+  }
+
+  @Test
+  void undeclaredPrimaryWorkgroupMatchesDeclaredDefaults() {
+    SqlConfig sql = parse("sql:\n  workgroups:\n    - name: primary\n").sql();
+
+    assertThat(SqlConfig.defaults().workgroup("primary")).isEqualTo(sql.workgroup("primary"));
+  }
+
+  @Test
+  void declaredPrimaryWorkgroupOverridesBuiltIn() {
+    SqlConfig sql =
+        parse("sql:\n  workgroups:\n    - name: primary\n      bytes-scanned-limit: 10TB\n").sql();
+
+    assertThat(sql.workgroup("primary").bytesScannedLimit()).isEqualTo(10L << 40);
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "0, 0",
+    "1024, 1024",
+    "1B, 1",
+    "2kb, 2048",
+    "3Kb, 3072",
+    "512MB, 536870912",
+    "10GB, 10737418240",
+    "1TB, 1099511627776"
+  })
+  void readsByteSizes(String text, long expected) {
+    assertThat(parse("sql:\n  cache-size: " + text + "\n").sql().cacheSize()).isEqualTo(expected);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"0s, PT0S", "PT0S, PT0S", "10m, PT10M", "168h, PT168H", "P7D, PT168H"})
+  void readsResultReuseFromZeroToSevenDays(String text, Duration expected) {
+    String yaml = "sql:\n  workgroups:\n    - name: adhoc\n      result-reuse: " + text + "\n";
+
+    assertThat(parse(yaml).sql().workgroup("adhoc").resultReuse()).isEqualTo(expected);
+  }
+
+  @Test
+  void rejectsBadPorts() {
+    assertThat(problems("sql:\n  postgres-port: 70000\n  http-port: http\n"))
+        .contains(
+            "sql.postgres-port: invalid value '70000'; must be an integer between 0 and 65535")
+        .contains("sql.http-port: invalid value 'http'; must be an integer between 0 and 65535");
+    assertThat(problems("sql:\n  postgres-port: -1\n"))
+        .contains("sql.postgres-port: invalid value '-1'; must be an integer between 0 and 65535");
+    assertThat(problems("sql:\n  max-query-length: 0\n"))
+        .contains(
+            "sql.max-query-length: invalid value '0'; must be an integer between 1 and 10000000");
+  }
+
+  @Test
+  void rejectsBadByteSizes() {
+    assertThat(problems("sql:\n  cache-size: 12XB\n"))
+        .contains(
+            "sql.cache-size: invalid value '12XB'; write a whole number of bytes, optionally"
+                + " followed by B, KB, MB, GB or TB in any case (binary multiples: 1KB = 1024"
+                + " bytes), such as 512MB or 10GB");
+    assertThat(problems("sql:\n  cache-size: 1.5GB\n"))
+        .contains("sql.cache-size: invalid value '1.5GB'");
+    assertThat(problems("sql:\n  cache-size: unlimited\n"))
+        .contains("sql.cache-size: invalid value 'unlimited'");
+    assertThat(problems("sql:\n  cache-size: 99999999999TB\n"))
+        .contains("sql.cache-size: invalid value '99999999999TB'");
+    assertThat(
+            problems("sql:\n  workgroups:\n    - name: adhoc\n      bytes-scanned-limit: lots\n"))
+        .contains(
+            "sql.workgroups[0].bytes-scanned-limit: invalid value 'lots'; write unlimited or a"
+                + " whole number of bytes, optionally followed by B, KB, MB, GB or TB in any case"
+                + " (binary multiples: 1KB = 1024 bytes), such as 512MB or 10GB");
+  }
+
+  @Test
+  void rejectsQueryTimeoutOutOfRange() {
+    for (String timeout : List.of("0s", "500ms", "PT-5S", "25h")) {
+      assertThat(problems("sql:\n  query-timeout: " + timeout + "\n"))
+          .as(timeout)
+          .isEqualTo(
+              "Cannot load configuration floe.yaml: sql.query-timeout: must be between 1s and 24h");
+    }
+    assertThat(problems("sql:\n  query-timeout: -5s\n"))
+        .contains("sql.query-timeout: invalid value '-5s'; write a number followed by ms");
+  }
+
+  @Test
+  void rejectsResultReuseOutOfRange() {
+    for (String reuse : List.of("PT-1S", "169h", "P8D")) {
+      assertThat(problems("sql:\n  workgroups:\n    - name: adhoc\n      result-reuse: " + reuse))
+          .as(reuse)
+          .isEqualTo(
+              "Cannot load configuration floe.yaml: sql.workgroups[0].result-reuse: must be"
+                  + " between 0s and 168h (7 days)");
+    }
+  }
+
+  @Test
+  void rejectsBadUsers() {
+    String yaml =
+        """
+        sql:
+          users:
+            - name: Analyst
+              password: ''
+              workgroup: Adhoc
+            - workgroup: primary
+        """;
+
+    assertThat(problems(yaml).lines())
+        .containsExactly(
+            "Cannot load configuration floe.yaml: sql.users[0].name: invalid value 'Analyst'; must"
+                + " start with a lowercase letter followed by at most 39 lowercase letters,"
+                + " digits or underscores",
+            "sql.users[0].password: must not be empty",
+            "sql.users[0].workgroup: invalid value 'Adhoc'; must start with a lowercase letter"
+                + " followed by at most 39 lowercase letters, digits or underscores",
+            "sql.users[1].name: missing required key",
+            "sql.users[1].password: missing required key");
+  }
+
+  @Test
+  void rejectsDuplicateUsersAndWorkgroups() {
+    String yaml =
+        """
+        sql:
+          users:
+            - {name: analyst, password: a}
+            - {name: admin, password: b}
+            - {name: analyst, password: c}
+          workgroups:
+            - name: adhoc
+            - name: adhoc
+        """;
+
+    assertThat(problems(yaml).lines())
+        .containsExactly(
+            "Cannot load configuration floe.yaml: sql.users[2].name: duplicate user name"
+                + " 'analyst', already used by sql.users[0]",
+            "sql.workgroups[1].name: duplicate workgroup name 'adhoc', already used by"
+                + " sql.workgroups[0]");
+  }
+
+  @Test
+  void rejectsUnknownWorkgroup() {
+    String yaml =
+        """
+        sql:
+          users:
+            - {name: analyst, password: a, workgroup: adhoc}
+            - {name: etl, password: b, workgroup: batch}
+          workgroups:
+            - name: adhoc
+            - name: reports
+        """;
+
+    assertThat(problems(yaml))
+        .isEqualTo(
+            "Cannot load configuration floe.yaml: sql.users[1].workgroup: unknown workgroup"
+                + " 'batch'; allowed workgroups: primary, adhoc, reports");
+    assertThat(problems("sql:\n  users:\n    - {name: etl, password: b, workgroup: batch}\n"))
+        .isEqualTo(
+            "Cannot load configuration floe.yaml: sql.users[0].workgroup: unknown workgroup"
+                + " 'batch'; allowed workgroups: primary");
+  }
+
+  @Test
+  void rejectsUnknownSqlKeys() {
+    assertThat(problems("sql:\n  port: 5433\n  users:\n    - {name: a, password: b, role: x}\n"))
+        .contains(
+            "sql.port: unknown key; allowed keys: listen-address, postgres-port, http-port,"
+                + " query-timeout, max-query-length, cache-size, users, workgroups")
+        .contains("sql.users[0].role: unknown key; allowed keys: name, password, workgroup");
+  }
+
+  @Test
+  void hidesSqlPasswords() {
+    SqlConfig sql =
+        parse("sql:\n  users:\n    - {name: analyst, password: \"t0p-s3cr3t\"}\n").sql();
+
+    assertThat(sql.users().get(0).password()).isEqualTo("t0p-s3cr3t");
+    assertThat(sql.users().get(0).toString())
+        .isEqualTo("SqlUserConfig[name=analyst, password=***, workgroup=primary]");
+    assertThat(sql.toString()).doesNotContain("t0p-s3cr3t");
   }
 
   private FloeConfig parse(String yaml) {
