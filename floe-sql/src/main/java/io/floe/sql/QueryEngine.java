@@ -43,10 +43,51 @@ public final class QueryEngine {
 
   private final Catalog catalog;
   private final Path warehouse;
+  private final Settings settings;
+  private final Map<String, QueryExecution> running =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Engine-wide settings.
+   *
+   * @param maxQueryLength longest accepted query text, in characters
+   * @param workDirectory where DuckDB spills and the file cache keeps copies of remote files
+   * @param cacheSize bound of the file cache, in bytes
+   */
+  public record Settings(int maxQueryLength, Path workDirectory, long cacheSize) {
+    public Settings {
+      requireNonNull(workDirectory, "workDirectory is null");
+    }
+
+    /** Defaults: 1,000,000 characters, {@code <warehouse>/.floe/sql}, 10 GiB of cache. */
+    public static Settings defaults(Path warehouse) {
+      return new Settings(1_000_000, warehouse.resolve(".floe").resolve("sql"), 10L << 30);
+    }
+  }
 
   public QueryEngine(Catalog catalog, Path warehouse) {
+    this(catalog, warehouse, Settings.defaults(warehouse));
+  }
+
+  public QueryEngine(Catalog catalog, Path warehouse, Settings settings) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.warehouse = requireNonNull(warehouse, "warehouse is null").toAbsolutePath().normalize();
+    this.settings = requireNonNull(settings, "settings is null");
+  }
+
+  /** Cancels a running query by id; returns false when no such query is running. */
+  public boolean cancel(String queryId) {
+    QueryExecution execution = running.get(queryId);
+    if (execution == null) {
+      return false;
+    }
+    execution.cancel();
+    return true;
+  }
+
+  /** The queries running now. */
+  public List<QueryExecution> running() {
+    return List.copyOf(running.values());
   }
 
   /** Receives a query's result. */
@@ -87,6 +128,16 @@ public final class QueryEngine {
 
   /** Starts one read statement; read its rows from the returned execution and close it. */
   public QueryExecution start(String sql, QueryOptions options) {
+    if (sql.length() > settings.maxQueryLength()) {
+      throw new QueryException(
+          ErrorCode.SQL_LIMIT_EXCEEDED,
+          QueryException.SqlState.PROGRAM_LIMIT_EXCEEDED,
+          "Cannot run query: its text is "
+              + sql.length()
+              + " characters long, more than the limit of "
+              + settings.maxQueryLength()
+              + " (sql.max-query-length)");
+    }
     SqlText text = new SqlText(sql);
     String keyword = text.firstKeyword();
     if (keyword.isEmpty()) {
