@@ -2,50 +2,96 @@ package io.floe.sql;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.Scans;
+import io.floe.core.catalog.TableFiles;
+import io.floe.sql.QueryException.SqlState;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.iceberg.HasTableOperations;
+import org.apache.iceberg.HistoryEntry;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotRef;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.expressions.Expression;
+import org.apache.iceberg.expressions.Expressions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Answers SQL over Floe's Iceberg tables. Iceberg plans each referenced table's scan of its current
- * snapshot (data files and the position deletes that apply); DuckDB executes the query over those
- * Parquet files. Tables are named {@code namespace.table}.
+ * Answers SQL over Floe's Iceberg tables. Iceberg plans each table reference's scan — the snapshot
+ * chosen by time travel, the files left after partition and min/max pruning with the query's
+ * filters, and the position deletes that apply — and DuckDB executes the query over those Parquet
+ * files. Tables are named {@code namespace.table}; see {@link QueryRewriter} for the time travel
+ * and metadata table forms.
  *
- * <p>Each query runs in a fresh in-memory DuckDB whose file access is confined to the warehouse and
- * whose configuration is locked before the user's statement runs; only read statements are
- * accepted.
+ * <p>Each query runs in a fresh in-memory DuckDB that may read only the files planned for it and
+ * whose configuration is locked before the user's statement runs; only read statements ({@code
+ * SELECT}, {@code WITH}, {@code VALUES}, {@code FROM}, {@code TABLE}) and {@code EXPLAIN [ANALYZE]}
+ * of them are accepted.
  */
 public final class QueryEngine {
+  private static final Logger LOG = LoggerFactory.getLogger(QueryEngine.class);
   private static final Set<String> READ_STATEMENTS =
       Set.of("SELECT", "WITH", "VALUES", "FROM", "TABLE");
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final AtomicLong QUERY_IDS = new AtomicLong();
+  private static final ScheduledExecutorService TIMER =
+      Executors.newSingleThreadScheduledExecutor(
+          runnable -> {
+            Thread thread = new Thread(runnable, "floe-query-timeouts");
+            thread.setDaemon(true);
+            return thread;
+          });
+  private static final String PLAN_COLUMN = "QUERY PLAN";
+  private static final Set<String> ALLOWED_TABLE_FUNCTIONS =
+      Set.of("range", "generate_series", "unnest");
+  private static final java.util.Properties STREAMING = new java.util.Properties();
 
-  private static final java.util.concurrent.atomic.AtomicLong QUERY_IDS =
-      new java.util.concurrent.atomic.AtomicLong();
+  static {
+    STREAMING.setProperty("jdbc_stream_results", "true");
+  }
+
+  private static final int REUSE_MAX_ROWS = 100_000;
 
   private final Catalog catalog;
-  private final Path warehouse;
   private final Settings settings;
-  private final Map<String, QueryExecution> running =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, QueryExecution> running = new ConcurrentHashMap<>();
+  private final ResultReuse reuse = new ResultReuse(64);
 
   /**
    * Engine-wide settings.
@@ -71,23 +117,8 @@ public final class QueryEngine {
 
   public QueryEngine(Catalog catalog, Path warehouse, Settings settings) {
     this.catalog = requireNonNull(catalog, "catalog is null");
-    this.warehouse = requireNonNull(warehouse, "warehouse is null").toAbsolutePath().normalize();
+    requireNonNull(warehouse, "warehouse is null");
     this.settings = requireNonNull(settings, "settings is null");
-  }
-
-  /** Cancels a running query by id; returns false when no such query is running. */
-  public boolean cancel(String queryId) {
-    QueryExecution execution = running.get(queryId);
-    if (execution == null) {
-      return false;
-    }
-    execution.cancel();
-    return true;
-  }
-
-  /** The queries running now. */
-  public List<QueryExecution> running() {
-    return List.copyOf(running.values());
   }
 
   /** Receives a query's result. */
@@ -110,10 +141,15 @@ public final class QueryEngine {
 
   /** Runs a query and returns all rows (for tests and small results). */
   public List<List<Object>> queryAll(String sql) {
+    return queryAll(sql, QueryOptions.local());
+  }
+
+  /** Runs a query with the given options and returns all rows. */
+  public List<List<Object>> queryAll(String sql, QueryOptions options) {
     List<List<Object>> rows = new ArrayList<>();
     execute(
         sql,
-        QueryOptions.local(),
+        options,
         new ResultHandler() {
           @Override
           public void columns(List<SqlColumn> columns) {}
@@ -126,12 +162,33 @@ public final class QueryEngine {
     return rows;
   }
 
-  /** Starts one read statement; read its rows from the returned execution and close it. */
+  /** Cancels a running query by id; returns false when no such query is running. */
+  public boolean cancel(String queryId) {
+    QueryExecution execution = running.get(queryId);
+    if (execution == null) {
+      return false;
+    }
+    execution.cancel();
+    return true;
+  }
+
+  /** The queries running now. */
+  public List<QueryExecution> running() {
+    return List.copyOf(running.values());
+  }
+
+  /**
+   * Starts one read statement; read its rows from the returned execution and close it.
+   *
+   * @throws QueryException or another {@link FloeException} when the query cannot run
+   */
   public QueryExecution start(String sql, QueryOptions options) {
+    requireNonNull(sql, "sql is null");
+    requireNonNull(options, "options is null");
     if (sql.length() > settings.maxQueryLength()) {
       throw new QueryException(
           ErrorCode.SQL_LIMIT_EXCEEDED,
-          QueryException.SqlState.PROGRAM_LIMIT_EXCEEDED,
+          SqlState.PROGRAM_LIMIT_EXCEEDED,
           "Cannot run query: its text is "
               + sql.length()
               + " characters long, more than the limit of "
@@ -140,99 +197,656 @@ public final class QueryEngine {
     }
     SqlText text = new SqlText(sql);
     String keyword = text.firstKeyword();
+    int from = 0;
+    boolean explain = false;
+    boolean analyze = false;
+    if (keyword.equals("EXPLAIN")) {
+      explain = true;
+      from = 1;
+      if (text.tokens().size() > 1 && text.tokens().get(1).isWord("analyze")) {
+        analyze = true;
+        from = 2;
+      }
+      keyword = text.tokens().size() > from ? new SqlText(text.from(from)).firstKeyword() : "";
+    }
     if (keyword.isEmpty()) {
-      throw new FloeException(ErrorCode.SQL_INVALID, "Cannot run query: the statement is empty");
+      throw new QueryException(
+          ErrorCode.SQL_INVALID, SqlState.SYNTAX_ERROR, "Cannot run query: the statement is empty");
     }
     if (!READ_STATEMENTS.contains(keyword)) {
-      throw new FloeException(
+      throw new QueryException(
           ErrorCode.SQL_NOT_ALLOWED,
+          SqlState.INSUFFICIENT_PRIVILEGE,
           "Cannot run "
               + keyword
-              + " statement: only queries (SELECT, WITH, VALUES) are accepted here");
+              + " statement: only queries (SELECT, WITH, VALUES, FROM, TABLE) and EXPLAIN [ANALYZE]"
+              + " of them are accepted here",
+          text.tokens().get(Math.min(from, text.tokens().size() - 1)).start() + 1,
+          null);
     }
     if (text.hasMultipleStatements()) {
-      throw new FloeException(
-          ErrorCode.SQL_NOT_ALLOWED, "Cannot run several statements at once: send one query");
+      throw new QueryException(
+          ErrorCode.SQL_NOT_ALLOWED,
+          SqlState.SYNTAX_ERROR,
+          "Cannot run several statements at once: send one query");
     }
-    Map<TableIdentifier, Table> tables = referencedTables(text);
-    Connection connection = null;
-    try {
-      connection = DriverManager.getConnection("jdbc:duckdb:");
-      prepare(connection, tables);
-      Statement statement = connection.createStatement();
-      ResultSet result = statement.executeQuery(sql);
-      ResultSetMetaData metadata = result.getMetaData();
-      List<SqlColumn> columns = new ArrayList<>();
-      for (int i = 1; i <= metadata.getColumnCount(); i++) {
-        columns.add(new SqlColumn(metadata.getColumnLabel(i), metadata.getColumnTypeName(i)));
-      }
-      Connection owned = connection;
-      QueryExecution.Rows rows =
-          new QueryExecution.Rows() {
-            @Override
-            public Object[] next() throws SQLException {
-              if (!result.next()) {
-                return null;
-              }
-              Object[] values = new Object[columns.size()];
-              for (int i = 0; i < values.length; i++) {
-                values[i] = SqlValues.normalize(result.getObject(i + 1));
-              }
-              return values;
-            }
-
-            @Override
-            public void interrupt() throws SQLException {
-              statement.cancel();
-            }
-
-            @Override
-            public void close() throws SQLException {
-              owned.close();
-            }
-          };
-      QueryStats stats = new QueryStats("q-" + QUERY_IDS.incrementAndGet(), List.of(), 0, 0, false);
-      return new QueryExecution(sql, columns, stats, "SELECT", rows, e -> translate(e, tables));
-    } catch (SQLException e) {
-      closeQuietly(connection, e);
-      throw translate(e, tables);
-    }
-  }
-
-  private static void closeQuietly(Connection connection, Exception failure) {
-    if (connection != null) {
-      try {
-        connection.close();
-      } catch (SQLException e) {
-        failure.addSuppressed(e);
-      }
-    }
-  }
-
-  private Map<TableIdentifier, Table> referencedTables(SqlText text) {
     Set<String> namespaces = namespaces();
-    Map<TableIdentifier, Table> tables = new LinkedHashMap<>();
-    for (SqlText.QualifiedName name : text.qualifiedNames()) {
-      if (!namespaces.contains(name.namespace())) {
-        continue;
+    QueryRewriter.Rewritten rewritten = new QueryRewriter(text, namespaces::contains).rewrite(from);
+    String queryId = String.format(Locale.ROOT, "q-%06d", QUERY_IDS.incrementAndGet());
+    long planningStart = System.nanoTime();
+    Path temporary = settings.workDirectory().resolve("tmp").resolve(queryId);
+    Connection connection = null;
+    ErrorTranslator errors = new ErrorTranslator(sql, rewritten, 0, this::allTables);
+    try {
+      connection = DriverManager.getConnection("jdbc:duckdb:", STREAMING);
+      Planner planner = new Planner(connection, rewritten, errors);
+      List<ScanPlan> plans = planner.plan();
+      long bytes = plans.stream().mapToLong(ScanPlan::bytes).sum();
+      String reuseKey = reuseKey(options, sql, plans);
+      List<TableScan> scans = plans.stream().map(ScanPlan::describe).toList();
+      if (!explain && options.workgroup().reusesResults()) {
+        ResultReuse.Entry stored = reuse.get(reuseKey, options.workgroup().resultReuse());
+        if (stored != null) {
+          closeQuietly(connection, null);
+          connection = null;
+          QueryStats stats = new QueryStats(queryId, scans, 0, millisSince(planningStart), true);
+          LOG.info(
+              "Query {} by {} ({}) answered from a result stored {} ago",
+              queryId,
+              options.user(),
+              options.workgroup().name(),
+              Duration.ofNanos(System.nanoTime() - stored.storedNanos()));
+          return register(
+              new QueryExecution(
+                  sql,
+                  stored.columns(),
+                  stats,
+                  "SELECT",
+                  new HeldRows(stored.rows()),
+                  errors::translate),
+              options);
+        }
       }
-      TableIdentifier identifier = TableIdentifier.of(name.namespace(), name.name());
-      if (tables.containsKey(identifier)) {
-        continue;
+      checkLimit(options.workgroup(), bytes, plans);
+      Files.createDirectories(temporary);
+      prepare(connection, plans, temporary);
+      QueryStats stats = new QueryStats(queryId, scans, bytes, millisSince(planningStart), false);
+      if (explain) {
+        List<Object[]> lines = explain(connection, rewritten, plans, stats, analyze, errors);
+        closeQuietly(connection, null);
+        connection = null;
+        deleteQuietly(temporary);
+        return register(
+            new QueryExecution(
+                sql,
+                List.of(new SqlColumn(PLAN_COLUMN, "VARCHAR")),
+                stats,
+                "EXPLAIN",
+                new HeldRows(lines),
+                errors::translate),
+            options);
       }
+      PreparedStatement statement = connection.prepareStatement(rewritten.sql());
+      List<SqlColumn> columns = columns(statement.getMetaData());
+      QueryExecution execution =
+          new QueryExecution(
+              sql,
+              columns,
+              stats,
+              "SELECT",
+              new LiveRows(connection, statement, columns.size(), temporary),
+              errors::translate);
+      connection = null;
+      if (options.workgroup().reusesResults()) {
+        execution.onCompletion(
+            (done, rows) -> {
+              if (rows != null) {
+                reuse.put(reuseKey, new ResultReuse.Entry(columns, rows, System.nanoTime()));
+              }
+            },
+            REUSE_MAX_ROWS);
+      }
+      return register(execution, options);
+    } catch (SQLException e) {
+      FloeException translated = errors.translate(e);
+      closeQuietly(connection, translated);
+      deleteQuietly(temporary);
+      throw translated;
+    } catch (IOException e) {
+      closeQuietly(connection, e);
+      throw new UncheckedIOException(e);
+    } catch (RuntimeException e) {
+      closeQuietly(connection, e);
+      deleteQuietly(temporary);
+      throw e;
+    }
+  }
+
+  private QueryExecution register(QueryExecution execution, QueryOptions options) {
+    running.put(execution.id(), execution);
+    execution.closeHook(
+        () -> {
+          running.remove(execution.id());
+          LOG.info(
+              "Query {} by {} ({}): {} rows, {} bytes scanned, {} ms{}",
+              execution.id(),
+              options.user(),
+              options.workgroup().name(),
+              execution.rowCount(),
+              execution.stats().bytesScanned(),
+              execution.elapsedMillis(),
+              execution.stats().reused() ? ", reused result" : "");
+        });
+    long remaining = options.timeout().toMillis() - execution.stats().planningMillis();
+    execution.timeout(
+        TIMER.schedule(
+            () ->
+                execution.cancel(
+                    new QueryException(
+                        ErrorCode.SQL_TIMEOUT,
+                        SqlState.QUERY_CANCELED,
+                        "Query "
+                            + execution.id()
+                            + " ran longer than its time limit of "
+                            + options.timeout().toString().substring(2).toLowerCase(Locale.ROOT)
+                            + " and was cancelled; raise sql.query-timeout or the request's"
+                            + " timeout, or make the query cheaper")),
+            Math.max(1, remaining),
+            TimeUnit.MILLISECONDS));
+    return execution;
+  }
+
+  private static long millisSince(long nanos) {
+    return (System.nanoTime() - nanos) / 1_000_000;
+  }
+
+  private static String reuseKey(QueryOptions options, String sql, List<ScanPlan> plans) {
+    StringBuilder key = new StringBuilder(options.workgroup().name()).append('\0').append(sql);
+    for (ScanPlan plan : plans) {
+      key.append('\0').append(plan.reference.written()).append('@').append(plan.snapshotId);
+      key.append('@').append(plan.metadataLocation);
+    }
+    return key.toString();
+  }
+
+  private static void checkLimit(Workgroup workgroup, long bytes, List<ScanPlan> plans) {
+    if (workgroup.limited() && bytes > workgroup.bytesScannedLimit()) {
+      throw new QueryException(
+          ErrorCode.SQL_LIMIT_EXCEEDED,
+          SqlState.PROGRAM_LIMIT_EXCEEDED,
+          "Cannot run query: it would scan "
+              + Bytes.format(bytes)
+              + " ("
+              + plans.stream()
+                  .map(plan -> plan.reference.written() + ": " + Bytes.format(plan.bytes()))
+                  .collect(Collectors.joining(", "))
+              + "), more than the "
+              + Bytes.format(workgroup.bytesScannedLimit())
+              + " per-query limit of workgroup "
+              + workgroup.name()
+              + " (bytes-scanned-limit); filter on partition or sorted columns to scan less, or"
+              + " run it in a workgroup with a higher limit");
+    }
+  }
+
+  private static List<SqlColumn> columns(ResultSetMetaData metadata) throws SQLException {
+    List<SqlColumn> columns = new ArrayList<>();
+    for (int i = 1; i <= metadata.getColumnCount(); i++) {
+      columns.add(new SqlColumn(metadata.getColumnLabel(i), metadata.getColumnTypeName(i)));
+    }
+    return columns;
+  }
+
+  /** One table reference, planned. */
+  private static final class ScanPlan {
+    final TableReference reference;
+    final Table table;
+    final long snapshotId;
+    final String metadataLocation;
+    Schema schema;
+    Expression filter = Expressions.alwaysTrue();
+    TableFiles files;
+    MetadataTables.Contents contents;
+    int totalDataFiles;
+    long totalBytes;
+
+    ScanPlan(TableReference reference, Table table, Snapshot snapshot) {
+      this.reference = reference;
+      this.table = table;
+      this.snapshotId = snapshot == null ? -1 : snapshot.snapshotId();
+      this.metadataLocation =
+          table instanceof HasTableOperations
+              ? ((HasTableOperations) table).operations().current().metadataFileLocation()
+              : "";
+    }
+
+    long bytes() {
+      return files == null ? 0 : files.bytes();
+    }
+
+    TableScan describe() {
+      int dataFiles = files == null ? 0 : files.dataFiles().size();
+      int deleteFiles = files == null ? 0 : files.deleteFiles().size();
+      return new TableScan(
+          reference.written(),
+          reference.table().toString(),
+          reference.metadata() == null ? snapshotId : -1,
+          filter.toString(),
+          dataFiles,
+          totalDataFiles,
+          deleteFiles,
+          bytes(),
+          totalBytes);
+    }
+  }
+
+  /** Plans every reference of a rewritten query. */
+  private final class Planner {
+    private final Connection connection;
+    private final QueryRewriter.Rewritten rewritten;
+    private final ErrorTranslator errors;
+
+    Planner(Connection connection, QueryRewriter.Rewritten rewritten, ErrorTranslator errors) {
+      this.connection = connection;
+      this.rewritten = rewritten;
+      this.errors = errors;
+    }
+
+    List<ScanPlan> plan() throws SQLException {
+      JsonNode tree = parse();
+      List<ScanPlan> plans = new ArrayList<>();
+      Map<String, Schema> schemas = new HashMap<>();
+      for (TableReference reference : rewritten.references()) {
+        Table table = load(reference.table());
+        if (reference.metadata() != null) {
+          if (reference.travel() != null) {
+            throw new QueryException(
+                ErrorCode.SQL_INVALID,
+                SqlState.FEATURE_NOT_SUPPORTED,
+                "Cannot read "
+                    + reference.written()
+                    + ": time travel on metadata tables is not supported; metadata tables"
+                    + " describe the whole table history already");
+          }
+          ScanPlan plan = new ScanPlan(reference, table, table.currentSnapshot());
+          plan.contents = MetadataTables.read(table, reference.metadata());
+          plans.add(plan);
+          continue;
+        }
+        Snapshot snapshot = snapshot(table, reference);
+        ScanPlan plan = new ScanPlan(reference, table, snapshot);
+        plan.schema =
+            snapshot == null
+                ? table.schema()
+                : table.newScan().useSnapshot(snapshot.snapshotId()).schema();
+        if (snapshot != null) {
+          Map<String, String> summary = snapshot.summary();
+          plan.totalDataFiles = Integer.parseInt(summary.getOrDefault("total-data-files", "0"));
+          plan.totalBytes = Long.parseLong(summary.getOrDefault("total-files-size", "0"));
+        }
+        schemas.put(reference.placeholder(), plan.schema);
+        plans.add(plan);
+      }
+      Map<String, Expression> filters =
+          schemas.isEmpty() || tree == null ? Map.of() : ScanFilters.extract(tree, schemas);
+      for (ScanPlan plan : plans) {
+        if (plan.contents != null) {
+          continue;
+        }
+        if (plan.snapshotId < 0) {
+          plan.files = TableFiles.plan(plan.table, null);
+          continue;
+        }
+        plan.filter = filters.getOrDefault(plan.reference.placeholder(), Expressions.alwaysTrue());
+        org.apache.iceberg.TableScan scan =
+            Scans.scan(plan.table)
+                .useSnapshot(plan.snapshotId)
+                .caseSensitive(false)
+                .filter(plan.filter);
+        plan.files = TableFiles.plan(plan.table, scan);
+      }
+      return plans;
+    }
+
+    private Table load(TableIdentifier identifier) {
       if (!catalog.tableExists(identifier)) {
-        throw new FloeException(
+        throw new QueryException(
             ErrorCode.TABLE_NOT_FOUND,
+            SqlState.UNDEFINED_TABLE,
             "Cannot query "
                 + identifier
                 + ": no such table; tables in namespace "
-                + name.namespace()
+                + identifier.namespace()
                 + ": "
-                + tableNames(name.namespace()));
+                + tableNames(identifier.namespace().toString()));
       }
-      tables.put(identifier, catalog.loadTable(identifier));
+      return catalog.loadTable(identifier);
     }
-    return tables;
+
+    private Snapshot snapshot(Table table, TableReference reference) throws SQLException {
+      TableReference.TimeTravel travel = reference.travel();
+      if (travel == null) {
+        return table.currentSnapshot();
+      }
+      switch (travel.kind()) {
+        case REF:
+          return ref(table, reference, travel.expression());
+        case VERSION:
+          Object version = evaluate("SELECT " + travel.expression(), reference);
+          if (version instanceof Number) {
+            long id = ((Number) version).longValue();
+            Snapshot snapshot = table.snapshot(id);
+            if (snapshot == null) {
+              throw new QueryException(
+                  ErrorCode.TABLE_VERSION_NOT_FOUND,
+                  SqlState.DATA_EXCEPTION,
+                  "Cannot read "
+                      + reference.written()
+                      + ": table "
+                      + reference.table()
+                      + " has no snapshot "
+                      + id
+                      + "; its latest snapshots are "
+                      + recentSnapshots(table)
+                      + " (see "
+                      + reference.table()
+                      + ".snapshots)");
+            }
+            return snapshot;
+          }
+          return ref(table, reference, String.valueOf(version));
+        default:
+          Object instant =
+              evaluate(
+                  "SELECT epoch_ms(CAST((" + travel.expression() + ") AS TIMESTAMPTZ))", reference);
+          long millis = ((Number) instant).longValue();
+          Long found = null;
+          for (HistoryEntry entry : table.history()) {
+            if (entry.timestampMillis() <= millis) {
+              found = entry.snapshotId();
+            }
+          }
+          if (found == null) {
+            List<HistoryEntry> history = table.history();
+            throw new QueryException(
+                ErrorCode.TABLE_VERSION_NOT_FOUND,
+                SqlState.DATA_EXCEPTION,
+                "Cannot read "
+                    + reference.written()
+                    + ": table "
+                    + reference.table()
+                    + " has no snapshot at or before "
+                    + Instant.ofEpochMilli(millis)
+                    + (history.isEmpty()
+                        ? "; it has no snapshots yet"
+                        : "; its first snapshot was committed at "
+                            + Instant.ofEpochMilli(history.get(0).timestampMillis())));
+          }
+          return table.snapshot(found);
+      }
+    }
+
+    private Snapshot ref(Table table, TableReference reference, String name) {
+      SnapshotRef ref = table.refs().get(name);
+      if (ref == null) {
+        throw new QueryException(
+            ErrorCode.TABLE_VERSION_NOT_FOUND,
+            SqlState.DATA_EXCEPTION,
+            "Cannot read "
+                + reference.written()
+                + ": table "
+                + reference.table()
+                + " has no branch or tag '"
+                + name
+                + "'; it has: "
+                + table.refs().entrySet().stream()
+                    .map(
+                        e ->
+                            e.getKey()
+                                + " ("
+                                + e.getValue().type().name().toLowerCase(Locale.ROOT)
+                                + ")")
+                    .sorted()
+                    .collect(Collectors.joining(", ")));
+      }
+      return table.snapshot(ref.snapshotId());
+    }
+
+    /** Evaluates a time travel expression in a DuckDB that can read nothing. */
+    private Object evaluate(String select, TableReference reference) {
+      try (Connection sandbox = DriverManager.getConnection("jdbc:duckdb:");
+          Statement statement = sandbox.createStatement()) {
+        statement.execute("SET TimeZone = 'UTC'");
+        statement.execute("SET enable_external_access = false");
+        statement.execute("SET lock_configuration = true");
+        try (ResultSet result = statement.executeQuery(select)) {
+          result.next();
+          Object value = result.getObject(1);
+          if (value == null) {
+            throw new SQLException("the expression is NULL");
+          }
+          return value;
+        }
+      } catch (SQLException e) {
+        throw new QueryException(
+            ErrorCode.SQL_INVALID,
+            SqlState.DATA_EXCEPTION,
+            "Cannot read "
+                + reference.written()
+                + ": the time travel value is not a snapshot id, branch or tag name, or"
+                + " timestamp: "
+                + ErrorTranslator.plainMessage(e),
+            0,
+            e);
+      }
+    }
+
+    /**
+     * DuckDB's parse tree of the query, which also finds syntax errors before any planning; null
+     * when DuckDB cannot serialize this kind of statement (then no filters are pushed).
+     */
+    private JsonNode parse() throws SQLException {
+      String serialized;
+      try (PreparedStatement statement =
+          connection.prepareStatement("SELECT json_serialize_sql(?)")) {
+        statement.setString(1, rewritten.sql());
+        try (ResultSet result = statement.executeQuery()) {
+          result.next();
+          serialized = result.getString(1);
+        }
+      }
+      JsonNode tree;
+      try {
+        tree = JSON.readTree(serialized);
+      } catch (IOException e) {
+        throw new FloeException(ErrorCode.SQL_FAILED, "Cannot read DuckDB's parse tree", e);
+      }
+      if (tree.path("error").asBoolean(false)) {
+        if ("parser".equals(tree.path("error_type").asText())) {
+          throw errors.syntax(tree.path("error_message").asText(), tree.path("position").asInt(-1));
+        }
+        LOG.debug("No filter pushdown for this query: {}", tree.path("error_message").asText());
+        return null;
+      }
+      checkSources(tree);
+      return tree.path("statements");
+    }
+
+    /**
+     * Refuses table functions that read files and file paths used as tables: only Floe's tables
+     * (through their planned scans, deletes applied) may be read.
+     */
+    private void checkSources(JsonNode node) {
+      String type = node.path("type").asText();
+      if (type.equals("TABLE_FUNCTION")) {
+        String function = node.path("function").path("function_name").asText();
+        if (!ALLOWED_TABLE_FUNCTIONS.contains(function.toLowerCase(Locale.ROOT))) {
+          throw errors.notAllowed(
+              "table function "
+                  + function
+                  + " is not allowed; only Floe's tables (namespace.table) and the table"
+                  + " functions "
+                  + String.join(", ", ALLOWED_TABLE_FUNCTIONS.stream().sorted().toList())
+                  + " can be read through this service",
+              node.path("query_location").asInt(-1));
+        }
+      } else if (type.equals("BASE_TABLE")) {
+        String name = node.path("table_name").asText();
+        if (name.contains("/") || name.contains("\\") || name.contains(".")) {
+          throw errors.notAllowed(
+              "'"
+                  + name
+                  + "' names a file; only Floe's tables (namespace.table) can be read through"
+                  + " this service",
+              node.path("query_location").asInt(-1));
+        }
+      }
+      for (JsonNode child : node) {
+        if (child.isContainerNode()) {
+          checkSources(child);
+        }
+      }
+    }
+  }
+
+  private static String recentSnapshots(Table table) {
+    List<String> ids = new ArrayList<>();
+    for (Snapshot snapshot : table.snapshots()) {
+      ids.add(
+          snapshot.snapshotId() + " (" + Instant.ofEpochMilli(snapshot.timestampMillis()) + ")");
+    }
+    int from = Math.max(0, ids.size() - 5);
+    return ids.isEmpty() ? "(none)" : String.join(", ", ids.subList(from, ids.size()));
+  }
+
+  private void prepare(Connection connection, List<ScanPlan> plans, Path temporary)
+      throws SQLException {
+    Set<String> allowed = new LinkedHashSet<>();
+    try (Statement statement = connection.createStatement()) {
+      statement.execute("SET TimeZone = 'UTC'");
+      statement.execute("SET errors_as_json = true");
+      statement.execute("SET temp_directory = " + TableScanSql.literal(temporary.toString()));
+      for (ScanPlan plan : plans) {
+        String name = TableScanSql.quote(plan.reference.placeholder());
+        if (plan.contents != null) {
+          MetadataTables.load(statement, name, plan.contents);
+          continue;
+        }
+        Stream.concat(
+                plan.files.dataFiles().keySet().stream(),
+                plan.files.deleteFiles().keySet().stream())
+            .map(this::localPath)
+            .forEach(allowed::add);
+        statement.execute(
+            "CREATE VIEW "
+                + name
+                + " AS "
+                + TableScanSql.sql(plan.schema, plan.files, this::localPath));
+      }
+      statement.execute(
+          "SET allowed_paths = ["
+              + allowed.stream().map(TableScanSql::literal).collect(Collectors.joining(", "))
+              + "]");
+      statement.execute(
+          "SET allowed_directories = [" + TableScanSql.literal(temporary + "/") + "]");
+      statement.execute("SET enable_external_access = false");
+      statement.execute("SET lock_configuration = true");
+    }
+  }
+
+  /** The path DuckDB reads a file location from. */
+  private String localPath(String location) {
+    if (location.startsWith("file:")) {
+      return Path.of(java.net.URI.create(location)).toString();
+    }
+    if (location.startsWith("/")) {
+      return location;
+    }
+    throw new FloeException(
+        ErrorCode.SQL_FAILED,
+        "Cannot read " + location + ": only local warehouse files can be queried so far");
+  }
+
+  private List<Object[]> explain(
+      Connection connection,
+      QueryRewriter.Rewritten rewritten,
+      List<ScanPlan> plans,
+      QueryStats stats,
+      boolean analyze,
+      ErrorTranslator errors)
+      throws SQLException {
+    List<Object[]> lines = new ArrayList<>();
+    lines.add(new Object[] {"Floe plan for query " + stats.queryId()});
+    for (ScanPlan plan : plans) {
+      lines.add(new Object[] {"  " + plan.reference.written()});
+      if (plan.contents != null) {
+        lines.add(
+            new Object[] {
+              "    metadata table "
+                  + plan.reference.metadata().name().toLowerCase(Locale.ROOT)
+                  + " of "
+                  + plan.reference.table()
+                  + ": "
+                  + plan.contents.rows().size()
+                  + " rows read from table metadata"
+            });
+        continue;
+      }
+      Snapshot snapshot = plan.snapshotId < 0 ? null : plan.table.snapshot(plan.snapshotId);
+      lines.add(
+          new Object[] {
+            "    snapshot: "
+                + (snapshot == null
+                    ? "none (empty table)"
+                    : snapshot.snapshotId()
+                        + " committed "
+                        + Instant.ofEpochMilli(snapshot.timestampMillis())
+                        + (plan.reference.travel() == null ? " (current)" : " (time travel)"))
+          });
+      lines.add(new Object[] {"    filter pushed to Iceberg: " + plan.filter});
+      TableScan scan = plan.describe();
+      lines.add(
+          new Object[] {
+            "    data files: "
+                + scan.dataFiles()
+                + " of "
+                + scan.totalDataFiles()
+                + " planned; bytes: "
+                + Bytes.format(scan.bytes())
+                + " of "
+                + Bytes.format(scan.totalBytes())
+                + (scan.totalBytes() > 0
+                    ? String.format(
+                        Locale.ROOT,
+                        " (%.1f%% pruned)",
+                        100.0 * (scan.totalBytes() - scan.bytes()) / scan.totalBytes())
+                    : "")
+          });
+      lines.add(new Object[] {"    position delete files applied: " + scan.deleteFiles()});
+    }
+    lines.add(new Object[] {"  bytes scanned: " + Bytes.format(stats.bytesScanned())});
+    long start = System.nanoTime();
+    lines.add(new Object[] {analyze ? "DuckDB plan, executed:" : "DuckDB plan:"});
+    try (Statement statement = connection.createStatement();
+        ResultSet result =
+            statement.executeQuery((analyze ? "EXPLAIN ANALYZE " : "EXPLAIN ") + rewritten.sql())) {
+      while (result.next()) {
+        String plan = result.getString(2);
+        for (String line : plan.split("\n", -1)) {
+          String shown = line;
+          for (ScanPlan scan : plans) {
+            shown = shown.replace(scan.reference.placeholder(), scan.reference.table().toString());
+          }
+          lines.add(new Object[] {shown});
+        }
+      }
+    } catch (SQLException e) {
+      throw errors.withPrefix(analyze ? 16 : 8).translate(e);
+    }
+    if (analyze) {
+      lines.add(new Object[] {"Executed in " + millisSince(start) + " ms"});
+    }
+    return lines;
   }
 
   private Set<String> namespaces() {
@@ -241,6 +855,14 @@ public final class QueryEngine {
     }
     return ((SupportsNamespaces) catalog)
         .listNamespaces().stream().map(Namespace::toString).collect(Collectors.toSet());
+  }
+
+  private String allTables() {
+    List<String> names = new ArrayList<>();
+    for (String namespace : namespaces()) {
+      catalog.listTables(Namespace.of(namespace)).forEach(id -> names.add(id.toString()));
+    }
+    return names.isEmpty() ? "(none)" : String.join(", ", names.stream().sorted().toList());
   }
 
   private String tableNames(String namespace) {
@@ -252,62 +874,100 @@ public final class QueryEngine {
     return names.isEmpty() ? "(none)" : String.join(", ", names);
   }
 
-  private void prepare(Connection connection, Map<TableIdentifier, Table> tables)
-      throws SQLException {
-    try (Statement statement = connection.createStatement()) {
-      statement.execute("SET TimeZone = 'UTC'");
-      Set<String> schemas = new HashSet<>();
-      for (Map.Entry<TableIdentifier, Table> entry : tables.entrySet()) {
-        String namespace = entry.getKey().namespace().toString();
-        if (schemas.add(namespace)) {
-          statement.execute("CREATE SCHEMA " + TableScanSql.quote(namespace));
+  private static void closeQuietly(Connection connection, Exception failure) {
+    if (connection != null) {
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        if (failure != null) {
+          failure.addSuppressed(e);
+        } else {
+          LOG.warn("Could not close a DuckDB connection", e);
         }
-        TableScanSql.Plan plan = TableScanSql.plan(entry.getValue());
-        statement.execute(
-            "CREATE VIEW "
-                + TableScanSql.quote(namespace)
-                + "."
-                + TableScanSql.quote(entry.getKey().name())
-                + " AS "
-                + plan.sql());
       }
-      statement.execute(
-          "SET allowed_directories = [" + TableScanSql.literal(warehouse.toString() + "/") + "]");
-      statement.execute("SET enable_external_access = false");
-      statement.execute("SET lock_configuration = true");
     }
   }
 
-  private FloeException translate(SQLException e, Map<TableIdentifier, Table> tables) {
-    String message = e.getMessage() == null ? e.toString() : e.getMessage();
-    String lower = message.toLowerCase(Locale.ROOT);
-    if (lower.contains("catalog error") && lower.contains("does not exist")) {
-      List<String> known = new ArrayList<>();
-      for (String namespace : namespaces()) {
-        catalog.listTables(Namespace.of(namespace)).forEach(id -> known.add(id.toString()));
+  private static void deleteQuietly(Path directory) {
+    if (!Files.exists(directory)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(directory)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
       }
-      return new FloeException(
-          ErrorCode.TABLE_NOT_FOUND,
-          "Cannot run query: "
-              + message
-              + "\nName tables as namespace.table; available tables: "
-              + (known.isEmpty() ? "(none)" : String.join(", ", known.stream().sorted().toList())),
-          e);
+    } catch (IOException e) {
+      LOG.warn("Could not delete query spill directory {}", directory, e);
     }
-    if (lower.contains("parser error")
-        || lower.contains("binder error")
-        || lower.contains("conversion error")) {
-      return new FloeException(ErrorCode.SQL_INVALID, "Cannot run query: " + message, e);
+  }
+
+  /**
+   * Rows of a DuckDB statement, which runs on the first read so that it can be cancelled and timed
+   * out from the start; DuckDB streams results, so rows are not held in memory. Closing releases
+   * the DuckDB instance.
+   */
+  private static final class LiveRows implements QueryExecution.Rows {
+    private final Connection connection;
+    private final PreparedStatement statement;
+    private final int columns;
+    private final Path temporary;
+    private ResultSet result;
+
+    LiveRows(Connection connection, PreparedStatement statement, int columns, Path temporary) {
+      this.connection = connection;
+      this.statement = statement;
+      this.columns = columns;
+      this.temporary = temporary;
     }
-    if (lower.contains("permission error")
-        || lower.contains("disabled")
-        || lower.contains("not allowed")) {
-      return new FloeException(
-          ErrorCode.SQL_NOT_ALLOWED,
-          "Cannot run query: " + message + "\nOnly Floe's tables can be read through this service.",
-          e);
+
+    @Override
+    public Object[] next() throws SQLException {
+      if (result == null) {
+        result = statement.executeQuery();
+      }
+      if (!result.next()) {
+        return null;
+      }
+      Object[] values = new Object[columns];
+      for (int i = 0; i < columns; i++) {
+        values[i] = SqlValues.normalize(result.getObject(i + 1));
+      }
+      return values;
     }
-    return new FloeException(
-        ErrorCode.SQL_FAILED, "Cannot run query over " + tables.keySet() + ": " + message, e);
+
+    @Override
+    public void interrupt() throws SQLException {
+      statement.cancel();
+    }
+
+    @Override
+    public void close() throws SQLException {
+      try {
+        connection.close();
+      } finally {
+        deleteQuietly(temporary);
+      }
+    }
+  }
+
+  /** Rows held in memory: EXPLAIN output and reused results. */
+  private static final class HeldRows implements QueryExecution.Rows {
+    private final List<Object[]> rows;
+    private int next;
+
+    HeldRows(List<Object[]> rows) {
+      this.rows = rows;
+    }
+
+    @Override
+    public Object[] next() {
+      return next < rows.size() ? rows.get(next++) : null;
+    }
+
+    @Override
+    public void interrupt() {}
+
+    @Override
+    public void close() {}
   }
 }

@@ -46,6 +46,7 @@ public final class QueryExecution implements AutoCloseable {
   private final AtomicReference<QueryException> cancellation = new AtomicReference<>();
   private final long startNanos = System.nanoTime();
   private volatile Future<?> timeout;
+  private Runnable closeHook = () -> {};
   private Completion completion;
   private java.util.ArrayList<Object[]> kept;
   private int keepLimit;
@@ -165,6 +166,10 @@ public final class QueryExecution implements AutoCloseable {
     return cancellation.get() != null;
   }
 
+  void closeHook(Runnable hook) {
+    this.closeHook = requireNonNull(hook, "hook is null");
+  }
+
   void timeout(Future<?> future) {
     this.timeout = future;
   }
@@ -201,6 +206,8 @@ public final class QueryExecution implements AutoCloseable {
       rows.close();
     } catch (SQLException e) {
       throw errors.apply(e);
+    } finally {
+      closeHook.run();
     }
   }
 }

@@ -5,31 +5,63 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A light lexer over SQL text: enough to find the statement's first keyword, statement separators
- * and {@code namespace.table} references, skipping string literals, quoted identifiers and
- * comments. Parsing proper is DuckDB's job.
+ * A light lexer over SQL text: enough to find the statement's first keyword, statement separators,
+ * and table references with their time travel clauses, skipping string literals, quoted identifiers
+ * and comments. Parsing proper is DuckDB's job.
  */
 final class SqlText {
-  /** A two-part name as written in the query. */
-  record QualifiedName(String namespace, String name) {}
+  enum Kind {
+    WORD,
+    QUOTED,
+    STRING,
+    NUMBER,
+    PARAMETER,
+    SYMBOL
+  }
+
+  /** A token: {@code text} is the identifier without quotes, or the source text otherwise. */
+  record Token(Kind kind, String text, int start, int end) {
+    boolean isName() {
+      return kind == Kind.WORD || kind == Kind.QUOTED;
+    }
+
+    boolean isWord(String word) {
+      return kind == Kind.WORD && text.equalsIgnoreCase(word);
+    }
+
+    boolean isSymbol(String symbol) {
+      return kind == Kind.SYMBOL && text.equals(symbol);
+    }
+
+    /** The name as DuckDB resolves it: unquoted names are case-insensitive. */
+    String name() {
+      return kind == Kind.WORD ? text.toLowerCase(Locale.ROOT) : text;
+    }
+  }
 
   private final String sql;
   private final List<Token> tokens = new ArrayList<>();
-
-  private record Token(String text, boolean identifier, boolean quoted, int position) {}
 
   SqlText(String sql) {
     this.sql = sql;
     tokenize();
   }
 
+  String sql() {
+    return sql;
+  }
+
+  List<Token> tokens() {
+    return tokens;
+  }
+
   /** The first keyword, upper case, or "" for an empty statement. */
   String firstKeyword() {
     for (Token token : tokens) {
-      if (token.identifier && !token.quoted) {
+      if (token.kind == Kind.WORD) {
         return token.text.toUpperCase(Locale.ROOT);
       }
-      if (!token.text.equals("(")) {
+      if (!token.isSymbol("(")) {
         return token.text;
       }
     }
@@ -38,31 +70,27 @@ final class SqlText {
 
   /** Whether the text holds more than one statement. */
   boolean hasMultipleStatements() {
-    for (int i = 0; i < tokens.size(); i++) {
-      if (tokens.get(i).text.equals(";") && i < tokens.size() - 1) {
-        for (int j = i + 1; j < tokens.size(); j++) {
-          if (!tokens.get(j).text.equals(";")) {
-            return true;
-          }
-        }
+    boolean separated = false;
+    for (Token token : tokens) {
+      if (token.isSymbol(";")) {
+        separated = true;
+      } else if (separated) {
+        return true;
       }
     }
     return false;
   }
 
-  /** Every {@code a.b} pair of identifiers not itself preceded by a dot. */
-  List<QualifiedName> qualifiedNames() {
-    List<QualifiedName> names = new ArrayList<>();
-    for (int i = 0; i + 2 < tokens.size(); i++) {
-      Token first = tokens.get(i);
-      if (first.identifier
-          && tokens.get(i + 1).text.equals(".")
-          && tokens.get(i + 2).identifier
-          && (i == 0 || !tokens.get(i - 1).text.equals("."))) {
-        names.add(new QualifiedName(first.text, tokens.get(i + 2).text));
-      }
+  /** The text from token {@code from} on, without trailing semicolons. */
+  String from(int from) {
+    int end = tokens.size();
+    while (end > from && tokens.get(end - 1).isSymbol(";")) {
+      end--;
     }
-    return names;
+    if (from >= end) {
+      return "";
+    }
+    return sql.substring(tokens.get(from).start, tokens.get(end - 1).end);
   }
 
   private void tokenize() {
@@ -78,27 +106,13 @@ final class SqlText {
       } else if (c == '/' && i + 1 < length && sql.charAt(i + 1) == '*') {
         int end = sql.indexOf("*/", i + 2);
         i = end < 0 ? length : end + 2;
-      } else if (c == '\'') {
-        int start = i++;
-        while (i < length) {
-          if (sql.charAt(i) == '\'') {
-            if (i + 1 < length && sql.charAt(i + 1) == '\'') {
-              i += 2;
-              continue;
-            }
-            break;
-          }
-          i++;
-        }
-        i++;
-        tokens.add(new Token(sql.substring(start, Math.min(i, length)), false, false, start));
-      } else if (c == '"') {
+      } else if (c == '\'' || c == '"') {
         int start = i++;
         StringBuilder text = new StringBuilder();
         while (i < length) {
-          if (sql.charAt(i) == '"') {
-            if (i + 1 < length && sql.charAt(i + 1) == '"') {
-              text.append('"');
+          if (sql.charAt(i) == c) {
+            if (i + 1 < length && sql.charAt(i + 1) == c) {
+              text.append(c);
               i += 2;
               continue;
             }
@@ -106,8 +120,12 @@ final class SqlText {
           }
           text.append(sql.charAt(i++));
         }
-        i++;
-        tokens.add(new Token(text.toString(), true, true, start));
+        i = Math.min(i + 1, length);
+        if (c == '"') {
+          tokens.add(new Token(Kind.QUOTED, text.toString(), start, i));
+        } else {
+          tokens.add(new Token(Kind.STRING, text.toString(), start, i));
+        }
       } else if (Character.isLetter(c) || c == '_') {
         int start = i;
         while (i < length
@@ -116,11 +134,29 @@ final class SqlText {
                 || sql.charAt(i) == '$')) {
           i++;
         }
-        tokens.add(new Token(sql.substring(start, i), true, false, start));
+        tokens.add(new Token(Kind.WORD, sql.substring(start, i), start, i));
+      } else if (Character.isDigit(c)
+          || (c == '.' && i + 1 < length && Character.isDigit(sql.charAt(i + 1)))) {
+        int start = i;
+        while (i < length && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '.')) {
+          i++;
+        }
+        tokens.add(new Token(Kind.NUMBER, sql.substring(start, i), start, i));
+      } else if (c == '$' && i + 1 < length && Character.isDigit(sql.charAt(i + 1))) {
+        int start = i++;
+        while (i < length && Character.isDigit(sql.charAt(i))) {
+          i++;
+        }
+        tokens.add(new Token(Kind.PARAMETER, sql.substring(start, i), start, i));
       } else {
-        tokens.add(new Token(String.valueOf(c), false, false, i));
+        tokens.add(new Token(Kind.SYMBOL, String.valueOf(c), i, i + 1));
         i++;
       }
     }
+  }
+
+  /** The text of the original SQL from one token's start to another's end. */
+  String text(int fromToken, int toTokenInclusive) {
+    return sql.substring(tokens.get(fromToken).start, tokens.get(toTokenInclusive).end);
   }
 }

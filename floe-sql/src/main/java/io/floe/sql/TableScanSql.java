@@ -3,45 +3,59 @@ package io.floe.sql;
 import io.floe.core.catalog.TableFiles;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.iceberg.Schema;
-import org.apache.iceberg.Table;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
 /**
- * Builds the DuckDB query that reads one Iceberg table: Iceberg plans the scan (files of the
- * current snapshot and the deletes that apply to them), DuckDB reads the Parquet files and removes
- * deleted rows with an anti-join on (file, row position).
+ * Builds the DuckDB query that reads one planned Iceberg table scan: DuckDB reads the Parquet files
+ * Iceberg planned and removes deleted rows with an anti-join on (file, row position).
  */
 final class TableScanSql {
   private TableScanSql() {}
 
-  /** The scan plan of a table, with files and bytes for reporting. */
-  record Plan(String sql, int dataFiles, int deleteFiles, long bytes) {}
-
-  static Plan plan(Table table) {
-    Schema schema = table.schema();
+  /**
+   * The DuckDB query reading the planned files, with {@code localPath} giving the readable path of
+   * each file location (itself for local files, a cached copy for remote ones).
+   */
+  static String sql(Schema schema, TableFiles files, Function<String, String> localPath) {
+    if (files.dataFiles().isEmpty()) {
+      return emptySelect(schema);
+    }
     String columns =
         schema.columns().stream()
             .map(field -> "d." + quote(field.name()))
             .collect(Collectors.joining(", "));
-    TableFiles files = TableFiles.load(table);
     Set<String> dataFiles = files.dataFiles().keySet();
     Set<String> deleteFiles = files.deleteFiles().keySet();
-    if (dataFiles.isEmpty()) {
-      return new Plan(emptySelect(schema), 0, 0, 0);
-    }
     StringBuilder sql = new StringBuilder();
-    sql.append("SELECT ").append(columns).append(" FROM read_parquet(").append(list(dataFiles));
+    sql.append("SELECT ")
+        .append(columns)
+        .append(" FROM read_parquet(")
+        .append(list(dataFiles, localPath));
     if (deleteFiles.isEmpty()) {
       sql.append(") d");
-    } else {
-      sql.append(", filename = true, file_row_number = true) d ANTI JOIN read_parquet(")
-          .append(list(deleteFiles))
-          .append(") p ON d.filename = p.file_path AND d.file_row_number = p.pos");
+      return sql.toString();
     }
-    return new Plan(sql.toString(), dataFiles.size(), deleteFiles.size(), files.bytes());
+    sql.append(", filename = true, file_row_number = true) d ANTI JOIN ");
+    boolean mapped = dataFiles.stream().anyMatch(file -> !file.equals(localPath.apply(file)));
+    if (mapped) {
+      // Delete files name data files by location; DuckDB knows them by their local path.
+      sql.append("(SELECT m.path AS file_path, p.pos FROM read_parquet(")
+          .append(list(deleteFiles, localPath))
+          .append(") p JOIN (VALUES ")
+          .append(
+              dataFiles.stream()
+                  .map(file -> "(" + literal(file) + ", " + literal(localPath.apply(file)) + ")")
+                  .collect(Collectors.joining(", ")))
+          .append(") m(location, path) ON p.file_path = m.location) p");
+    } else {
+      sql.append("read_parquet(").append(list(deleteFiles, localPath)).append(") p");
+    }
+    sql.append(" ON d.filename = p.file_path AND d.file_row_number = p.pos");
+    return sql.toString();
   }
 
   private static String emptySelect(Schema schema) {
@@ -87,8 +101,8 @@ final class TableScanSql {
     }
   }
 
-  private static String list(Set<String> paths) {
-    List<String> quoted = paths.stream().map(TableScanSql::literal).toList();
+  private static String list(Set<String> paths, Function<String, String> localPath) {
+    List<String> quoted = paths.stream().map(path -> literal(localPath.apply(path))).toList();
     return "[" + String.join(", ", quoted) + "]";
   }
 

@@ -135,9 +135,9 @@ class QueryEngineTest {
         .hasMessageContaining("Cannot run several statements at once");
     assertThatThrownBy(() -> engine.queryAll("SELECT * FROM read_csv('" + secret + "')"))
         .isInstanceOf(FloeException.class)
-        .hasMessageContaining("Only Floe's tables can be read");
+        .hasMessageContaining("only Floe's tables (namespace.table)");
     assertThatThrownBy(() -> engine.queryAll("SELECT * FROM read_csv('/etc/passwd')"))
-        .hasMessageContaining("Only Floe's tables can be read");
+        .hasMessageContaining("only Floe's tables (namespace.table)");
     assertThatThrownBy(() -> engine.queryAll("SELEC 1"))
         .isInstanceOfSatisfying(
             FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SQL_NOT_ALLOWED));

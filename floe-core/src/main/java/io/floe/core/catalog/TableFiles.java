@@ -14,6 +14,7 @@ import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileContent;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableScan;
 import org.apache.iceberg.io.CloseableIterable;
 
 /**
@@ -36,11 +37,19 @@ public final class TableFiles {
 
   /** Plans the table's current snapshot. */
   public static TableFiles load(Table table) {
+    return table.currentSnapshot() == null ? plan(table, null) : plan(table, Scans.scan(table));
+  }
+
+  /**
+   * Plans a scan of the table, which may select another snapshot or filter files; a null scan plans
+   * nothing (a table without snapshots).
+   */
+  public static TableFiles plan(Table table, TableScan scan) {
     Map<String, DataFile> dataFiles = new LinkedHashMap<>();
     Map<String, DeleteFile> deleteFiles = new LinkedHashMap<>();
     Map<String, Set<DeleteFile>> deletesByDataFile = new LinkedHashMap<>();
-    if (table.currentSnapshot() != null) {
-      try (CloseableIterable<FileScanTask> tasks = Scans.scan(table).planFiles()) {
+    if (scan != null) {
+      try (CloseableIterable<FileScanTask> tasks = scan.planFiles()) {
         for (FileScanTask task : tasks) {
           dataFiles.put(task.file().location(), task.file());
           Set<DeleteFile> deletes =
