@@ -231,7 +231,8 @@ public final class QueryEngine {
           "Cannot run several statements at once: send one query");
     }
     Set<String> namespaces = namespaces();
-    QueryRewriter.Rewritten rewritten = new QueryRewriter(text, namespaces::contains).rewrite(from);
+    QueryRewriter.Rewritten rewritten =
+        new QueryRewriter(text, namespaces::contains, catalog::tableExists).rewrite(from);
     String queryId = String.format(Locale.ROOT, "q-%06d", QUERY_IDS.incrementAndGet());
     long planningStart = System.nanoTime();
     Path temporary = settings.workDirectory().resolve("tmp").resolve(queryId);

@@ -110,10 +110,18 @@ final class QueryRewriter {
 
   private final SqlText text;
   private final Predicate<String> isNamespace;
+  private final Predicate<TableIdentifier> exists;
 
-  QueryRewriter(SqlText text, Predicate<String> isNamespace) {
+  /**
+   * @param isNamespace whether a name is one of the catalog's namespaces
+   * @param exists whether a table exists; a {@code namespace.name} pair that is not a table is
+   *     rewritten only right after FROM or JOIN (to report the missing table), and otherwise left
+   *     to DuckDB, since it may be a column of an alias that happens to share a namespace's name
+   */
+  QueryRewriter(SqlText text, Predicate<String> isNamespace, Predicate<TableIdentifier> exists) {
     this.text = text;
     this.isNamespace = isNamespace;
+    this.exists = exists;
   }
 
   /** Rewrites the statement that starts at token {@code from}. */
@@ -207,6 +215,11 @@ final class QueryRewriter {
       }
     }
     TableIdentifier table = TableIdentifier.of(namespace.name(), tableName);
+    boolean tablePosition =
+        i > 0 && (tokens.get(i - 1).isWord("from") || tokens.get(i - 1).isWord("join"));
+    if (!tablePosition && !exists.test(table)) {
+      return null;
+    }
     return new Match(
         new TableReference(placeholder, text.text(i, last), table, metadata, travel), last, alias);
   }
