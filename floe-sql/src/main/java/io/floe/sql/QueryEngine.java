@@ -557,9 +557,9 @@ public final class QueryEngine {
           }
           return ref(table, reference, String.valueOf(version));
         default:
+          String expression = timestampExpression(travel.expression());
           Object instant =
-              evaluate(
-                  "SELECT epoch_ms(CAST((" + travel.expression() + ") AS TIMESTAMPTZ))", reference);
+              evaluate("SELECT epoch_ms(CAST((" + expression + ") AS TIMESTAMPTZ))", reference);
           long millis = ((Number) instant).longValue();
           Long found = null;
           for (HistoryEntry entry : table.history()) {
@@ -585,6 +585,21 @@ public final class QueryEngine {
           }
           return table.snapshot(found);
       }
+    }
+
+    /**
+     * Trino reads {@code TIMESTAMP '2026-11-21 10:00:00 +02:00'} as an instant; DuckDB's TIMESTAMP
+     * drops the offset and its TIMESTAMPTZ wants no space before it.
+     */
+    private static String timestampExpression(String expression) {
+      java.util.regex.Matcher literal =
+          java.util.regex.Pattern.compile("(?is)(?:timestamp(?:tz)?\\s*)?'([^']*)'")
+              .matcher(expression.trim());
+      if (!literal.matches()) {
+        return expression;
+      }
+      String text = literal.group(1).trim().replaceFirst("\\s+([+-]\\d{1,2}(?::?\\d{2})?)$", "$1");
+      return "TIMESTAMPTZ " + TableScanSql.literal(text);
     }
 
     private Snapshot ref(Table table, TableReference reference, String name) {

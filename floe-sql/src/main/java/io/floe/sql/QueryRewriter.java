@@ -148,11 +148,16 @@ final class QueryRewriter {
       positions.copied(out.length(), cursor, start - cursor);
       out.append(sql, cursor, start);
       positions.replaced(out.length(), start);
-      out.append(match.reference.placeholder());
-      if (!hasAlias(match.last + 1, end)) {
-        out.append(" AS ").append(TableScanSql.quote(match.alias));
+      if (match.reference == null) {
+        out.append(TableScanSql.quote(match.alias)); // namespace.table.column → "table".column
+      } else {
+        out.append(match.reference.placeholder());
+        boolean tableStatement = i > 0 && tokens.get(i - 1).isWord("table");
+        if (!tableStatement && !hasAlias(match.last + 1, end)) {
+          out.append(" AS ").append(TableScanSql.quote(match.alias));
+        }
+        references.add(match.reference);
       }
-      references.add(match.reference);
       cursor = tokens.get(match.last).end();
       i = match.last;
     }
@@ -162,6 +167,7 @@ final class QueryRewriter {
     return new Rewritten(out.toString(), references, positions);
   }
 
+  /** A reference to replace, or (with a null reference) a column qualifier to shorten. */
   private record Match(TableReference reference, int last, String alias) {}
 
   private Match match(int i, int end, int number) {
@@ -201,8 +207,11 @@ final class QueryRewriter {
       } else if (isMetadataType(lower)) {
         metadata = metadataType(lower, i);
         alias = part;
+      } else if (exists.test(TableIdentifier.of(namespace.name(), tableName))) {
+        // namespace.table.column: the table is known by its name (its default alias)
+        return new Match(null, i + 2, tableName);
       } else {
-        return null; // namespace.table.column: a column, left to DuckDB
+        return null;
       }
       last = i + 4;
     }
