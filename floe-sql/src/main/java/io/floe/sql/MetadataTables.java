@@ -14,9 +14,11 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.iceberg.DataTask;
 import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.MetadataTableType;
 import org.apache.iceberg.MetadataTableUtils;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.io.CloseableIterable;
@@ -59,8 +61,72 @@ final class MetadataTables {
     return new Contents(schema, rows);
   }
 
-  /** Creates table {@code name} in DuckDB holding the contents. */
-  static void load(Statement statement, String name, Contents contents) throws SQLException {
+  /**
+   * Creates {@code name} in DuckDB holding the contents. In Trino's form ({@code "t$partitions"})
+   * the columns Trino adds are there too: {@code total_size} in partitions, and {@code
+   * added_rows_count}, {@code existing_rows_count} and {@code deleted_rows_count} in manifests.
+   */
+  static void load(
+      Statement statement,
+      String name,
+      Contents contents,
+      Table table,
+      MetadataTableType type,
+      boolean trinoForm)
+      throws SQLException {
+    if (!trinoForm
+        || (type != MetadataTableType.PARTITIONS && type != MetadataTableType.MANIFESTS)) {
+      load(statement, name, contents);
+      return;
+    }
+    String rows = name.substring(0, name.length() - 1) + "_iceberg\"";
+    load(statement, rows, contents);
+    if (type == MetadataTableType.PARTITIONS) {
+      statement.execute(
+          "CREATE VIEW "
+              + name
+              + " AS SELECT *, total_data_file_size_in_bytes AS total_size FROM "
+              + rows);
+      return;
+    }
+    String counts = name.substring(0, name.length() - 1) + "_rows\"";
+    statement.execute(
+        "CREATE TABLE "
+            + counts
+            + " (path VARCHAR, added_rows_count BIGINT, existing_rows_count BIGINT,"
+            + " deleted_rows_count BIGINT)");
+    Snapshot snapshot = table.currentSnapshot();
+    if (snapshot != null) {
+      List<String> values = new ArrayList<>();
+      for (ManifestFile manifest : snapshot.allManifests(table.io())) {
+        values.add(
+            "("
+                + TableScanSql.literal(manifest.path())
+                + ", "
+                + manifest.addedRowsCount()
+                + ", "
+                + manifest.existingRowsCount()
+                + ", "
+                + manifest.deletedRowsCount()
+                + ")");
+      }
+      if (!values.isEmpty()) {
+        statement.execute("INSERT INTO " + counts + " VALUES " + String.join(", ", values));
+      }
+    }
+    statement.execute(
+        "CREATE VIEW "
+            + name
+            + " AS SELECT m.*, r.added_rows_count, r.existing_rows_count, r.deleted_rows_count"
+            + " FROM "
+            + rows
+            + " m LEFT JOIN "
+            + counts
+            + " r ON m.path = r.path");
+  }
+
+  private static void load(Statement statement, String name, Contents contents)
+      throws SQLException {
     List<Types.NestedField> fields = contents.schema().columns();
     List<Integer> kept = new ArrayList<>();
     List<String> columns = new ArrayList<>();

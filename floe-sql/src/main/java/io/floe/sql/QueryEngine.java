@@ -745,7 +745,13 @@ public final class QueryEngine {
       for (ScanPlan plan : plans) {
         String name = TableScanSql.quote(plan.reference.placeholder());
         if (plan.contents != null) {
-          MetadataTables.load(statement, name, plan.contents);
+          MetadataTables.load(
+              statement,
+              name,
+              plan.contents,
+              plan.table,
+              plan.reference.metadata(),
+              plan.reference.written().contains("$"));
           continue;
         }
         Stream.concat(

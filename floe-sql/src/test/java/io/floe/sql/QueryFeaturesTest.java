@@ -198,6 +198,24 @@ class QueryFeaturesTest {
         .containsExactly(List.of(java.math.BigInteger.valueOf(401)));
     assertThat(engine.queryAll("SELECT name, type FROM raw.\"sales$refs\""))
         .containsExactly(List.of("main", "BRANCH"));
+    // Trino's extra columns in its form
+    assertThat(
+            engine.queryAll(
+                "SELECT total_size = total_data_file_size_in_bytes, record_count"
+                    + " FROM raw.\"sales$partitions\""))
+        .containsExactly(List.of(true, 401L));
+    long addedRows = 0;
+    for (org.apache.iceberg.ManifestFile manifest :
+        writer.table().currentSnapshot().dataManifests(writer.table().io())) {
+      addedRows += manifest.addedRowsCount() + manifest.existingRowsCount();
+    }
+    assertThat(
+            engine.queryAll(
+                "SELECT sum(added_rows_count + existing_rows_count) FROM raw.\"sales$manifests\""
+                    + " WHERE content = 0"))
+        .containsExactly(List.of(java.math.BigInteger.valueOf(addedRows)));
+    assertThatThrownBy(() -> engine.queryAll("SELECT total_size FROM raw.sales.partitions"))
+        .hasMessageContaining("total_size");
     assertThatThrownBy(() -> engine.queryAll("SELECT * FROM raw.\"sales$nope\""))
         .hasMessageContaining("Cannot read metadata table 'nope'");
   }
