@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -64,7 +65,7 @@ import org.slf4j.LoggerFactory;
  * SELECT}, {@code WITH}, {@code VALUES}, {@code FROM}, {@code TABLE}) and {@code EXPLAIN [ANALYZE]}
  * of them are accepted.
  */
-public final class QueryEngine {
+public final class QueryEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(QueryEngine.class);
   private static final Set<String> READ_STATEMENTS =
       Set.of("SELECT", "WITH", "VALUES", "FROM", "TABLE");
@@ -92,6 +93,7 @@ public final class QueryEngine {
   private final Settings settings;
   private final Map<String, QueryExecution> running = new ConcurrentHashMap<>();
   private final ResultReuse reuse = new ResultReuse(64);
+  private FileCache cache;
 
   /**
    * Engine-wide settings.
@@ -237,6 +239,7 @@ public final class QueryEngine {
     long planningStart = System.nanoTime();
     Path temporary = settings.workDirectory().resolve("tmp").resolve(queryId);
     Connection connection = null;
+    LocalFiles local = null;
     ErrorTranslator errors = new ErrorTranslator(sql, rewritten, 0, this::allTables);
     try {
       connection = DriverManager.getConnection("jdbc:duckdb:", STREAMING);
@@ -270,12 +273,15 @@ public final class QueryEngine {
       }
       checkLimit(options.workgroup(), bytes, plans);
       Files.createDirectories(temporary);
-      prepare(connection, plans, temporary);
+      local = localFiles(plans);
+      prepare(connection, plans, temporary, local);
       QueryStats stats = new QueryStats(queryId, scans, bytes, millisSince(planningStart), false);
       if (explain) {
         List<Object[]> lines = explain(connection, rewritten, plans, stats, analyze, errors);
         closeQuietly(connection, null);
         connection = null;
+        local.close();
+        local = null;
         deleteQuietly(temporary);
         return register(
             new QueryExecution(
@@ -295,9 +301,10 @@ public final class QueryEngine {
               columns,
               stats,
               "SELECT",
-              new LiveRows(connection, statement, columns.size(), temporary),
+              new LiveRows(connection, statement, columns.size(), temporary, local),
               errors::translate);
       connection = null;
+      local = null;
       if (options.workgroup().reusesResults()) {
         execution.onCompletion(
             (done, rows) -> {
@@ -311,16 +318,24 @@ public final class QueryEngine {
     } catch (SQLException e) {
       FloeException translated = errors.translate(e);
       closeQuietly(connection, translated);
-      deleteQuietly(temporary);
+      release(local, temporary);
       throw translated;
     } catch (IOException e) {
       closeQuietly(connection, e);
+      release(local, temporary);
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
       closeQuietly(connection, e);
-      deleteQuietly(temporary);
+      release(local, temporary);
       throw e;
     }
+  }
+
+  private static void release(LocalFiles local, Path temporary) {
+    if (local != null) {
+      local.close();
+    }
+    deleteQuietly(temporary);
   }
 
   private QueryExecution register(QueryExecution execution, QueryOptions options) {
@@ -735,7 +750,8 @@ public final class QueryEngine {
     return ids.isEmpty() ? "(none)" : String.join(", ", ids.subList(from, ids.size()));
   }
 
-  private void prepare(Connection connection, List<ScanPlan> plans, Path temporary)
+  private void prepare(
+      Connection connection, List<ScanPlan> plans, Path temporary, LocalFiles local)
       throws SQLException {
     Set<String> allowed = new LinkedHashSet<>();
     try (Statement statement = connection.createStatement()) {
@@ -757,13 +773,13 @@ public final class QueryEngine {
         Stream.concat(
                 plan.files.dataFiles().keySet().stream(),
                 plan.files.deleteFiles().keySet().stream())
-            .map(this::localPath)
+            .map(local::path)
             .forEach(allowed::add);
         statement.execute(
             "CREATE VIEW "
                 + name
                 + " AS "
-                + TableScanSql.sql(plan.schema, plan.files, this::localPath));
+                + TableScanSql.sql(plan.schema, plan.files, local::path));
       }
       statement.execute(
           "SET allowed_paths = ["
@@ -776,17 +792,78 @@ public final class QueryEngine {
     }
   }
 
-  /** The path DuckDB reads a file location from. */
-  private String localPath(String location) {
-    if (location.startsWith("file:")) {
-      return Path.of(java.net.URI.create(location)).toString();
+  /**
+   * Readable local paths of a query's planned files: local files as they are, files in object
+   * storage fetched through the table's FileIO into the bounded cache and pinned there until the
+   * query is closed.
+   */
+  private LocalFiles localFiles(List<ScanPlan> plans) {
+    Map<String, String> paths = new HashMap<>();
+    List<FileCache.Lease> leases = new ArrayList<>();
+    try {
+      for (ScanPlan plan : plans) {
+        if (plan.files == null) {
+          continue;
+        }
+        Map<String, Long> remote = new LinkedHashMap<>();
+        Stream.concat(
+                plan.files.dataFiles().values().stream(),
+                plan.files.deleteFiles().values().stream())
+            .forEach(
+                file -> {
+                  String location = file.location();
+                  if (location.startsWith("file:")) {
+                    paths.put(location, Path.of(java.net.URI.create(location)).toString());
+                  } else if (location.startsWith("/")) {
+                    paths.put(location, location);
+                  } else {
+                    remote.put(location, file.fileSizeInBytes());
+                  }
+                });
+        if (!remote.isEmpty()) {
+          FileCache.Lease lease = cache().acquire(plan.table.io(), remote);
+          leases.add(lease);
+          remote.keySet().forEach(location -> paths.put(location, lease.path(location).toString()));
+        }
+      }
+    } catch (RuntimeException e) {
+      leases.forEach(FileCache.Lease::close);
+      throw e;
     }
-    if (location.startsWith("/")) {
-      return location;
+    return new LocalFiles(paths, leases);
+  }
+
+  private synchronized FileCache cache() {
+    if (cache == null) {
+      cache = new FileCache(settings.workDirectory().resolve("cache"), settings.cacheSize());
     }
-    throw new FloeException(
-        ErrorCode.SQL_FAILED,
-        "Cannot read " + location + ": only local warehouse files can be queried so far");
+    return cache;
+  }
+
+  /** Closes the file cache, if remote files were read. Running queries should be closed first. */
+  @Override
+  public synchronized void close() {
+    if (cache != null) {
+      cache.close();
+      cache = null;
+    }
+  }
+
+  /** Local paths of a query's files, and the cache leases that keep remote ones in place. */
+  private record LocalFiles(Map<String, String> paths, List<FileCache.Lease> leases)
+      implements AutoCloseable {
+    String path(String location) {
+      String path = paths.get(location);
+      if (path == null) {
+        throw new IllegalStateException("file was not planned: " + location);
+      }
+      return path;
+    }
+
+    @Override
+    public void close() {
+      leases.forEach(FileCache.Lease::close);
+    }
   }
 
   private List<Object[]> explain(
@@ -933,13 +1010,20 @@ public final class QueryEngine {
     private final PreparedStatement statement;
     private final int columns;
     private final Path temporary;
+    private final LocalFiles local;
     private ResultSet result;
 
-    LiveRows(Connection connection, PreparedStatement statement, int columns, Path temporary) {
+    LiveRows(
+        Connection connection,
+        PreparedStatement statement,
+        int columns,
+        Path temporary,
+        LocalFiles local) {
       this.connection = connection;
       this.statement = statement;
       this.columns = columns;
       this.temporary = temporary;
+      this.local = local;
     }
 
     @Override
@@ -967,7 +1051,7 @@ public final class QueryEngine {
       try {
         connection.close();
       } finally {
-        deleteQuietly(temporary);
+        release(local, temporary);
       }
     }
   }
