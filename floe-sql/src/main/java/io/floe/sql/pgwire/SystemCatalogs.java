@@ -1,0 +1,33 @@
+package io.floe.sql.pgwire;
+
+import io.floe.core.ErrorCode;
+import io.floe.sql.QueryException;
+import java.util.List;
+
+/**
+ * Refuses queries over PostgreSQL's system catalogs, which this endpoint does not provide. psql's
+ * {@code \d} commands and drivers' metadata calls query {@code pg_catalog}; without this check they
+ * would fail deep inside DuckDB with a message about some missing function.
+ */
+final class SystemCatalogs {
+  private static final String SCHEMA = "pg_catalog";
+
+  private SystemCatalogs() {}
+
+  static void refuse(String sql) {
+    List<SqlLexer.Token> tokens = SqlLexer.tokens(sql);
+    for (int i = 0; i + 1 < tokens.size(); i++) {
+      SqlLexer.Token token = tokens.get(i);
+      if (token.isWord(SCHEMA) && tokens.get(i + 1).text().equals(".")) {
+        throw new QueryException(
+            ErrorCode.SQL_NOT_ALLOWED,
+            QueryException.SqlState.FEATURE_NOT_SUPPORTED,
+            "Cannot run query: PostgreSQL's system catalogs (pg_catalog) are not available"
+                + " through Floe's SQL endpoint, so psql's \\d commands and drivers' metadata"
+                + " calls do not work; query Floe's tables directly as namespace.table",
+            token.start() + 1,
+            null);
+      }
+    }
+  }
+}
