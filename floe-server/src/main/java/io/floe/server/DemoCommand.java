@@ -4,12 +4,15 @@ import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.config.SourceConfig;
 import io.floe.core.config.SourceType;
+import io.floe.core.config.SqlConfig;
+import io.floe.core.config.SqlUserConfig;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
 import io.floe.ingest.Pipeline;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryOptions;
 import io.floe.sql.ResultFormat;
+import io.floe.sql.SqlUsers;
 import io.floe.testing.EmbeddedPostgres;
 import io.floe.testing.ShopDatabase;
 import io.floe.testing.ShopWorkload;
@@ -29,7 +32,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code floe demo}: an embedded PostgreSQL with a shop schema and a live workload, replicated into
  * a local warehouse, with live figures and a sample query whose answer changes as the workload
- * runs.
+ * runs. The SQL endpoints listen on their default ports (a free port when taken) for the user
+ * {@code demo}, password {@code demo}.
  */
 @Command(
     name = "demo",
@@ -38,6 +42,9 @@ import picocli.CommandLine.Option;
         "Start an embedded PostgreSQL shop database with a live workload and replicate it into"
             + " Iceberg tables, printing live figures. Ctrl-C stops; running again resumes.")
 final class DemoCommand implements Callable<Integer> {
+  static final String DEMO_USER = "demo";
+  static final String DEMO_PASSWORD = "demo";
+  private static final String DEMO_CREDENTIALS = DEMO_USER + ":" + DEMO_PASSWORD;
   static final String SAMPLE_QUERY =
       "SELECT status, count(*) AS orders, sum(total) AS revenue FROM raw.orders"
           + " GROUP BY status ORDER BY status";
@@ -115,8 +122,14 @@ final class DemoCommand implements Callable<Integer> {
         pipeline.start();
         out.println("Replicating " + url + " into " + root + " (namespace raw)");
         QueryEngine engine = new QueryEngine(catalog, root);
-        try (ShopWorkload workload =
-            new ShopWorkload(url, postgres.user(), postgres.password(), rate, System.nanoTime())) {
+        SqlConfig sql = demoSqlConfig();
+        try (SqlEndpoints endpoints =
+                SqlEndpoints.start(
+                    engine, SqlUsers.of(sql), sql, SqlEndpoints.PortConflict.USE_FREE_PORT);
+            ShopWorkload workload =
+                new ShopWorkload(
+                    url, postgres.user(), postgres.password(), rate, System.nanoTime())) {
+          printConnectionHints(out, endpoints);
           Thread workloadThread = new Thread(workload, "floe-demo-workload");
           workloadThread.setDaemon(true);
           workloadThread.start();
@@ -150,6 +163,10 @@ final class DemoCommand implements Callable<Integer> {
               ResultFormat.Writer writer = ResultFormat.TABLE.writer(out);
               engine.execute(SAMPLE_QUERY, QueryOptions.local(), writer);
               writer.finish();
+              out.println(
+                  "  (ask your own: "
+                      + endpoints.connectionHints(DEMO_USER, DEMO_PASSWORD).get(0)
+                      + ")");
             }
             if (limit != null && now - started >= limit.toNanos()) {
               break;
@@ -165,6 +182,39 @@ final class DemoCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** The {@code sql} section of the demo: default ports and one user, demo/demo. */
+  static SqlConfig demoSqlConfig() {
+    SqlConfig defaults = SqlConfig.defaults();
+    return new SqlConfig(
+        defaults.listenAddress(),
+        defaults.postgresPort(),
+        defaults.httpPort(),
+        defaults.queryTimeout(),
+        defaults.maxQueryLength(),
+        defaults.cacheSize(),
+        List.of(new SqlUserConfig(DEMO_USER, DEMO_PASSWORD, SqlConfig.PRIMARY_WORKGROUP)),
+        List.of());
+  }
+
+  private static void printConnectionHints(PrintStream out, SqlEndpoints endpoints) {
+    out.println(
+        "Query the tables while the demo runs (user "
+            + DEMO_USER
+            + ", password "
+            + DEMO_PASSWORD
+            + "):");
+    for (String hint : endpoints.connectionHints(DEMO_USER, DEMO_PASSWORD)) {
+      out.println("  " + hint);
+    }
+    out.println(
+        "  curl -u "
+            + DEMO_CREDENTIALS
+            + " -H 'Content-Type: application/json' -d '{\"sql\": \""
+            + SAMPLE_QUERY
+            + "\"}' "
+            + endpoints.queryUrl());
   }
 
   private static String rowCounts(QueryEngine engine) {

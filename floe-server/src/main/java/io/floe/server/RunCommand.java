@@ -7,6 +7,7 @@ import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
 import io.floe.core.config.PipelineConfig;
 import io.floe.ingest.Pipeline;
+import io.floe.sql.SqlUsers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,11 +20,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code floe run floe.yaml}: replicates every configured pipeline until stopped. */
+/**
+ * {@code floe run floe.yaml}: replicates every configured pipeline until stopped, and answers SQL
+ * over the tables on the endpoints of the {@code sql} section.
+ */
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
-    description = "Replicate the pipelines of a configuration file until stopped (Ctrl-C).")
+    description =
+        "Replicate the pipelines of a configuration file until stopped (Ctrl-C), and answer SQL"
+            + " over the tables (sql section: HTTP query API, PostgreSQL wire protocol).")
 final class RunCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
@@ -56,11 +62,18 @@ final class RunCommand implements Callable<Integer> {
           "Cannot run " + file + ": it declares no pipelines; add a pipelines: section");
     }
     Duration interval = DurationParser.parse("--status-interval", statusInterval);
-    try (JdbcCatalog catalog = FloeCatalog.open(config.warehouse())) {
+    try (JdbcCatalog catalog = FloeCatalog.open(config.warehouse());
+        SqlEndpoints endpoints =
+            SqlEndpoints.start(
+                QueryEngines.open(catalog, config.warehouse(), config.sql()),
+                SqlUsers.of(config.sql()),
+                config.sql(),
+                SqlEndpoints.PortConflict.FAIL)) {
       List<Pipeline> pipelines = new ArrayList<>();
       Thread shutdown =
           new Thread(
               () -> {
+                endpoints.close();
                 LOG.info("Stopping {} pipelines", pipelines.size());
                 pipelines.forEach(Pipeline::close);
               },

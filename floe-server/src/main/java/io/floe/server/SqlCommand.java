@@ -1,15 +1,20 @@
 package io.floe.server;
 
+import io.floe.core.ErrorCode;
+import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
-import io.floe.sql.QueryEngine;
+import io.floe.core.config.SqlConfig;
 import io.floe.sql.QueryOptions;
 import io.floe.sql.ResultFormat;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,6 +26,11 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = "Run one SQL query over the current state of Floe's tables (namespace.table).")
 final class SqlCommand implements Callable<Integer> {
+  /** Exit code of a query cancelled with Ctrl-C, as shells report a SIGINT. */
+  static final int CANCELLED_EXIT_CODE = 130;
+
+  private static final Duration CANCEL_WAIT = Duration.ofSeconds(5);
+
   @Option(
       names = {"-c", "--config"},
       paramLabel = "CONFIG",
@@ -39,6 +49,14 @@ final class SqlCommand implements Callable<Integer> {
       description = "Output format: table, csv or json (default: ${DEFAULT-VALUE}).")
   private String format;
 
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      description =
+          "Cancel the query after this long, such as 30s or 10m (default: sql.query-timeout of"
+              + " the configuration file, 5m without one).")
+  private String timeout;
+
   @Parameters(index = "0", paramLabel = "QUERY", description = "The SQL query.")
   private String query;
 
@@ -46,16 +64,51 @@ final class SqlCommand implements Callable<Integer> {
   public Integer call() {
     ResultFormat resultFormat = ResultFormats.parse(format);
     Path root = warehouse;
-    if (root == null) {
+    SqlConfig sql = SqlConfig.defaults();
+    if (root == null || configFile != null) {
       FloeConfig config = FloeConfigLoader.load(ConfigFiles.choose(null, configFile));
-      root = config.warehouse();
+      root = root == null ? config.warehouse() : root;
+      sql = config.sql();
     }
+    Duration limit =
+        timeout == null ? sql.queryTimeout() : DurationParser.parse("--timeout", timeout);
+    if (limit.isZero()) {
+      throw new FloeException(
+          ErrorCode.CONFIG_INVALID,
+          "Cannot use --timeout " + timeout + ": it must be longer than zero");
+    }
+    QueryOptions options = QueryOptions.local().withTimeout(limit);
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+    InterruptibleQuery running = new InterruptibleQuery();
+    CountDownLatch done = new CountDownLatch(1);
+    // Ctrl-C: cancel the query and let this thread report it before the JVM halts.
+    Thread hook =
+        new Thread(
+            () -> {
+              running.interrupt();
+              try {
+                done.await(CANCEL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "floe-sql-interrupt");
+    Runtime.getRuntime().addShutdownHook(hook);
     try (JdbcCatalog catalog = FloeCatalog.open(root)) {
       ResultFormat.Writer writer = resultFormat.writer(out);
-      new QueryEngine(catalog, root).execute(query, QueryOptions.local(), writer);
-      writer.finish();
+      if (!running.run(QueryEngines.open(catalog, root, sql), query, options, writer)) {
+        out.flush();
+        System.err.println("Query cancelled");
+        return CANCELLED_EXIT_CODE;
+      }
+      return 0;
+    } finally {
+      done.countDown();
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // Already shutting down: the hook is running.
+      }
     }
-    return 0;
   }
 }

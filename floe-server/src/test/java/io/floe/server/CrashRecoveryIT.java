@@ -58,6 +58,10 @@ class CrashRecoveryIT {
               "    target:",
               "      namespace: raw",
               "    commit-interval: 300ms",
+              // floe run also starts the SQL endpoints; free ports keep runs from colliding.
+              "sql:",
+              "  postgres-port: 0",
+              "  http-port: 0",
               ""),
           StandardCharsets.UTF_8);
 

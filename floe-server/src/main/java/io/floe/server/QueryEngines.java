@@ -1,0 +1,19 @@
+package io.floe.server;
+
+import io.floe.core.config.SqlConfig;
+import io.floe.sql.QueryEngine;
+import java.nio.file.Path;
+import org.apache.iceberg.catalog.Catalog;
+
+/** Builds the query engine from the {@code sql} section of the configuration. */
+final class QueryEngines {
+  private QueryEngines() {}
+
+  static QueryEngine open(Catalog catalog, Path warehouse, SqlConfig sql) {
+    QueryEngine.Settings defaults = QueryEngine.Settings.defaults(warehouse);
+    return new QueryEngine(
+        catalog,
+        warehouse,
+        new QueryEngine.Settings(sql.maxQueryLength(), defaults.workDirectory(), sql.cacheSize()));
+  }
+}

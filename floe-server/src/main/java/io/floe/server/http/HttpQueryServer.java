@@ -1,0 +1,143 @@
+package io.floe.server.http;
+
+import static java.util.Objects.requireNonNull;
+
+import io.floe.core.ErrorCode;
+import io.floe.core.FloeException;
+import io.floe.sql.QueryEngine;
+import io.floe.sql.SqlUsers;
+import java.net.BindException;
+import java.time.Duration;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP query API on an embedded Jetty server: {@code POST /v1/query}, {@code GET /v1/queries},
+ * {@code DELETE /v1/queries/{id}} and {@code GET /v1/health}. Each running query holds one server
+ * thread while its rows stream.
+ */
+public final class HttpQueryServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpQueryServer.class);
+  private static final int MAX_THREADS = 200;
+  private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * Where the server listens and what it accepts.
+   *
+   * @param host address to bind, such as {@code 127.0.0.1} or {@code 0.0.0.0}
+   * @param port port to bind; 0 picks a free one
+   * @param queryTimeout queries' default timeout and the longest a request may ask for
+   * @param maxQueryLength longest accepted query text, in characters
+   */
+  public record Settings(String host, int port, Duration queryTimeout, int maxQueryLength) {
+    public Settings {
+      requireNonNull(host, "host is null");
+      requireNonNull(queryTimeout, "queryTimeout is null");
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port is out of range: " + port);
+      }
+      if (maxQueryLength < 1) {
+        throw new IllegalArgumentException("maxQueryLength is not positive: " + maxQueryLength);
+      }
+    }
+  }
+
+  private final Server server;
+  private final ServerConnector connector;
+  private final QueryApi api;
+
+  private HttpQueryServer(Server server, ServerConnector connector, QueryApi api) {
+    this.server = server;
+    this.connector = connector;
+    this.api = api;
+  }
+
+  /**
+   * Starts the server.
+   *
+   * @throws FloeException with a {@link BindException} cause when the port is taken
+   */
+  public static HttpQueryServer start(QueryEngine engine, SqlUsers users, Settings settings) {
+    return start(engine, users, settings, IDLE_TIMEOUT);
+  }
+
+  /**
+   * Starts the server with connections closed after {@code idleTimeout} without traffic, except
+   * while a query computes.
+   */
+  static HttpQueryServer start(
+      QueryEngine engine, SqlUsers users, Settings settings, Duration idleTimeout) {
+    QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS);
+    threads.setName("floe-http");
+    Server server = new Server(threads);
+    HttpConfiguration configuration = new HttpConfiguration();
+    configuration.setSendServerVersion(false);
+    ServerConnector connector =
+        new ServerConnector(server, new HttpConnectionFactory(configuration));
+    connector.setHost(settings.host());
+    connector.setPort(settings.port());
+    connector.setIdleTimeout(idleTimeout.toMillis());
+    server.addConnector(connector);
+    QueryApi api = new QueryApi(engine, users, settings.queryTimeout(), settings.maxQueryLength());
+    server.setHandler(api);
+    try {
+      server.start();
+    } catch (Exception e) {
+      stop(server);
+      String address = settings.host() + ":" + settings.port();
+      if (isBindFailure(e)) {
+        throw new FloeException(
+            ErrorCode.CONFIG_INVALID,
+            "Cannot start the HTTP query API on "
+                + address
+                + ": the address is in use or not local; set sql.http-port to a free port (0 picks"
+                + " one) or sql.listen-address to an address of this machine",
+            e);
+      }
+      throw new FloeException(
+          ErrorCode.INTERNAL_ERROR, "Cannot start the HTTP query API on " + address + ": " + e, e);
+    }
+    return new HttpQueryServer(server, connector, api);
+  }
+
+  /** Whether {@code failure} is, or was caused by, a {@link BindException}. */
+  public static boolean isBindFailure(Throwable failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof BindException) {
+        return true;
+      }
+      if (cause.getCause() == cause) {
+        break;
+      }
+    }
+    return false;
+  }
+
+  /** The bound port. */
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  /** Cancels the running queries, then stops the server. */
+  @Override
+  public void close() {
+    int cancelled = api.cancelAll();
+    if (cancelled > 0) {
+      LOG.info("Cancelled {} running HTTP queries", cancelled);
+    }
+    stop(server);
+  }
+
+  private static void stop(Server server) {
+    try {
+      server.stop();
+    } catch (Exception e) {
+      LOG.warn("Could not stop the HTTP query API cleanly: {}", e.toString());
+    }
+  }
+}

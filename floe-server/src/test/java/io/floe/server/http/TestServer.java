@@ -1,0 +1,216 @@
+package io.floe.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.writer.CdcTableWriter;
+import io.floe.sql.QueryEngine;
+import io.floe.sql.SqlUsers;
+import io.floe.sql.Workgroup;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.types.Types;
+
+/**
+ * An HTTP query API on loopback over a warehouse with one table, {@code raw.sales} (ids 1 to 10,
+ * amount = id * 10, tags = [t{id}]), and a real HTTP client. Users: alice/secret and bob/hunter2.
+ */
+final class TestServer implements AutoCloseable {
+  static final String ALICE = "alice";
+  static final String ALICE_PASSWORD = "secret";
+  static final String BOB = "bob";
+  static final String BOB_PASSWORD = "hunter2";
+  static final int MAX_QUERY_LENGTH = 1000;
+  static final Duration QUERY_TIMEOUT = Duration.ofMinutes(1);
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private static final Schema SCHEMA =
+      new Schema(
+          List.of(
+              Types.NestedField.required(1, "id", Types.LongType.get()),
+              Types.NestedField.optional(2, "amount", Types.DecimalType.of(10, 2)),
+              Types.NestedField.optional(
+                  3, "tags", Types.ListType.ofOptional(4, Types.StringType.get()))),
+          Set.of(1));
+
+  final JdbcCatalog catalog;
+  final QueryEngine engine;
+  final HttpQueryServer server;
+  final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+  private TestServer(JdbcCatalog catalog, QueryEngine engine, HttpQueryServer server) {
+    this.catalog = catalog;
+    this.engine = engine;
+    this.server = server;
+  }
+
+  static TestServer start(Path warehouse) {
+    return start(warehouse, users(), Duration.ofSeconds(30));
+  }
+
+  static SqlUsers users() {
+    return new SqlUsers(
+        List.of(
+            new SqlUsers.User(ALICE, ALICE_PASSWORD, Workgroup.PRIMARY),
+            new SqlUsers.User(BOB, BOB_PASSWORD, Workgroup.PRIMARY)));
+  }
+
+  static TestServer start(Path warehouse, SqlUsers users) {
+    return start(warehouse, users, Duration.ofSeconds(30));
+  }
+
+  static TestServer start(Path warehouse, SqlUsers users, Duration idleTimeout) {
+    JdbcCatalog catalog = FloeCatalog.open(warehouse);
+    catalog.createNamespace(Namespace.of("raw"));
+    Table table =
+        catalog.createTable(
+            TableIdentifier.of("raw", "sales"),
+            SCHEMA,
+            PartitionSpec.unpartitioned(),
+            Map.of("format-version", "2"));
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    for (long id = 1; id <= 10; id++) {
+      GenericRecord record = GenericRecord.create(SCHEMA);
+      record.set(0, id);
+      record.set(1, BigDecimal.valueOf(id * 10).setScale(2));
+      record.set(2, List.of("t" + id));
+      writer.upsert(record, null);
+    }
+    writer.commit(Map.of(), false);
+    QueryEngine engine =
+        new QueryEngine(
+            catalog,
+            warehouse,
+            new QueryEngine.Settings(
+                MAX_QUERY_LENGTH, warehouse.resolve(".floe").resolve("sql"), 1L << 30));
+    HttpQueryServer server =
+        HttpQueryServer.start(
+            engine,
+            users,
+            new HttpQueryServer.Settings("127.0.0.1", 0, QUERY_TIMEOUT, MAX_QUERY_LENGTH),
+            idleTimeout);
+    return new TestServer(catalog, engine, server);
+  }
+
+  static Record key(long id) {
+    GenericRecord record = GenericRecord.create(SCHEMA);
+    record.set(0, id);
+    return record;
+  }
+
+  URI uri(String pathAndQuery) {
+    return URI.create("http://127.0.0.1:" + server.port() + pathAndQuery);
+  }
+
+  static String basic(String user, String password) {
+    return "Basic "
+        + Base64.getEncoder()
+            .encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+  }
+
+  HttpRequest.Builder request(String pathAndQuery, String user, String password) {
+    HttpRequest.Builder builder = HttpRequest.newBuilder(uri(pathAndQuery));
+    if (user != null) {
+      builder.header("Authorization", basic(user, password));
+    }
+    return builder.timeout(Duration.ofSeconds(60));
+  }
+
+  /** POSTs a JSON query request as alice. */
+  HttpResponse<String> query(String json) {
+    return send(
+        request("/v1/query", ALICE, ALICE_PASSWORD)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build());
+  }
+
+  /** POSTs a JSON query request as alice, streaming the response. */
+  HttpResponse<InputStream> queryStreaming(String json) {
+    return sendStreaming(
+        request("/v1/query", ALICE, ALICE_PASSWORD)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json))
+            .build());
+  }
+
+  HttpResponse<String> send(HttpRequest request) {
+    try {
+      return client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  HttpResponse<InputStream> sendStreaming(HttpRequest request) {
+    try {
+      return client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The JSON request {@code {"sql": sql}} plus extra members written as JSON text. */
+  static String body(String sql, String... members) {
+    StringBuilder json = new StringBuilder("{\"sql\":");
+    try {
+      json.append(JSON.writeValueAsString(sql));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    for (String member : members) {
+      json.append(',').append(member);
+    }
+    return json.append('}').toString();
+  }
+
+  static JsonNode json(String text) {
+    try {
+      return JSON.readTree(text);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Alice's running queries, as listed by {@code GET /v1/queries}. */
+  JsonNode runningQueries(String user, String password) {
+    HttpResponse<String> response = send(request("/v1/queries", user, password).GET().build());
+    if (response.statusCode() != 200) {
+      throw new AssertionError("GET /v1/queries: " + response.statusCode() + " " + response.body());
+    }
+    return json(response.body()).get("queries");
+  }
+
+  @Override
+  public void close() throws Exception {
+    server.close();
+    catalog.close();
+  }
+}
