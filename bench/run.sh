@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Floe's benchmarks. See bench/README.md.
 #
-#   bench/run.sh full-load|streaming|freshness|read-cost [size arguments...]
+#   bench/run.sh full-load|streaming|freshness|read-cost|sql [size arguments...]
 #   bench/run.sh all      # every benchmark at full size, one after the other
 #   bench/run.sh quick    # every benchmark at a reduced size (a smoke run of a few minutes)
 #
@@ -27,6 +27,7 @@ main_class() {
     streaming) echo StreamingBenchmark ;;
     freshness) echo FreshnessBenchmark ;;
     read-cost) echo ReadCostBenchmark ;;
+    sql) echo SqlBenchmark ;;
     *) return 1 ;;
   esac
 }
@@ -104,11 +105,11 @@ case "$name" in
   -h | --help) usage ;;
   all)
     build
-    run_all full-load streaming freshness read-cost
+    run_all full-load streaming freshness read-cost sql
     ;;
   quick)
     build
-    run_all "full-load 200000 1" "streaming 50000 20 4 100000 1" "freshness 20" "read-cost 20"
+    run_all "full-load 200000 1" "streaming 50000 20 4 100000 1" "freshness 20" "read-cost 20" "sql 1000000 31 3"
     ;;
   *)
     main_class "$name" >/dev/null || usage

@@ -113,10 +113,15 @@ final class BenchEnvironment implements AutoCloseable {
       System.out.println("Kept warehouses in " + scratch);
       return;
     }
-    try (Stream<Path> paths = Files.walk(scratch)) {
+    deleteRecursively(scratch);
+  }
+
+  /** Deletes a directory and everything in it; reports a failure on standard error. */
+  static void deleteRecursively(Path directory) {
+    try (Stream<Path> paths = Files.walk(directory)) {
       paths.sorted(Comparator.reverseOrder()).forEach(BenchEnvironment::delete);
     } catch (IOException | UncheckedIOException e) {
-      System.err.println("Cannot delete " + scratch + ": " + e.getMessage());
+      System.err.println("Cannot delete " + directory + ": " + e.getMessage());
     }
   }
 

@@ -34,6 +34,21 @@ final class MachineLoad {
     this.startWalSenderCpuNanos = walSenderCpuNanos();
   }
 
+  /** Starts measuring the machine and this JVM, for a benchmark without PostgreSQL. */
+  static MachineLoad start() {
+    return new MachineLoad(Optional.empty());
+  }
+
+  /** The 1, 5 and 15 minute load averages from {@code /proc/loadavg}, or "n/a" off Linux. */
+  static String loadAverage() {
+    try {
+      String[] fields = fields(Files.readString(Path.of("/proc/loadavg")));
+      return fields[0] + " " + fields[1] + " " + fields[2];
+    } catch (IOException | RuntimeException e) {
+      return "n/a";
+    }
+  }
+
   /** Starts measuring; {@code postgresDataDirectory} locates the server's postmaster.pid. */
   static MachineLoad start(Path postgresDataDirectory) {
     Optional<ProcessHandle> postmaster = Optional.empty();
@@ -63,17 +78,18 @@ final class MachineLoad {
     double jvm = Bench.seconds(jvmCpuNanos() - startJvmCpuNanos) / seconds;
     double postgres = Bench.seconds(postgresCpuNanos() - startPostgresCpuNanos) / seconds;
     double walSender = Bench.seconds(walSenderCpuNanos() - startWalSenderCpuNanos) / seconds;
+    String other =
+        busy.equals("n/a")
+            ? "n/a"
+            : Bench.format("%.2f", Math.max(0, Double.parseDouble(busy) - jvm - postgres));
+    if (postmaster.isEmpty()) {
+      return Bench.format(
+          "cores=%d machine_busy_cores=%s jvm_cores=%.2f other_cores=%s", cores, busy, jvm, other);
+    }
     return Bench.format(
         "cores=%d machine_busy_cores=%s jvm_cores=%.2f postgres_cores=%.2f (walsender %.2f)"
             + " other_cores=%s",
-        cores,
-        busy,
-        jvm,
-        postgres,
-        walSender,
-        busy.equals("n/a")
-            ? "n/a"
-            : Bench.format("%.2f", Math.max(0, Double.parseDouble(busy) - jvm - postgres)));
+        cores, busy, jvm, postgres, walSender, other);
   }
 
   /** Total and idle (idle + iowait) ticks of all CPUs, or null off Linux. */

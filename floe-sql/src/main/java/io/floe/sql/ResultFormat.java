@@ -5,7 +5,6 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -58,7 +57,7 @@ public enum ResultFormat {
     public void columns(List<SqlColumn> columns) {
       super.columns(columns);
       List<String> header = new ArrayList<>();
-      names.forEach(name -> header.add(escape(name)));
+      names.forEach(name -> header.add(SqlValues.csvField(name)));
       out.println(String.join(",", header));
     }
 
@@ -71,7 +70,7 @@ public enum ResultFormat {
         }
         String value = SqlValues.text(row[i - 1]);
         if (value != null) {
-          line.append(escape(value));
+          line.append(SqlValues.csvField(value));
         }
       }
       out.println(line);
@@ -81,17 +80,6 @@ public enum ResultFormat {
     @Override
     public void finish() {
       out.flush();
-    }
-
-    private static String escape(String value) {
-      if (value.isEmpty()
-          || value.indexOf(',') >= 0
-          || value.indexOf('"') >= 0
-          || value.indexOf('\n') >= 0
-          || value.indexOf('\r') >= 0) {
-        return "\"" + value.replace("\"", "\"\"") + "\"";
-      }
-      return value;
     }
   }
 
@@ -114,25 +102,7 @@ public enum ResultFormat {
         generator.writeStartObject();
         for (int i = 1; i <= names.size(); i++) {
           generator.writeFieldName(names.get(i - 1));
-          Object value = row[i - 1];
-          if (value == null) {
-            generator.writeNull();
-          } else if (value instanceof Boolean) {
-            generator.writeBoolean((Boolean) value);
-          } else if (value instanceof Integer
-              || value instanceof Long
-              || value instanceof Short
-              || value instanceof Byte) {
-            generator.writeNumber(((Number) value).longValue());
-          } else if (value instanceof java.math.BigInteger) {
-            generator.writeNumber((java.math.BigInteger) value);
-          } else if (value instanceof Float || value instanceof Double) {
-            generator.writeNumber(((Number) value).doubleValue());
-          } else if (value instanceof BigDecimal) {
-            generator.writeNumber((BigDecimal) value);
-          } else {
-            generator.writeString(SqlValues.text(value));
-          }
+          SqlValues.writeJson(generator, row[i - 1]);
         }
         generator.writeEndObject();
         rows++;

@@ -1,6 +1,9 @@
 package io.floe.sql;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.sql.Blob;
 import java.sql.SQLException;
@@ -108,6 +111,44 @@ public final class SqlValues {
       return map;
     }
     return value.toString();
+  }
+
+  /**
+   * Writes the value as JSON: booleans, integers and decimals as exact JSON values, finite floats
+   * as numbers, everything else (NaN and infinities included) as its {@link #text}.
+   */
+  public static void writeJson(JsonGenerator json, Object value) throws IOException {
+    if (value == null) {
+      json.writeNull();
+    } else if (value instanceof Boolean) {
+      json.writeBoolean((Boolean) value);
+    } else if (value instanceof Long
+        || value instanceof Integer
+        || value instanceof Short
+        || value instanceof Byte) {
+      json.writeNumber(((Number) value).longValue());
+    } else if (value instanceof BigInteger) {
+      json.writeNumber((BigInteger) value);
+    } else if (value instanceof BigDecimal) {
+      json.writeNumber((BigDecimal) value);
+    } else if ((value instanceof Double || value instanceof Float)
+        && Double.isFinite(((Number) value).doubleValue())) {
+      json.writeNumber(((Number) value).doubleValue());
+    } else {
+      json.writeString(text(value));
+    }
+  }
+
+  /** A CSV field (RFC 4180): quoted when empty or holding a comma, quote or line break. */
+  public static String csvField(String value) {
+    if (value.isEmpty()
+        || value.indexOf(',') >= 0
+        || value.indexOf('"') >= 0
+        || value.indexOf('\n') >= 0
+        || value.indexOf('\r') >= 0) {
+      return "\"" + value.replace("\"", "\"\"") + "\"";
+    }
+    return value;
   }
 
   /** The value's text as DuckDB prints it; {@code null} for SQL NULL. */

@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
-import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
@@ -80,38 +78,9 @@ abstract class ResultStream {
     void row(Object[] values) throws IOException {
       json.writeStartArray();
       for (Object value : values) {
-        writeValue(value);
+        SqlValues.writeJson(json, value);
       }
       json.writeEndArray();
-    }
-
-    private void writeValue(Object value) throws IOException {
-      if (value == null) {
-        json.writeNull();
-      } else if (value instanceof Boolean) {
-        json.writeBoolean((Boolean) value);
-      } else if (value instanceof Long
-          || value instanceof Integer
-          || value instanceof Short
-          || value instanceof Byte) {
-        json.writeNumber(((Number) value).longValue());
-      } else if (value instanceof BigInteger) {
-        json.writeNumber((BigInteger) value);
-      } else if (value instanceof BigDecimal) {
-        json.writeNumber((BigDecimal) value);
-      } else if (value instanceof Double || value instanceof Float) {
-        double number = ((Number) value).doubleValue();
-        if (Double.isFinite(number)) {
-          json.writeNumber(number);
-        } else {
-          // JSON has no NaN or infinity; write them as DuckDB prints them.
-          json.writeString(SqlValues.text(value));
-        }
-      } else if (value instanceof String) {
-        json.writeString((String) value);
-      } else {
-        json.writeString(SqlValues.text(value));
-      }
     }
 
     @Override
@@ -181,7 +150,7 @@ abstract class ResultStream {
         if (i > 0) {
           out.write(',');
         }
-        out.write(field(columns.get(i).name()));
+        out.write(SqlValues.csvField(columns.get(i).name()));
       }
       out.write("\r\n");
     }
@@ -194,7 +163,7 @@ abstract class ResultStream {
         }
         String text = SqlValues.text(values[i]);
         if (text != null) {
-          out.write(field(text));
+          out.write(SqlValues.csvField(text));
         }
       }
       out.write("\r\n");
@@ -208,17 +177,6 @@ abstract class ResultStream {
     @Override
     boolean fail(FloeException error) {
       return false;
-    }
-
-    static String field(String value) {
-      if (value.isEmpty()
-          || value.indexOf(',') >= 0
-          || value.indexOf('"') >= 0
-          || value.indexOf('\n') >= 0
-          || value.indexOf('\r') >= 0) {
-        return "\"" + value.replace("\"", "\"\"") + "\"";
-      }
-      return value;
     }
   }
 }
