@@ -48,6 +48,7 @@ import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.expressions.Expressions;
 import org.slf4j.Logger;
@@ -81,18 +82,26 @@ public final class QueryEngine implements AutoCloseable {
   private static final String PLAN_COLUMN = "QUERY PLAN";
   private static final Set<String> ALLOWED_TABLE_FUNCTIONS =
       Set.of("range", "generate_series", "unnest");
-  private static final java.util.Properties STREAMING = new java.util.Properties();
-
-  static {
-    STREAMING.setProperty("jdbc_stream_results", "true");
-  }
 
   private static final int REUSE_MAX_ROWS = 100_000;
+  private static final int PLANNED_SCANS_KEPT = 64;
 
   private final Catalog catalog;
   private final Settings settings;
   private final Map<String, QueryExecution> running = new ConcurrentHashMap<>();
   private final ResultReuse reuse = new ResultReuse(64);
+  // Snapshots never change: the files planned for a snapshot and filter can be planned once.
+  private final Map<String, TableFiles> plannedFiles =
+      java.util.Collections.synchronizedMap(
+          new LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, TableFiles> eldest) {
+              return size() > PLANNED_SCANS_KEPT;
+            }
+          });
+  private final FreshDuckDb instances = new FreshDuckDb(2);
   private FileCache cache;
 
   /**
@@ -242,7 +251,7 @@ public final class QueryEngine implements AutoCloseable {
     LocalFiles local = null;
     ErrorTranslator errors = new ErrorTranslator(sql, rewritten, 0, this::allTables);
     try {
-      connection = DriverManager.getConnection("jdbc:duckdb:", STREAMING);
+      connection = instances.take();
       Planner planner = new Planner(connection, rewritten, errors);
       List<ScanPlan> plans = planner.plan();
       long bytes = plans.stream().mapToLong(ScanPlan::bytes).sum();
@@ -514,18 +523,25 @@ public final class QueryEngine implements AutoCloseable {
           continue;
         }
         plan.filter = filters.getOrDefault(plan.reference.placeholder(), Expressions.alwaysTrue());
-        org.apache.iceberg.TableScan scan =
-            Scans.scan(plan.table)
-                .useSnapshot(plan.snapshotId)
-                .caseSensitive(false)
-                .filter(plan.filter);
-        plan.files = TableFiles.plan(plan.table, scan);
+        String key = plan.table.uuid() + "@" + plan.snapshotId + ":" + plan.filter;
+        plan.files = plannedFiles.get(key);
+        if (plan.files == null) {
+          org.apache.iceberg.TableScan scan =
+              Scans.scan(plan.table)
+                  .useSnapshot(plan.snapshotId)
+                  .caseSensitive(false)
+                  .filter(plan.filter);
+          plan.files = TableFiles.plan(plan.table, scan);
+          plannedFiles.put(key, plan.files);
+        }
       }
       return plans;
     }
 
     private Table load(TableIdentifier identifier) {
-      if (!catalog.tableExists(identifier)) {
+      try {
+        return catalog.loadTable(identifier);
+      } catch (NoSuchTableException e) {
         throw new QueryException(
             ErrorCode.TABLE_NOT_FOUND,
             SqlState.UNDEFINED_TABLE,
@@ -534,9 +550,10 @@ public final class QueryEngine implements AutoCloseable {
                 + ": no such table; tables in namespace "
                 + identifier.namespace()
                 + ": "
-                + tableNames(identifier.namespace().toString()));
+                + tableNames(identifier.namespace().toString()),
+            0,
+            e);
       }
-      return catalog.loadTable(identifier);
     }
 
     private Snapshot snapshot(Table table, TableReference reference) throws SQLException {
@@ -843,6 +860,7 @@ public final class QueryEngine implements AutoCloseable {
   /** Closes the file cache, if remote files were read. Running queries should be closed first. */
   @Override
   public synchronized void close() {
+    instances.close();
     if (cache != null) {
       cache.close();
       cache = null;

@@ -46,6 +46,9 @@ public final class FloeCatalog {
     properties.put("jdbc.journal_mode", "WAL");
     properties.put("jdbc.busy_timeout", "30000");
     properties.put(CatalogProperties.CLIENT_POOL_SIZE, "1");
+    // Manifests are immutable: keep recently read ones in memory, so that planning a query (or a
+    // commit) does not parse the same Avro files again.
+    properties.put(CatalogProperties.IO_MANIFEST_CACHE_ENABLED, "true");
     JdbcCatalog catalog = new JdbcCatalog();
     try {
       catalog.initialize(NAME, properties);

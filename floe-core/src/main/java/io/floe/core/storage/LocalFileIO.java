@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.iceberg.io.FileInfo;
 import org.apache.iceberg.io.InputFile;
@@ -22,6 +23,19 @@ import org.apache.iceberg.io.SupportsPrefixOperations;
  */
 public class LocalFileIO implements SupportsPrefixOperations {
   private static final long serialVersionUID = 1L;
+
+  private Map<String, String> properties = Map.of();
+
+  /** Keeps the catalog's properties; Iceberg reads its manifest cache settings from them. */
+  @Override
+  public void initialize(Map<String, String> newProperties) {
+    this.properties = Map.copyOf(newProperties);
+  }
+
+  @Override
+  public Map<String, String> properties() {
+    return properties;
+  }
 
   @Override
   public InputFile newInputFile(String location) {
