@@ -283,7 +283,7 @@ public final class QueryEngine implements AutoCloseable {
       checkLimit(options.workgroup(), bytes, plans);
       Files.createDirectories(temporary);
       local = localFiles(plans);
-      prepare(connection, plans, temporary, local);
+      prepare(connection, plans, temporary, local, readsCatalog(text));
       QueryStats stats = new QueryStats(queryId, scans, bytes, millisSince(planningStart), false);
       if (explain) {
         List<Object[]> lines = explain(connection, rewritten, plans, stats, analyze, errors);
@@ -767,13 +767,59 @@ public final class QueryEngine implements AutoCloseable {
     return ids.isEmpty() ? "(none)" : String.join(", ", ids.subList(from, ids.size()));
   }
 
+  /** Whether the query reads DuckDB's information_schema or its PostgreSQL catalog views. */
+  private static boolean readsCatalog(SqlText text) {
+    return text.tokens().stream()
+        .anyMatch(token -> token.isWord("information_schema") || token.isWord("pg_catalog"));
+  }
+
+  /**
+   * Empty tables named and typed like every Floe table, so that {@code information_schema} and the
+   * {@code pg_catalog} views describe Floe's tables; references to the tables themselves are
+   * rewritten to their scans and never read these.
+   */
+  private void createCatalogTables(Statement statement) throws SQLException {
+    for (String namespace : namespaces()) {
+      statement.execute("CREATE SCHEMA IF NOT EXISTS " + TableScanSql.quote(namespace));
+      for (TableIdentifier identifier : catalog.listTables(Namespace.of(namespace))) {
+        Schema schema;
+        try {
+          schema = catalog.loadTable(identifier).schema();
+        } catch (NoSuchTableException e) {
+          continue; // dropped while listing
+        }
+        statement.execute(
+            "CREATE TABLE "
+                + TableScanSql.quote(namespace)
+                + "."
+                + TableScanSql.quote(identifier.name())
+                + " ("
+                + schema.columns().stream()
+                    .map(
+                        field ->
+                            TableScanSql.quote(field.name())
+                                + " "
+                                + MetadataTables.duckType(field.type()))
+                    .collect(Collectors.joining(", "))
+                + ")");
+      }
+    }
+  }
+
   private void prepare(
-      Connection connection, List<ScanPlan> plans, Path temporary, LocalFiles local)
+      Connection connection,
+      List<ScanPlan> plans,
+      Path temporary,
+      LocalFiles local,
+      boolean catalogTables)
       throws SQLException {
     Set<String> allowed = new LinkedHashSet<>();
     try (Statement statement = connection.createStatement()) {
       statement.execute("SET TimeZone = 'UTC'");
       statement.execute("SET errors_as_json = true");
+      if (catalogTables) {
+        createCatalogTables(statement);
+      }
       statement.execute("SET temp_directory = " + TableScanSql.literal(temporary.toString()));
       for (ScanPlan plan : plans) {
         String name = TableScanSql.quote(plan.reference.placeholder());

@@ -221,6 +221,21 @@ class QueryFeaturesTest {
   }
 
   @Test
+  void informationSchemaDescribesFloeTables() {
+    assertThat(
+            engine.queryAll(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                    + " WHERE table_schema = 'raw' AND table_name = 'sales' ORDER BY ordinal_position"))
+        .containsExactly(
+            List.of("id", "BIGINT"), List.of("amount", "DECIMAL(10,2)"), List.of("day", "DATE"));
+    assertThat(
+            engine.queryAll(
+                "SELECT count(*) FROM information_schema.tables t JOIN raw.sales s"
+                    + " ON t.table_name = 'sales' WHERE t.table_schema = 'raw'"))
+        .containsExactly(List.of(399L));
+  }
+
+  @Test
   void explainsThePlanWithPruning() {
     List<String> lines =
         engine.queryAll("EXPLAIN SELECT sum(amount) FROM raw.sales WHERE id >= 301").stream()

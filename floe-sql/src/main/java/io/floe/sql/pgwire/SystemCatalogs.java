@@ -11,6 +11,9 @@ import java.util.List;
  */
 final class SystemCatalogs {
   private static final String SCHEMA = "pg_catalog";
+  // Type lookups (pgJDBC names uuid and interval columns this way) are answered by DuckDB's own
+  // PostgreSQL-compatible pg_type and pg_namespace.
+  private static final java.util.Set<String> SERVED = java.util.Set.of("pg_type", "pg_namespace");
 
   private SystemCatalogs() {}
 
@@ -18,13 +21,17 @@ final class SystemCatalogs {
     List<SqlLexer.Token> tokens = SqlLexer.tokens(sql);
     for (int i = 0; i + 1 < tokens.size(); i++) {
       SqlLexer.Token token = tokens.get(i);
-      if (token.isWord(SCHEMA) && tokens.get(i + 1).text().equals(".")) {
+      if (token.isWord(SCHEMA)
+          && tokens.get(i + 1).text().equals(".")
+          && !(i + 2 < tokens.size()
+              && SERVED.contains(tokens.get(i + 2).text().toLowerCase(java.util.Locale.ROOT)))) {
         throw new QueryException(
             ErrorCode.SQL_NOT_ALLOWED,
             QueryException.SqlState.FEATURE_NOT_SUPPORTED,
             "Cannot run query: PostgreSQL's system catalogs (pg_catalog) are not available"
-                + " through Floe's SQL endpoint, so psql's \\d commands and drivers' metadata"
-                + " calls do not work; query Floe's tables directly as namespace.table",
+                + " through Floe's SQL endpoint (only their pg_type and pg_namespace), so psql's \\d"
+                + " commands and drivers' metadata calls do not work; list tables and columns with"
+                + " information_schema.tables and information_schema.columns",
             token.start() + 1,
             null);
       }
