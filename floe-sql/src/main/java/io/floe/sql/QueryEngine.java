@@ -83,7 +83,7 @@ public final class QueryEngine implements AutoCloseable {
   private static final Set<String> ALLOWED_TABLE_FUNCTIONS =
       Set.of("range", "generate_series", "unnest");
 
-  private static final int REUSE_MAX_ROWS = 100_000;
+  private static final int REUSE_MAX_ROWS = 10_000;
   private static final int PLANNED_SCANS_KEPT = 64;
 
   private final Catalog catalog;
@@ -286,7 +286,8 @@ public final class QueryEngine implements AutoCloseable {
       prepare(connection, plans, temporary, local, readsCatalog(text));
       QueryStats stats = new QueryStats(queryId, scans, bytes, millisSince(planningStart), false);
       if (explain) {
-        List<Object[]> lines = explain(connection, rewritten, plans, stats, analyze, errors);
+        List<Object[]> lines =
+            explain(connection, rewritten, plans, stats, analyze, errors, options.timeout());
         closeQuietly(connection, null);
         connection = null;
         local.close();
@@ -936,7 +937,8 @@ public final class QueryEngine implements AutoCloseable {
       List<ScanPlan> plans,
       QueryStats stats,
       boolean analyze,
-      ErrorTranslator errors)
+      ErrorTranslator errors,
+      Duration timeout)
       throws SQLException {
     List<Object[]> lines = new ArrayList<>();
     lines.add(new Object[] {"Floe plan for query " + stats.queryId()});
@@ -990,9 +992,38 @@ public final class QueryEngine implements AutoCloseable {
     lines.add(new Object[] {"  bytes scanned: " + Bytes.format(stats.bytesScanned())});
     long start = System.nanoTime();
     lines.add(new Object[] {analyze ? "DuckDB plan, executed:" : "DuckDB plan:"});
-    try (Statement statement = connection.createStatement();
-        ResultSet result =
-            statement.executeQuery((analyze ? "EXPLAIN ANALYZE " : "EXPLAIN ") + rewritten.sql())) {
+    try (Statement statement = connection.createStatement()) {
+      // EXPLAIN ANALYZE runs the query before start() returns: bound it by the query's timeout.
+      java.util.concurrent.Future<?> timer =
+          TIMER.schedule(
+              () -> {
+                try {
+                  statement.cancel();
+                } catch (SQLException e) {
+                  LOG.warn("Could not cancel EXPLAIN ANALYZE of {}", stats.queryId(), e);
+                }
+              },
+              timeout.toMillis(),
+              TimeUnit.MILLISECONDS);
+      ResultSet result;
+      try {
+        result =
+            statement.executeQuery((analyze ? "EXPLAIN ANALYZE " : "EXPLAIN ") + rewritten.sql());
+      } catch (SQLException e) {
+        if (timer.isDone()) {
+          throw new QueryException(
+              ErrorCode.SQL_TIMEOUT,
+              SqlState.QUERY_CANCELED,
+              "Query "
+                  + stats.queryId()
+                  + " (EXPLAIN ANALYZE) ran longer than its time limit and was cancelled",
+              0,
+              e);
+        }
+        throw e;
+      } finally {
+        timer.cancel(false);
+      }
       while (result.next()) {
         String plan = result.getString(2);
         for (String line : plan.split("\n", -1)) {

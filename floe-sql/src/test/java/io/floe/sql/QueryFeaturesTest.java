@@ -333,6 +333,9 @@ class QueryFeaturesTest {
             QueryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SQL_TIMEOUT))
         .hasMessageContaining("ran longer than its time limit of 0.3s");
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
+    assertThatThrownBy(() -> engine.queryAll("EXPLAIN ANALYZE " + slow, quick))
+        .isInstanceOfSatisfying(
+            QueryException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SQL_TIMEOUT));
   }
 
   @Test
