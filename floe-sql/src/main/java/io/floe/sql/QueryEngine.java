@@ -102,6 +102,7 @@ public final class QueryEngine implements AutoCloseable {
             }
           });
   private final FreshDuckDb instances = new FreshDuckDb(2);
+  private final Procedures procedures;
   private FileCache cache;
 
   /**
@@ -129,6 +130,7 @@ public final class QueryEngine implements AutoCloseable {
   public QueryEngine(Catalog catalog, Path warehouse, Settings settings) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     requireNonNull(warehouse, "warehouse is null");
+    this.procedures = new Procedures(catalog, java.time.Clock.systemUTC());
     this.settings = requireNonNull(settings, "settings is null");
   }
 
@@ -224,14 +226,23 @@ public final class QueryEngine implements AutoCloseable {
       throw new QueryException(
           ErrorCode.SQL_INVALID, SqlState.SYNTAX_ERROR, "Cannot run query: the statement is empty");
     }
+    if (keyword.equals("CALL") && !explain) {
+      if (text.hasMultipleStatements()) {
+        throw new QueryException(
+            ErrorCode.SQL_NOT_ALLOWED,
+            SqlState.SYNTAX_ERROR,
+            "Cannot run several statements at once: send one CALL");
+      }
+      return call(sql, text, options);
+    }
     if (!READ_STATEMENTS.contains(keyword)) {
       throw new QueryException(
           ErrorCode.SQL_NOT_ALLOWED,
           SqlState.INSUFFICIENT_PRIVILEGE,
           "Cannot run "
               + keyword
-              + " statement: only queries (SELECT, WITH, VALUES, FROM, TABLE) and EXPLAIN [ANALYZE]"
-              + " of them are accepted here",
+              + " statement: only queries (SELECT, WITH, VALUES, FROM, TABLE), EXPLAIN [ANALYZE]"
+              + " of them and CALL system.<procedure>(...) are accepted here",
           text.tokens().get(Math.min(from, text.tokens().size() - 1)).start() + 1,
           null);
     }
@@ -346,6 +357,25 @@ public final class QueryEngine implements AutoCloseable {
       local.close();
     }
     deleteQuietly(temporary);
+  }
+
+  /** Runs a maintenance procedure ({@link Procedures}); its result rows are held in memory. */
+  private QueryExecution call(String sql, SqlText text, QueryOptions options) {
+    long start = System.nanoTime();
+    String queryId = String.format(Locale.ROOT, "q-%06d", QUERY_IDS.incrementAndGet());
+    Procedures.Result result = procedures.call(text);
+    QueryStats stats = new QueryStats(queryId, List.of(), 0, millisSince(start), false);
+    QueryRewriter.Rewritten none =
+        new QueryRewriter(text, name -> false, table -> false).rewrite(text.tokens().size());
+    return register(
+        new QueryExecution(
+            sql,
+            result.columns(),
+            stats,
+            "CALL",
+            new HeldRows(result.rows()),
+            new ErrorTranslator(sql, none, 0, this::allTables)::translate),
+        options);
   }
 
   private QueryExecution register(QueryExecution execution, QueryOptions options) {

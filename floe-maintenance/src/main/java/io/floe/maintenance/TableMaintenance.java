@@ -1,0 +1,219 @@
+package io.floe.maintenance;
+
+import static java.util.Objects.requireNonNull;
+
+import io.floe.core.ErrorCode;
+import io.floe.core.FloeException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.exceptions.CommitFailedException;
+import org.apache.iceberg.exceptions.CommitStateUnknownException;
+import org.apache.iceberg.exceptions.NoSuchNamespaceException;
+import org.apache.iceberg.exceptions.NoSuchTableException;
+import org.apache.iceberg.exceptions.ValidationException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Table maintenance run in-process with Iceberg's Java library: snapshot expiry, orphan file
+ * removal, manifest rewrite, rollback. Each call loads the table afresh, does one operation, and
+ * logs one line. Safe to run while Floe's CDC writer commits to the same table; see the package
+ * documentation for why. Holds no state but the catalog: one instance may serve several threads.
+ */
+public final class TableMaintenance {
+  private static final Logger LOG = LoggerFactory.getLogger(TableMaintenance.class);
+
+  private final Catalog catalog;
+  private final Clock clock;
+
+  public TableMaintenance(Catalog catalog) {
+    this(catalog, Clock.systemUTC());
+  }
+
+  /** With a clock for the orphan files' age window. */
+  TableMaintenance(Catalog catalog, Clock clock) {
+    this.catalog = requireNonNull(catalog, "catalog is null");
+    this.clock = requireNonNull(clock, "clock is null");
+  }
+
+  /** Expires the snapshots the policy selects and deletes the files only they referenced. */
+  public ExpireResult expireSnapshots(TableIdentifier table, ExpirePolicy policy) {
+    requireNonNull(policy, "policy is null");
+    ExpireResult result =
+        run(table, "expire snapshots of", loaded -> SnapshotExpiry.run(loaded, policy));
+    LOG.info(
+        "{} {} snapshots of table {} (older than {}, retain last {}, milestones {}): {} data"
+            + " files, {} delete files, {} manifests, {} manifest lists, {} bytes in {} ms",
+        result.dryRun() ? "Dry run: would expire" : "Expired",
+        result.expiredSnapshotIds().size(),
+        table,
+        policy.olderThan(),
+        policy.retainLast(),
+        policy.milestones(),
+        result.deletedDataFiles(),
+        result.deletedDeleteFiles(),
+        result.deletedManifests(),
+        result.deletedManifestLists(),
+        result.deletedBytes(),
+        result.durationMillis());
+    return result;
+  }
+
+  /**
+   * Deletes the files under the table's location that its metadata does not reference and that were
+   * last modified more than {@code olderThan} ago (at least a minute, unless a dry run).
+   */
+  public OrphanResult removeOrphanFiles(TableIdentifier table, Duration olderThan, boolean dryRun) {
+    requireNonNull(olderThan, "olderThan is null");
+    OrphanResult result =
+        run(
+            table,
+            "remove orphan files of",
+            loaded -> OrphanFiles.run(loaded, olderThan, dryRun, clock));
+    LOG.info(
+        "{} {} orphan files of table {} older than {}: {} bytes in {} ms",
+        result.dryRun() ? "Dry run: would remove" : "Removed",
+        result.orphanFiles().size(),
+        table,
+        olderThan,
+        result.orphanBytes(),
+        result.durationMillis());
+    return result;
+  }
+
+  /** Rewrites the current snapshot's data manifests, clustered by partition. */
+  public RewriteManifestsResult rewriteManifests(TableIdentifier table) {
+    RewriteManifestsResult result = run(table, "rewrite manifests of", ManifestRewrite::run);
+    LOG.info(
+        "Rewrote manifests of table {}: {} manifests before, {} after, in {} ms",
+        table,
+        result.manifestsBefore(),
+        result.manifestsAfter(),
+        result.durationMillis());
+    return result;
+  }
+
+  /** Makes an ancestor of the current snapshot current again. */
+  public RollbackResult rollbackToSnapshot(TableIdentifier table, long snapshotId) {
+    return logged(
+        "Rolled back",
+        table,
+        run(table, "roll back", loaded -> SnapshotRollback.toSnapshot(loaded, snapshotId)));
+  }
+
+  /**
+   * Makes current the latest ancestor of the current snapshot committed strictly before {@code
+   * timestamp}, as Iceberg's rollback_to_timestamp does.
+   */
+  public RollbackResult rollbackToTimestamp(TableIdentifier table, Instant timestamp) {
+    requireNonNull(timestamp, "timestamp is null");
+    return logged(
+        "Rolled back",
+        table,
+        run(table, "roll back", loaded -> SnapshotRollback.toTimestamp(loaded, timestamp)));
+  }
+
+  /** Makes any snapshot of the table current, also one that is not an ancestor. */
+  public RollbackResult setCurrentSnapshot(TableIdentifier table, long snapshotId) {
+    return logged(
+        "Set the current snapshot of",
+        table,
+        run(
+            table,
+            "set the current snapshot of",
+            loaded -> SnapshotRollback.setCurrent(loaded, snapshotId)));
+  }
+
+  private static RollbackResult logged(String verb, TableIdentifier table, RollbackResult result) {
+    LOG.info(
+        "{} table {} to snapshot {} (was {})",
+        verb,
+        table,
+        result.currentSnapshotId(),
+        result.previousSnapshotId());
+    return result;
+  }
+
+  /** Loads the table and runs the operation, turning Iceberg's failures into Floe's. */
+  private <T> T run(TableIdentifier identifier, String action, Function<Table, T> operation) {
+    requireNonNull(identifier, "table is null");
+    Table table = load(identifier, action);
+    try {
+      return operation.apply(table);
+    } catch (FloeException e) {
+      throw e;
+    } catch (CommitStateUnknownException e) {
+      throw new FloeException(
+          ErrorCode.TABLE_WRITE_FAILED,
+          "Cannot "
+              + action
+              + " table "
+              + table.name()
+              + ": the outcome of the commit is unknown ("
+              + e.getMessage()
+              + "); check the table's snapshots before running it again",
+          e);
+    } catch (CommitFailedException | ValidationException e) {
+      throw new FloeException(
+          ErrorCode.TABLE_WRITE_FAILED,
+          "Cannot "
+              + action
+              + " table "
+              + table.name()
+              + ": concurrent commits to the table conflicted with it ("
+              + e.getMessage()
+              + "); run it again",
+          e);
+    } catch (RuntimeException e) {
+      throw new FloeException(
+          ErrorCode.TABLE_WRITE_FAILED,
+          "Cannot "
+              + action
+              + " table "
+              + table.name()
+              + ": "
+              + e.getMessage()
+              + "; check that the table's storage is reachable and run it again",
+          e);
+    }
+  }
+
+  private Table load(TableIdentifier identifier, String action) {
+    try {
+      return catalog.loadTable(identifier);
+    } catch (NoSuchTableException e) {
+      throw new FloeException(
+          ErrorCode.TABLE_NOT_FOUND,
+          "Cannot "
+              + action
+              + " table "
+              + identifier
+              + ": no such table; "
+              + tablesIn(identifier.namespace()),
+          e);
+    }
+  }
+
+  private String tablesIn(Namespace namespace) {
+    List<String> names = new ArrayList<>();
+    try {
+      for (TableIdentifier table : catalog.listTables(namespace)) {
+        names.add(table.name());
+      }
+    } catch (NoSuchNamespaceException e) {
+      return "namespace " + namespace + " does not exist";
+    }
+    names.sort(null);
+    return names.isEmpty()
+        ? "namespace " + namespace + " has no tables"
+        : "tables in namespace " + namespace + ": " + String.join(", ", names);
+  }
+}

@@ -1,0 +1,176 @@
+package io.floe.sql;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.floe.core.ErrorCode;
+import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.writer.CdcTableWriter;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code CALL system.*} maintenance procedures through the SQL engine. */
+@Timeout(value = 2, unit = TimeUnit.MINUTES)
+class ProceduresTest {
+  private static final Schema SCHEMA =
+      new Schema(
+          List.of(
+              Types.NestedField.required(1, "id", Types.LongType.get()),
+              Types.NestedField.optional(2, "amount", Types.DecimalType.of(10, 2))),
+          Set.of(1));
+
+  @TempDir Path warehouse;
+  private JdbcCatalog catalog;
+  private QueryEngine engine;
+  private CdcTableWriter writer;
+  private final List<Long> snapshots = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() {
+    catalog = FloeCatalog.open(warehouse);
+    catalog.createNamespace(Namespace.of("raw"));
+    Table table =
+        catalog.createTable(
+            TableIdentifier.of("raw", "sales"),
+            SCHEMA,
+            PartitionSpec.unpartitioned(),
+            Map.of("format-version", "2"));
+    writer = CdcTableWriter.open(table);
+    for (int commit = 0; commit < 6; commit++) {
+      for (long id = 1; id <= 20; id++) {
+        writer.upsert(row(id, id * 10 + commit), null);
+      }
+      writer.commit(Map.of(), false);
+      snapshots.add(writer.table().currentSnapshot().snapshotId());
+    }
+    engine = new QueryEngine(catalog, warehouse);
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    engine.close();
+    catalog.close();
+  }
+
+  private static Record row(long id, long amount) {
+    GenericRecord record = GenericRecord.create(SCHEMA);
+    record.set(0, id);
+    record.set(1, BigDecimal.valueOf(amount).setScale(2));
+    return record;
+  }
+
+  private static String timestampAfterLastCommit(Table table) {
+    Instant after = Instant.ofEpochMilli(table.currentSnapshot().timestampMillis()).plusMillis(1);
+    return "TIMESTAMP '" + after.toString().replace('T', ' ').replace("Z", "") + "'";
+  }
+
+  @Test
+  void expiresSnapshotsWithSparkArguments() {
+    List<List<Object>> result =
+        engine.queryAll(
+            "CALL system.expire_snapshots(table => 'raw.sales', older_than => "
+                + timestampAfterLastCommit(writer.table())
+                + ", retain_last => 2)");
+    assertThat(result).hasSize(1);
+    assertThat(result.get(0).get(5)).isEqualTo(4L);
+    assertThat(engine.queryAll("SELECT snapshot_id FROM raw.sales.snapshots ORDER BY committed_at"))
+        .extracting(r -> r.get(0))
+        .containsExactly(snapshots.get(4), snapshots.get(5));
+    assertThat(
+            engine.queryAll(
+                "SELECT sum(amount) FROM raw.sales FOR VERSION AS OF " + snapshots.get(4)))
+        .containsExactly(List.of(new BigDecimal("2180.00")));
+    assertThatThrownBy(
+            () -> engine.queryAll("SELECT * FROM raw.sales FOR VERSION AS OF " + snapshots.get(0)))
+        .isInstanceOfSatisfying(
+            QueryException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_VERSION_NOT_FOUND));
+
+    // positional arguments, in Spark's order; nothing left to expire
+    assertThat(
+            engine.queryAll(
+                "CALL system.expire_snapshots('raw.sales', "
+                    + timestampAfterLastCommit(writer.table())
+                    + ", 2)"))
+        .extracting(r -> r.get(5))
+        .containsExactly(0L);
+  }
+
+  @Test
+  void rollsBackAndRemovesOrphans() throws Exception {
+    assertThat(
+            engine.queryAll(
+                "CALL system.rollback_to_snapshot('raw.sales', " + snapshots.get(1) + ")"))
+        .containsExactly(List.of(snapshots.get(5), snapshots.get(1)));
+    assertThat(engine.queryAll("SELECT sum(amount) FROM raw.sales"))
+        .containsExactly(List.of(new BigDecimal("2120.00")));
+    assertThat(
+            engine.queryAll(
+                "CALL system.set_current_snapshot(table => 'raw.sales', snapshot_id => "
+                    + snapshots.get(5)
+                    + ")"))
+        .containsExactly(List.of(snapshots.get(1), snapshots.get(5)));
+
+    Path orphan =
+        Files.writeString(
+            warehouse.resolve("raw").resolve("sales").resolve("data").resolve("stray.parquet"),
+            "not referenced");
+    Files.setLastModifiedTime(orphan, FileTime.from(Instant.now().minus(10, ChronoUnit.DAYS)));
+    assertThat(
+            engine.queryAll(
+                "CALL system.remove_orphan_files(table => 'raw.sales', dry_run => true)"))
+        .containsExactly(List.of(orphan.toString()));
+    assertThat(orphan).exists();
+    assertThat(engine.queryAll("CALL system.remove_orphan_files('raw.sales')"))
+        .containsExactly(List.of(orphan.toString()));
+    assertThat(orphan).doesNotExist();
+    assertThat(engine.queryAll("SELECT count(*) FROM raw.sales")).containsExactly(List.of(20L));
+    assertThat(engine.queryAll("CALL system.rewrite_manifests('raw.sales')")).hasSize(1);
+    assertThat(engine.queryAll("SELECT count(*) FROM raw.sales")).containsExactly(List.of(20L));
+  }
+
+  @Test
+  void refusesBadCalls() {
+    assertThatThrownBy(() -> engine.queryAll("CALL system.nope('raw.sales')"))
+        .hasMessageContaining("unknown procedure system.nope; available: expire_snapshots");
+    assertThatThrownBy(() -> engine.queryAll("CALL system.expire_snapshots(tabel => 'raw.sales')"))
+        .hasMessageContaining("has no parameter tabel; its parameters: table, older_than");
+    assertThatThrownBy(() -> engine.queryAll("CALL system.rewrite_manifests()"))
+        .hasMessageContaining("argument table is required");
+    assertThatThrownBy(() -> engine.queryAll("CALL system.rewrite_manifests('sales')"))
+        .hasMessageContaining("table must be 'namespace.table'");
+    assertThatThrownBy(() -> engine.queryAll("CALL system.rewrite_manifests('raw.nope')"))
+        .isInstanceOfSatisfying(
+            io.floe.core.FloeException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_NOT_FOUND));
+    assertThatThrownBy(() -> engine.queryAll("CALL system.rewrite_data_files('raw.sales')"))
+        .hasMessageContaining("not available as a procedure yet");
+    assertThatThrownBy(() -> engine.queryAll("CALL system.rollback_to_snapshot('raw.sales', 42)"))
+        .isInstanceOfSatisfying(
+            io.floe.core.FloeException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_VERSION_NOT_FOUND));
+  }
+}
