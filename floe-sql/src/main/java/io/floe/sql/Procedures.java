@@ -9,11 +9,7 @@ import io.floe.maintenance.RollbackResult;
 import io.floe.maintenance.TableMaintenance;
 import io.floe.sql.QueryException.SqlState;
 import io.floe.sql.SqlText.Token;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -267,15 +263,8 @@ final class Procedures {
   }
 
   private static Object evaluate(String expression, String argument) {
-    try (Connection sandbox = DriverManager.getConnection("jdbc:duckdb:");
-        Statement statement = sandbox.createStatement()) {
-      statement.execute("SET TimeZone = 'UTC'");
-      statement.execute("SET enable_external_access = false");
-      statement.execute("SET lock_configuration = true");
-      try (ResultSet result = statement.executeQuery("SELECT " + expression)) {
-        result.next();
-        return SqlValues.normalize(result.getObject(1));
-      }
+    try {
+      return Constants.evaluate(expression);
     } catch (SQLException e) {
       throw new QueryException(
           ErrorCode.SQL_INVALID,

@@ -14,7 +14,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -596,7 +595,7 @@ public final class QueryEngine implements AutoCloseable {
         case REF:
           return ref(table, reference, travel.expression());
         case VERSION:
-          Object version = evaluate("SELECT " + travel.expression(), reference);
+          Object version = evaluate(travel.expression(), reference);
           if (version instanceof Number) {
             long id = ((Number) version).longValue();
             Snapshot snapshot = table.snapshot(id);
@@ -622,7 +621,7 @@ public final class QueryEngine implements AutoCloseable {
         default:
           String expression = timestampExpression(travel.expression());
           Object instant =
-              evaluate("SELECT epoch_ms(CAST((" + expression + ") AS TIMESTAMPTZ))", reference);
+              evaluate("epoch_ms(CAST((" + expression + ") AS TIMESTAMPTZ))", reference);
           long millis = ((Number) instant).longValue();
           Long found = null;
           for (HistoryEntry entry : table.history()) {
@@ -692,20 +691,13 @@ public final class QueryEngine implements AutoCloseable {
     }
 
     /** Evaluates a time travel expression in a DuckDB that can read nothing. */
-    private Object evaluate(String select, TableReference reference) {
-      try (Connection sandbox = DriverManager.getConnection("jdbc:duckdb:");
-          Statement statement = sandbox.createStatement()) {
-        statement.execute("SET TimeZone = 'UTC'");
-        statement.execute("SET enable_external_access = false");
-        statement.execute("SET lock_configuration = true");
-        try (ResultSet result = statement.executeQuery(select)) {
-          result.next();
-          Object value = result.getObject(1);
-          if (value == null) {
-            throw new SQLException("the expression is NULL");
-          }
-          return value;
+    private Object evaluate(String expression, TableReference reference) {
+      try {
+        Object value = Constants.evaluate(expression);
+        if (value == null) {
+          throw new SQLException("the expression is NULL");
         }
+        return value;
       } catch (SQLException e) {
         throw new QueryException(
             ErrorCode.SQL_INVALID,
