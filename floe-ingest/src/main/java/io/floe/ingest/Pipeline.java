@@ -328,6 +328,9 @@ public final class Pipeline implements AutoCloseable {
     // CDC commits are small and frequent: merge their manifests early so that planning a read
     // opens a handful of manifests rather than one or two per commit.
     properties.put(TableProperties.MANIFEST_MIN_MERGE_COUNT, "3");
+    // A commit a second writes a metadata file a second: keep only the latest ones.
+    properties.put(TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true");
+    properties.put(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "50");
     properties.put("floe.source", source.qualifiedName());
     properties.put("floe.pipeline", config.name());
     LOG.info("Pipeline {}: creating table {}", config.name(), identifier);

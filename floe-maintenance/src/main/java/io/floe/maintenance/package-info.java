@@ -2,7 +2,9 @@
  * Table maintenance that runs in-process with Iceberg's Java library, without Spark: snapshot
  * expiry, orphan file removal, manifest rewrite, rollback. {@link
  * io.floe.maintenance.TableMaintenance} is the entry point; the CLI and the SQL {@code CALL
- * system.*} procedures call it.
+ * system.*} procedures call it. {@link io.floe.maintenance.MaintenanceScheduler} runs the policies
+ * of the configuration's {@code maintenance} section on every table, in the background of {@code
+ * floe run}.
  *
  * <h2>What each operation may delete</h2>
  *
@@ -62,7 +64,6 @@
  *   <li>Compaction (rewrite_data_files) and delete folding. They change which data files are live,
  *       so they must run in the writer's loop and update its key index; a bolt-on compactor
  *       conflicts with ingestion.
- *   <li>Per-table maintenance policies in the configuration and a scheduler that runs them.
  *   <li>Bulk deletes and parallel listing for large tables on object storage, scheme equivalence
  *       (s3 and s3a) in orphan removal, removal of unused partition specs and schemas.
  *   <li>A guard against a table whose location contains other tables' files: orphan removal assumes

@@ -7,8 +7,10 @@ import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
 import io.floe.core.config.PipelineConfig;
 import io.floe.ingest.Pipeline;
+import io.floe.maintenance.MaintenanceScheduler;
 import io.floe.sql.SqlUsers;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +23,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code floe run floe.yaml}: replicates every configured pipeline until stopped, and answers SQL
- * over the tables on the endpoints of the {@code sql} section.
+ * {@code floe run floe.yaml}: replicates every configured pipeline until stopped, answers SQL over
+ * the tables on the endpoints of the {@code sql} section, and maintains the tables as the {@code
+ * maintenance} section says. Maintenance starts after the pipelines and stops before them.
  */
 @Command(
     name = "run",
@@ -70,10 +73,15 @@ final class RunCommand implements Callable<Integer> {
                 config.sql(),
                 SqlEndpoints.PortConflict.FAIL)) {
       List<Pipeline> pipelines = new ArrayList<>();
+      MaintenanceScheduler maintenance =
+          config.maintenance().enabled()
+              ? new MaintenanceScheduler(catalog, config.maintenance(), Clock.systemUTC())
+              : null;
       Thread shutdown =
           new Thread(
               () -> {
                 endpoints.close();
+                closeMaintenance(maintenance);
                 LOG.info("Stopping {} pipelines", pipelines.size());
                 pipelines.forEach(Pipeline::close);
               },
@@ -85,12 +93,20 @@ final class RunCommand implements Callable<Integer> {
           pipelines.add(pipeline);
           pipeline.start();
         }
+        if (maintenance != null) {
+          maintenance.start();
+        }
       } catch (RuntimeException e) {
         // Stop the pipelines already running before the catalog they write to is closed.
+        closeMaintenance(maintenance);
         pipelines.forEach(Pipeline::close);
         throw e;
       }
-      LOG.info("Replicating {} pipelines into {}", pipelines.size(), config.warehouse());
+      LOG.info(
+          "Replicating {} pipelines into {}; table maintenance {}",
+          pipelines.size(),
+          config.warehouse(),
+          maintenance == null ? "disabled" : "every " + config.maintenance().interval());
       int exitCode = 0;
       for (Pipeline pipeline : pipelines) {
         while (!pipeline.awaitTermination(interval)) {
@@ -103,6 +119,7 @@ final class RunCommand implements Callable<Integer> {
                   : 2;
         }
       }
+      closeMaintenance(maintenance);
       pipelines.forEach(Pipeline::close);
       try {
         Runtime.getRuntime().removeShutdownHook(shutdown);
@@ -110,6 +127,13 @@ final class RunCommand implements Callable<Integer> {
         // Already shutting down: the hook is running.
       }
       return exitCode;
+    }
+  }
+
+  /** Stops maintenance, waiting for the operation in progress, so no commit races the shutdown. */
+  private static void closeMaintenance(MaintenanceScheduler maintenance) {
+    if (maintenance != null) {
+      maintenance.close();
     }
   }
 }

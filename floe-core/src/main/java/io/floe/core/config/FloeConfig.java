@@ -7,13 +7,16 @@ import java.util.List;
 
 /**
  * A loaded configuration file: the warehouse directory (absolute and normalized), the pipelines to
- * run and the SQL endpoints ({@link SqlConfig#defaults()} when the file has no {@code sql}
- * section). Built by {@link FloeConfigLoader}.
+ * run, the SQL endpoints ({@link SqlConfig#defaults()} when the file has no {@code sql} section)
+ * and table maintenance ({@link MaintenanceConfig#defaults()} when the file has no {@code
+ * maintenance} section). Built by {@link FloeConfigLoader}.
  */
-public record FloeConfig(Path warehouse, List<PipelineConfig> pipelines, SqlConfig sql) {
+public record FloeConfig(
+    Path warehouse, List<PipelineConfig> pipelines, SqlConfig sql, MaintenanceConfig maintenance) {
   public FloeConfig {
     requireNonNull(warehouse, "warehouse is null");
     pipelines = List.copyOf(requireNonNull(pipelines, "pipelines is null"));
     requireNonNull(sql, "sql is null");
+    requireNonNull(maintenance, "maintenance is null");
   }
 }

@@ -77,6 +77,7 @@ public final class FloeConfigLoader {
     ConfigValues root = reader.readRoot(FloeConfigSchema.ROOT, tree);
     FloeConfigSchema.checkPipelineNames(root, reader);
     FloeConfigSchema.checkSql(root, reader);
+    FloeConfigSchema.checkMaintenance(root, reader);
     List<String> problems = reader.problems();
     if (!problems.isEmpty()) {
       throw new FloeException(

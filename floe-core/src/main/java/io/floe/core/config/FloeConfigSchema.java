@@ -40,6 +40,24 @@ final class FloeConfigSchema {
   private static final Duration MINIMUM_QUERY_TIMEOUT = Duration.ofSeconds(1);
   private static final Duration MAXIMUM_QUERY_TIMEOUT = Duration.ofHours(24);
   private static final Duration MAXIMUM_RESULT_REUSE = Duration.ofDays(7);
+  private static final Duration MINIMUM_MAINTENANCE_INTERVAL = Duration.ofSeconds(1);
+  private static final Duration MAXIMUM_MAINTENANCE_INTERVAL = Duration.ofDays(7);
+  private static final Duration MINIMUM_ORPHAN_AGE = Duration.ofMinutes(1);
+  private static final ValueType<Duration> EXPIRE_AGE =
+      ValueType.duration().where(age -> !age.isNegative(), "must be 0s or longer");
+  private static final ValueType<Duration> ORPHAN_AGE =
+      ValueType.duration()
+          .where(
+              age -> age.compareTo(MINIMUM_ORPHAN_AGE) >= 0,
+              "must be 1m or longer, since younger files may belong to a commit in progress");
+  private static final ValueType<Integer> RETAIN_COUNT = ValueType.integer(1, Integer.MAX_VALUE);
+  private static final ValueType<Integer> MANIFEST_COUNT = ValueType.integer(2, Integer.MAX_VALUE);
+  private static final ValueType<MaintenancePolicy.Milestones> MILESTONE_CHOICE =
+      ValueType.enumeration(MaintenancePolicy.Milestones.class);
+  private static final ValueType<String> MAINTENANCE_TABLE =
+      ValueType.matching(
+          "[^.\\s*]+(\\.[^.\\s*]+)*\\.([^.\\s*]+|\\*)",
+          "must be namespace.table, or namespace.* for every table of the namespace");
 
   static final ConfigKey<Path> WAREHOUSE =
       optional(
@@ -209,6 +227,76 @@ final class FloeConfigSchema {
           "How long an identical query over unchanged tables is answered from its stored result;"
               + " `0s` turns result reuse off.");
 
+  static final ConfigKey<Boolean> MAINTENANCE_ENABLED =
+      optional(
+          "enabled",
+          ValueType.bool(),
+          "true",
+          "Whether `floe run` maintains the tables of the warehouse while it replicates.");
+  static final ConfigKey<Duration> MAINTENANCE_INTERVAL =
+      optional(
+          "interval",
+          ValueType.duration()
+              .where(
+                  interval ->
+                      interval.compareTo(MINIMUM_MAINTENANCE_INTERVAL) >= 0
+                          && interval.compareTo(MAXIMUM_MAINTENANCE_INTERVAL) <= 0,
+                  "must be between 1s and 7d"),
+          "10m",
+          "How often every table of every namespace is checked and the maintenance that is due"
+              + " runs, one table at a time. Orphan file removal, which lists the table's files,"
+              + " runs at most once a day per table.");
+  static final ConfigKey<Duration> EXPIRE_OLDER_THAN =
+      optional(
+          "expire-older-than",
+          EXPIRE_AGE,
+          "1h",
+          "Snapshots committed longer ago expire, and the files only they reference are deleted,"
+              + " except the most recent (`retain-last`) and the milestones. This is how far back"
+              + " time travel reaches. A pipeline commits about once per `commit-interval`, and"
+              + " every snapshot kept makes each commit's metadata larger, so keep it short for"
+              + " CDC tables; use milestones to keep older points in time.");
+  static final ConfigKey<Integer> RETAIN_LAST =
+      optional(
+          "retain-last",
+          RETAIN_COUNT,
+          "100",
+          "How many of a table's most recent snapshots never expire, whatever their age.");
+  static final ConfigKey<MaintenancePolicy.Milestones> MILESTONES =
+      optional(
+          "milestones",
+          MILESTONE_CHOICE,
+          "none",
+          "Snapshots that never expire, kept for time travel at a coarser grain: `daily` or"
+              + " `monthly` keeps the first snapshot of each UTC day or month.");
+  static final ConfigKey<Duration> ORPHAN_OLDER_THAN =
+      optional(
+          "orphan-older-than",
+          ORPHAN_AGE,
+          "3d",
+          "Files under a table's location that its metadata does not reference are deleted once"
+              + " they are older than this.");
+  static final ConfigKey<Integer> REWRITE_MANIFESTS_ABOVE =
+      optional(
+          "rewrite-manifests-above",
+          MANIFEST_COUNT,
+          "20",
+          "The data manifests of a table's current snapshot are rewritten, clustered by"
+              + " partition, when there are more than this many.");
+
+  static final ConfigKey<String> MAINTENANCE_TABLE_NAME =
+      required(
+          "name",
+          MAINTENANCE_TABLE,
+          "The table (`namespace.table`) or every table of a namespace (`namespace.*`) whose"
+              + " policy this entry sets. Unique within `maintenance.tables`.");
+  static final ConfigKey<Duration> TABLE_EXPIRE_OLDER_THAN = inherited(EXPIRE_OLDER_THAN);
+  static final ConfigKey<Integer> TABLE_RETAIN_LAST = inherited(RETAIN_LAST);
+  static final ConfigKey<MaintenancePolicy.Milestones> TABLE_MILESTONES = inherited(MILESTONES);
+  static final ConfigKey<Duration> TABLE_ORPHAN_OLDER_THAN = inherited(ORPHAN_OLDER_THAN);
+  static final ConfigKey<Integer> TABLE_REWRITE_MANIFESTS_ABOVE =
+      inherited(REWRITE_MANIFESTS_ABOVE);
+
   // The type is read first; a future source type (mysql) gets its own keys after it.
   static final ConfigSection SOURCE =
       new ConfigSection(
@@ -262,7 +350,37 @@ final class FloeConfigSchema {
               MAX_QUERY_LENGTH,
               CACHE_SIZE),
           List.of(SQL_USERS, WORKGROUPS));
-  static final ConfigSection ROOT = ConfigSection.root(List.of(WAREHOUSE), List.of(PIPELINES, SQL));
+  static final ConfigSection MAINTENANCE_TABLES =
+      new ConfigSection(
+          "tables",
+          Kind.LIST,
+          "Policies of single tables or namespaces. A key left out is inherited: a table's entry"
+              + " from its namespace's entry (`namespace.*`), that from the `maintenance` section.",
+          List.of(
+              MAINTENANCE_TABLE_NAME,
+              TABLE_EXPIRE_OLDER_THAN,
+              TABLE_RETAIN_LAST,
+              TABLE_MILESTONES,
+              TABLE_ORPHAN_OLDER_THAN,
+              TABLE_REWRITE_MANIFESTS_ABOVE),
+          List.of());
+  static final ConfigSection MAINTENANCE =
+      new ConfigSection(
+          "maintenance",
+          Kind.OPTIONAL,
+          "Table maintenance that `floe run` does in the background: snapshot expiry, manifest"
+              + " rewrite and orphan file removal. The keys set the policy of every table.",
+          List.of(
+              MAINTENANCE_ENABLED,
+              MAINTENANCE_INTERVAL,
+              EXPIRE_OLDER_THAN,
+              RETAIN_LAST,
+              MILESTONES,
+              ORPHAN_OLDER_THAN,
+              REWRITE_MANIFESTS_ABOVE),
+          List.of(MAINTENANCE_TABLES));
+  static final ConfigSection ROOT =
+      ConfigSection.root(List.of(WAREHOUSE), List.of(PIPELINES, SQL, MAINTENANCE));
 
   /** A complete configuration file, shown in the reference documentation. */
   static final String EXAMPLE =
@@ -293,6 +411,16 @@ final class FloeConfigSchema {
           - name: adhoc
             bytes-scanned-limit: 1GB
             result-reuse: 10m
+      maintenance:
+        interval: 1h
+        expire-older-than: 5d
+        retain-last: 100
+        orphan-older-than: 3d
+        tables:
+          - name: raw.*
+            milestones: daily
+          - name: raw.orders
+            retain-last: 500
       """;
 
   private FloeConfigSchema() {}
@@ -302,6 +430,16 @@ final class FloeConfigSchema {
    */
   static void checkPipelineNames(ConfigValues root, ConfigReader reader) {
     checkUnique(root.list(PIPELINES), PIPELINE_NAME, "pipelines", "pipeline", reader);
+  }
+
+  /** Reports entries of {@code maintenance.tables} that name the same table or namespace. */
+  static void checkMaintenance(ConfigValues root, ConfigReader reader) {
+    checkUnique(
+        root.section(MAINTENANCE).list(MAINTENANCE_TABLES),
+        MAINTENANCE_TABLE_NAME,
+        "maintenance.tables",
+        "table",
+        reader);
   }
 
   /**
@@ -369,17 +507,63 @@ final class FloeConfigSchema {
     return new FloeConfig(
         warehouse,
         root.list(PIPELINES).stream().map(FloeConfigSchema::pipeline).toList(),
-        sql(root.section(SQL)));
+        sql(root.section(SQL)),
+        maintenance(root.section(MAINTENANCE)));
   }
 
-  /** The {@code sql} section of a file that has none: every key read from its declared default. */
-  static SqlConfig sqlDefaults() {
+  /** The {@code maintenance} section of a file that has none. */
+  static MaintenanceConfig maintenanceDefaults() {
+    return maintenance(defaultRoot().section(MAINTENANCE));
+  }
+
+  private static ConfigValues defaultRoot() {
     ConfigReader reader = new ConfigReader(Map.of());
     ConfigValues root = reader.readRoot(ROOT, MissingNode.getInstance());
     if (!reader.problems().isEmpty()) {
       throw new IllegalStateException("invalid default: " + String.join("; ", reader.problems()));
     }
-    return sql(root.section(SQL));
+    return root;
+  }
+
+  private static MaintenanceConfig maintenance(ConfigValues values) {
+    return new MaintenanceConfig(
+        values.get(MAINTENANCE_ENABLED),
+        values.get(MAINTENANCE_INTERVAL),
+        new MaintenancePolicy(
+            values.get(EXPIRE_OLDER_THAN),
+            values.get(RETAIN_LAST),
+            values.get(MILESTONES),
+            values.get(ORPHAN_OLDER_THAN),
+            values.get(REWRITE_MANIFESTS_ABOVE)),
+        values.list(MAINTENANCE_TABLES).stream()
+            .map(
+                table ->
+                    new MaintenanceTableConfig(
+                        table.get(MAINTENANCE_TABLE_NAME),
+                        Optional.ofNullable(table.get(TABLE_EXPIRE_OLDER_THAN)),
+                        Optional.ofNullable(table.get(TABLE_RETAIN_LAST)),
+                        Optional.ofNullable(table.get(TABLE_MILESTONES)),
+                        Optional.ofNullable(table.get(TABLE_ORPHAN_OLDER_THAN)),
+                        Optional.ofNullable(table.get(TABLE_REWRITE_MANIFESTS_ABOVE))))
+            .toList());
+  }
+
+  /**
+   * The same key in an entry of {@code maintenance.tables}: without a default of its own, so that a
+   * value left out is inherited.
+   */
+  private static <T> ConfigKey<T> inherited(ConfigKey<T> key) {
+    return derived(
+        key.name(),
+        key.type(),
+        "inherited",
+        values -> null,
+        "Overrides `maintenance." + key.name() + "` for this table or namespace.");
+  }
+
+  /** The {@code sql} section of a file that has none: every key read from its declared default. */
+  static SqlConfig sqlDefaults() {
+    return sql(defaultRoot().section(SQL));
   }
 
   private static SqlConfig sql(ConfigValues values) {

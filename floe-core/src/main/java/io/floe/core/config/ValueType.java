@@ -26,7 +26,7 @@ import java.util.stream.Collectors;
  * in the reference documentation.
  */
 final class ValueType<T> {
-  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
   private static final Pattern INTEGER = Pattern.compile("[+-]?\\d{1,19}");
   private static final Pattern BYTE_SIZE =
       Pattern.compile("(\\d{1,19})(b|kb|mb|gb|tb)?", Pattern.CASE_INSENSITIVE);
@@ -113,7 +113,7 @@ final class ValueType<T> {
     return scalar(
         "duration",
         ValueType::parseDuration,
-        "write a number followed by ms, s, m or h (such as 250ms, 1s, 2m, 1h)"
+        "write a number followed by ms, s, m, h or d (such as 250ms, 1s, 2m, 1h, 5d)"
             + " or an ISO-8601 duration (such as PT1S)",
         true);
   }
@@ -127,7 +127,8 @@ final class ValueType<T> {
             case "ms" -> Duration.ofMillis(amount);
             case "s" -> Duration.ofSeconds(amount);
             case "m" -> Duration.ofMinutes(amount);
-            default -> Duration.ofHours(amount);
+            case "h" -> Duration.ofHours(amount);
+            default -> Duration.ofDays(amount);
           });
     }
     try {
@@ -135,6 +136,20 @@ final class ValueType<T> {
     } catch (DateTimeParseException e) {
       return Optional.empty();
     }
+  }
+
+  /** {@code true} or {@code false}, in lower case. */
+  static ValueType<Boolean> bool() {
+    return scalar(
+        "boolean",
+        text ->
+            switch (text) {
+              case "true" -> Optional.of(Boolean.TRUE);
+              case "false" -> Optional.of(Boolean.FALSE);
+              default -> Optional.empty();
+            },
+        "write true or false",
+        false);
   }
 
   /**

@@ -111,7 +111,11 @@ class ConfigLoaderTest {
   @Test
   void emptyFileYieldsDefaults() {
     FloeConfig expected =
-        new FloeConfig(directory.resolve("floe-data"), List.of(), SqlConfig.defaults());
+        new FloeConfig(
+            directory.resolve("floe-data"),
+            List.of(),
+            SqlConfig.defaults(),
+            MaintenanceConfig.defaults());
     assertThat(parse("")).isEqualTo(expected);
     assertThat(parse("# nothing configured yet\n")).isEqualTo(expected);
   }
@@ -224,7 +228,7 @@ class ConfigLoaderTest {
     assertThat(problems(MINIMAL + "    commit-interval: 5 seconds"))
         .contains(
             "pipelines[0].commit-interval: invalid value '5 seconds'; write a number followed by"
-                + " ms, s, m or h (such as 250ms, 1s, 2m, 1h) or an ISO-8601 duration (such as"
+                + " ms, s, m, h or d (such as 250ms, 1s, 2m, 1h, 5d) or an ISO-8601 duration (such as"
                 + " PT1S)");
   }
 
@@ -326,9 +330,9 @@ class ConfigLoaderTest {
     assertThat(problems(yaml).lines())
         .containsExactly(
             "Cannot load configuration floe.yaml: warehous: unknown key; allowed keys: warehouse,"
-                + " pipelines, sql",
+                + " pipelines, sql, maintenance",
             "pipelines[0].commit-interval: invalid value '1 s'; write a number followed by ms, s,"
-                + " m or h (such as 250ms, 1s, 2m, 1h) or an ISO-8601 duration (such as PT1S)",
+                + " m, h or d (such as 250ms, 1s, 2m, 1h, 5d) or an ISO-8601 duration (such as PT1S)",
             "pipelines[0].source.tabels: unknown key; allowed keys: type, url, user, password,"
                 + " tables, slot-name, publication, unbounded-numeric",
             "pipelines[0].source.tables: missing required key");

@@ -1,0 +1,146 @@
+package io.floe.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.floe.core.catalog.FloeCatalog;
+import io.floe.testing.EmbeddedPostgres;
+import io.floe.testing.TypesWorkload;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code floe run} with aggressive maintenance (every 2 s, keep 5 snapshots older than 1 s) while a
+ * randomized workload streams: the tables still equal the source exactly, and their snapshots are
+ * expired as they go.
+ */
+class MaintenanceIT {
+  private static final int RETAIN_LAST = 5;
+
+  /** Commits that may land between the last pass and the count. */
+  private static final int SLACK = 3;
+
+  @TempDir Path directory;
+
+  @Test
+  void maintainsTablesWhileReplicating() throws Exception {
+    try (EmbeddedPostgres postgres = EmbeddedPostgres.start()) {
+      postgres.createDatabase("maintained");
+      try (Connection setup = postgres.connect("maintained")) {
+        TypesWorkload.createTables(setup);
+        TypesWorkload.initialLoad(setup, 1000, 1);
+      }
+      Path warehouse = directory.resolve("warehouse");
+      Path config = directory.resolve("floe.yaml");
+      Files.writeString(
+          config,
+          String.join(
+              "\n",
+              "warehouse: " + warehouse,
+              "pipelines:",
+              "  - name: types",
+              "    source:",
+              "      type: postgres",
+              "      url: " + postgres.jdbcUrl("maintained"),
+              "      user: " + postgres.user(),
+              "      password: ${MAINTENANCE_TEST_PASSWORD:-" + postgres.password() + "}",
+              "      tables: [public.everything, public.pairs]",
+              "    target:",
+              "      namespace: raw",
+              "    commit-interval: 300ms",
+              "sql:",
+              "  postgres-port: 0",
+              "  http-port: 0",
+              "maintenance:",
+              "  interval: 2s",
+              "  retain-last: " + RETAIN_LAST,
+              "  expire-older-than: 1s",
+              "  orphan-older-than: 1m",
+              "  rewrite-manifests-above: 4",
+              ""),
+          StandardCharsets.UTF_8);
+
+      Process floe = startFloe(config);
+      try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
+          Connection connection = postgres.connect("maintained")) {
+        TypesWorkload workload = new TypesWorkload(connection, 5);
+        long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (System.nanoTime() < end) {
+          assertThat(floe.isAlive()).as("floe run is alive: %s", output()).isTrue();
+          workload.runTransactions(10);
+          Thread.sleep(50);
+        }
+        ReplicationIT.awaitEqual(catalog, connection, Duration.ofMinutes(2));
+        awaitSnapshotsAtMost(catalog, RETAIN_LAST + SLACK, Duration.ofSeconds(30));
+        ReplicationIT.awaitEqual(catalog, connection, Duration.ofSeconds(30));
+      } finally {
+        floe.destroy(); // SIGTERM: a clean stop
+        assertThat(floe.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      }
+      String output = output();
+      assertThat(output).contains("Maintenance scheduler CREATED -> RUNNING");
+      assertThat(output).contains("Expired");
+      assertThat(output).contains("Maintenance scheduler RUNNING -> CLOSED");
+    }
+  }
+
+  private static void awaitSnapshotsAtMost(JdbcCatalog catalog, int most, Duration timeout)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      int largest = 0;
+      for (String name : List.of("everything", "pairs")) {
+        Table table = catalog.loadTable(TableIdentifier.of("raw", name));
+        int count = 0;
+        for (Snapshot ignored : table.snapshots()) {
+          count++;
+        }
+        largest = Math.max(largest, count);
+      }
+      if (largest <= most) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("a table still has " + largest + " snapshots, over " + most);
+      }
+      Thread.sleep(500);
+    }
+  }
+
+  private Process startFloe(Path config) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder =
+        new ProcessBuilder(
+            java,
+            "-Xmx1g",
+            "-cp",
+            System.getProperty("java.class.path"),
+            Main.class.getName(),
+            "run",
+            config.toString(),
+            "--status-interval",
+            "2s");
+    builder.redirectErrorStream(true);
+    builder.redirectOutput(log());
+    return builder.start();
+  }
+
+  private String output() throws Exception {
+    return Files.readString(log().toPath());
+  }
+
+  private File log() {
+    return directory.resolve("floe-run.log").toFile();
+  }
+}
