@@ -1,7 +1,6 @@
 package io.floe.sql;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -18,7 +17,7 @@ final class Constants {
    * NULL.
    */
   static Object evaluate(String expression) throws SQLException {
-    try (Connection sandbox = DriverManager.getConnection("jdbc:duckdb:");
+    try (Connection sandbox = FreshDuckDb.open(new java.util.Properties());
         Statement statement = sandbox.createStatement()) {
       statement.execute("SET TimeZone = 'UTC'");
       statement.execute("SET enable_external_access = false");

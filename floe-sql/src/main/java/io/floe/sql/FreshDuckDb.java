@@ -1,7 +1,6 @@
 package io.floe.sql;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -20,6 +19,7 @@ import org.slf4j.LoggerFactory;
 final class FreshDuckDb implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(FreshDuckDb.class);
   private static final Properties STREAMING = new Properties();
+  private static final java.sql.Driver DRIVER = new org.duckdb.DuckDBDriver();
 
   static {
     STREAMING.setProperty("jdbc_stream_results", "true");
@@ -49,8 +49,20 @@ final class FreshDuckDb implements AutoCloseable {
     return connection != null ? connection : open();
   }
 
+  /**
+   * A new in-memory DuckDB. The driver is called directly rather than through DriverManager, whose
+   * lookup depends on the calling thread's class loader (the opener is a pool thread).
+   */
+  static Connection open(Properties properties) throws SQLException {
+    Connection connection = DRIVER.connect("jdbc:duckdb:", properties);
+    if (connection == null) {
+      throw new SQLException("DuckDB's driver did not accept jdbc:duckdb:");
+    }
+    return connection;
+  }
+
   private static Connection open() throws SQLException {
-    return DriverManager.getConnection("jdbc:duckdb:", STREAMING);
+    return open(STREAMING);
   }
 
   private void refill() {

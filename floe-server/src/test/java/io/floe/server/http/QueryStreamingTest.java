@@ -17,6 +17,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -169,8 +170,16 @@ class QueryStreamingTest {
       assertThat(silent.statusCode()).isEqualTo(400);
       assertThat(json(silent.body()).get("error").get("code").asText()).isEqualTo("FLOE-304");
 
-      // A client that reads nothing for longer than the idle timeout while a block waits.
-      HttpResponse<InputStream> response = impatient.queryStreaming(body(LARGE));
+      // A client that reads nothing for longer than the idle timeout while a block waits. It uses
+      // a new connection: the server may close the first one as idle just as a client reuses it.
+      HttpResponse<InputStream> response =
+          impatient.sendStreaming(
+              impatient
+                  .request("/v1/query", ALICE, ALICE_PASSWORD)
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString(body(LARGE)))
+                  .build(),
+              HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build());
       try (StreamedJsonResult result = new StreamedJsonResult(response.body())) {
         result.nextRow();
         Thread.sleep(2_000);

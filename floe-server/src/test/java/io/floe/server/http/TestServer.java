@@ -167,8 +167,13 @@ final class TestServer implements AutoCloseable {
   }
 
   HttpResponse<InputStream> sendStreaming(HttpRequest request) {
+    return sendStreaming(request, client);
+  }
+
+  /** Sends on the given client, e.g. a new one whose first request opens a new connection. */
+  HttpResponse<InputStream> sendStreaming(HttpRequest request, HttpClient via) {
     try {
-      return client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      return via.send(request, HttpResponse.BodyHandlers.ofInputStream());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {
