@@ -2,6 +2,7 @@ package io.floe.maintenance;
 
 import static java.util.Objects.requireNonNull;
 
+import io.floe.core.Bytes;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.MaintenancePolicy;
 import java.time.Clock;
@@ -14,7 +15,6 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -65,8 +65,6 @@ public final class MaintenanceScheduler implements AutoCloseable {
 
   /** Shortest time between two orphan file removals on one table. */
   public static final Duration ORPHAN_REMOVAL_PERIOD = Duration.ofDays(1);
-
-  private static final String[] BYTE_UNITS = {"B", "KiB", "MiB", "GiB", "TiB"};
 
   /** Lifecycle: created, then started once, then closed once; a closed scheduler runs nothing. */
   public enum State {
@@ -316,7 +314,7 @@ public final class MaintenanceScheduler implements AutoCloseable {
                 + " snapshots, deleted "
                 + files
                 + " files ("
-                + bytes(result.deletedBytes())
+                + Bytes.format(result.deletedBytes())
                 + ")";
           });
     }
@@ -334,7 +332,7 @@ public final class MaintenanceScheduler implements AutoCloseable {
             return "deleted "
                 + result.orphanFiles().size()
                 + " orphan files ("
-                + bytes(result.orphanBytes())
+                + Bytes.format(result.orphanBytes())
                 + ")";
           });
     }
@@ -392,19 +390,5 @@ public final class MaintenanceScheduler implements AutoCloseable {
       }
       history.addLast(run);
     }
-  }
-
-  /** Bytes in binary units with one decimal, such as {@code 4.1 MiB}. */
-  static String bytes(long bytes) {
-    if (bytes < 1024) {
-      return bytes + " B";
-    }
-    double value = bytes;
-    int unit = 0;
-    while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
-      value /= 1024;
-      unit++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", value, BYTE_UNITS[unit]);
   }
 }

@@ -187,14 +187,6 @@ class MaintenanceSchedulerTest {
     assertThatThrownBy(scheduler::start).isInstanceOf(IllegalStateException.class);
   }
 
-  @Test
-  void formatsBytesInBinaryUnits() {
-    assertThat(MaintenanceScheduler.bytes(0)).isEqualTo("0 B");
-    assertThat(MaintenanceScheduler.bytes(1023)).isEqualTo("1023 B");
-    assertThat(MaintenanceScheduler.bytes(4_300_000)).isEqualTo("4.1 MiB");
-    assertThat(MaintenanceScheduler.bytes(3L << 30)).isEqualTo("3.0 GiB");
-  }
-
   private MaintenanceScheduler scheduler(MaintenanceConfig config) {
     return new MaintenanceScheduler(cdc.catalog, config, clock);
   }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.floe.core.Bytes;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.Scans;
@@ -50,6 +51,7 @@ import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.util.SnapshotUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,6 +86,8 @@ public final class QueryEngine implements AutoCloseable {
 
   private static final int REUSE_MAX_ROWS = 10_000;
   private static final int PLANNED_SCANS_KEPT = 64;
+  private static final java.util.regex.Pattern TIMESTAMP_LITERAL =
+      java.util.regex.Pattern.compile("(?is)(?:timestamp(?:tz)?\\s*)?'([^']*)'");
 
   private final Catalog catalog;
   private final Settings settings;
@@ -600,14 +604,9 @@ public final class QueryEngine implements AutoCloseable {
             long id = ((Number) version).longValue();
             Snapshot snapshot = table.snapshot(id);
             if (snapshot == null) {
-              throw new QueryException(
-                  ErrorCode.TABLE_VERSION_NOT_FOUND,
-                  SqlState.DATA_EXCEPTION,
-                  "Cannot read "
-                      + reference.written()
-                      + ": table "
-                      + reference.table()
-                      + " has no snapshot "
+              throw versionNotFound(
+                  reference,
+                  "has no snapshot "
                       + id
                       + "; its latest snapshots are "
                       + recentSnapshots(table)
@@ -623,29 +622,18 @@ public final class QueryEngine implements AutoCloseable {
           Object instant =
               evaluate("epoch_ms(CAST((" + expression + ") AS TIMESTAMPTZ))", reference);
           long millis = ((Number) instant).longValue();
-          Long found = null;
-          for (HistoryEntry entry : table.history()) {
-            if (entry.timestampMillis() <= millis) {
-              found = entry.snapshotId();
-            }
-          }
-          if (found == null) {
-            List<HistoryEntry> history = table.history();
-            throw new QueryException(
-                ErrorCode.TABLE_VERSION_NOT_FOUND,
-                SqlState.DATA_EXCEPTION,
-                "Cannot read "
-                    + reference.written()
-                    + ": table "
-                    + reference.table()
-                    + " has no snapshot at or before "
+          List<HistoryEntry> history = table.history();
+          if (history.isEmpty() || history.get(0).timestampMillis() > millis) {
+            throw versionNotFound(
+                reference,
+                "has no snapshot at or before "
                     + Instant.ofEpochMilli(millis)
                     + (history.isEmpty()
                         ? "; it has no snapshots yet"
                         : "; its first snapshot was committed at "
                             + Instant.ofEpochMilli(history.get(0).timestampMillis())));
           }
-          return table.snapshot(found);
+          return table.snapshot(SnapshotUtil.snapshotIdAsOfTime(table, millis));
       }
     }
 
@@ -654,9 +642,7 @@ public final class QueryEngine implements AutoCloseable {
      * drops the offset and its TIMESTAMPTZ wants no space before it.
      */
     private static String timestampExpression(String expression) {
-      java.util.regex.Matcher literal =
-          java.util.regex.Pattern.compile("(?is)(?:timestamp(?:tz)?\\s*)?'([^']*)'")
-              .matcher(expression.trim());
+      java.util.regex.Matcher literal = TIMESTAMP_LITERAL.matcher(expression.trim());
       if (!literal.matches()) {
         return expression;
       }
@@ -667,14 +653,9 @@ public final class QueryEngine implements AutoCloseable {
     private Snapshot ref(Table table, TableReference reference, String name) {
       SnapshotRef ref = table.refs().get(name);
       if (ref == null) {
-        throw new QueryException(
-            ErrorCode.TABLE_VERSION_NOT_FOUND,
-            SqlState.DATA_EXCEPTION,
-            "Cannot read "
-                + reference.written()
-                + ": table "
-                + reference.table()
-                + " has no branch or tag '"
+        throw versionNotFound(
+            reference,
+            "has no branch or tag '"
                 + name
                 + "'; it has: "
                 + table.refs().entrySet().stream()
@@ -688,6 +669,13 @@ public final class QueryEngine implements AutoCloseable {
                     .collect(Collectors.joining(", ")));
       }
       return table.snapshot(ref.snapshotId());
+    }
+
+    private static QueryException versionNotFound(TableReference reference, String problem) {
+      return new QueryException(
+          ErrorCode.TABLE_VERSION_NOT_FOUND,
+          SqlState.DATA_EXCEPTION,
+          "Cannot read " + reference.written() + ": table " + reference.table() + " " + problem);
     }
 
     /** Evaluates a time travel expression in a DuckDB that can read nothing. */

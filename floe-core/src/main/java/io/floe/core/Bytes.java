@@ -1,14 +1,15 @@
-package io.floe.sql;
+package io.floe.core;
 
 import java.util.Locale;
 
-/** Byte counts for people: {@code 1.5 GiB}. */
-final class Bytes {
+/** Byte counts for people, in binary units with one decimal: {@code 4.1 MiB}. */
+public final class Bytes {
   private static final String[] UNITS = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
 
   private Bytes() {}
 
-  static String format(long bytes) {
+  /** The count as text; {@link Long#MAX_VALUE} stands for no limit and reads "unlimited". */
+  public static String format(long bytes) {
     if (bytes == Long.MAX_VALUE) {
       return "unlimited";
     }
