@@ -2,6 +2,7 @@ package io.floe.server;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.Timestamps;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.FloeConfigLoader;
 import io.floe.maintenance.ExpirePolicy;
@@ -14,9 +15,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
@@ -88,21 +86,17 @@ final class MaintainCommand {
     if (age.isPresent()) {
       return clock.instant().minus(age.get());
     }
-    try {
-      String iso = trimmed.replace(' ', 'T');
-      return iso.endsWith("Z") || iso.matches(".*[+-]\\d\\d:\\d\\d$")
-          ? java.time.OffsetDateTime.parse(iso).toInstant()
-          : LocalDateTime.parse(iso).toInstant(ZoneOffset.UTC);
-    } catch (DateTimeParseException e) {
-      throw new FloeException(
-          ErrorCode.CONFIG_INVALID,
-          "Cannot use "
-              + option
-              + " "
-              + text
-              + ": write an age such as 5d, 12h or 30m, or a timestamp such as"
-              + " 2026-11-21T10:00:00 (UTC) or 2026-11-21T10:00:00+02:00");
-    }
+    return Timestamps.parse(trimmed)
+        .orElseThrow(
+            () ->
+                new FloeException(
+                    ErrorCode.CONFIG_INVALID,
+                    "Cannot use "
+                        + option
+                        + " "
+                        + text
+                        + ": write an age such as 5d, 12h or 30m, or a timestamp such as"
+                        + " 2026-11-21T10:00:00 (UTC) or 2026-11-21T10:00:00+02:00"));
   }
 
   @Command(

@@ -1,6 +1,7 @@
 package io.floe.sql;
 
 import io.floe.core.ErrorCode;
+import io.floe.core.Timestamps;
 import io.floe.maintenance.ExpirePolicy;
 import io.floe.maintenance.ExpireResult;
 import io.floe.maintenance.OrphanResult;
@@ -319,17 +320,15 @@ final class Procedures {
       return Instant.ofEpochMilli(((Number) value).longValue());
     }
     if (value instanceof String) {
-      String text = ((String) value).trim().replace(' ', 'T');
-      try {
-        return text.endsWith("Z") || text.matches(".*[+-]\\d\\d:\\d\\d$")
-            ? OffsetDateTime.parse(text).toInstant()
-            : LocalDateTime.parse(text).toInstant(ZoneOffset.UTC);
-      } catch (java.time.DateTimeException e) {
-        throw new QueryException(
-            ErrorCode.SQL_INVALID,
-            SqlState.DATA_EXCEPTION,
-            "Cannot read timestamp '" + value + "': write TIMESTAMP 'yyyy-mm-dd hh:mm:ss'");
-      }
+      return Timestamps.parse((String) value)
+          .orElseThrow(
+              () ->
+                  new QueryException(
+                      ErrorCode.SQL_INVALID,
+                      SqlState.DATA_EXCEPTION,
+                      "Cannot read timestamp '"
+                          + value
+                          + "': write TIMESTAMP 'yyyy-mm-dd hh:mm:ss'"));
     }
     throw new QueryException(
         ErrorCode.SQL_INVALID,
