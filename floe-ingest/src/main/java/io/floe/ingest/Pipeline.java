@@ -11,6 +11,7 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.writer.CdcTableWriter;
+import io.floe.core.writer.TableWriters;
 import io.floe.ingest.postgres.PostgresSourceInspector;
 import io.floe.ingest.postgres.SourceTable;
 import java.io.IOException;
@@ -152,6 +153,8 @@ public final class Pipeline implements AutoCloseable {
         inspector.dropSlotIfExists();
       }
       TableOffsetStore.register(config.name(), resumeOffset);
+      // Table maintenance of this process hands its compactions to these writers.
+      sinksByTopic.values().forEach(sink -> TableWriters.register(sink.writer));
       String prefix = PostgresEngineProperties.topicPrefix(config);
       transactionTopic = prefix + ".transaction";
       heartbeatTopic = "__debezium-heartbeat." + prefix;
@@ -172,9 +175,14 @@ public final class Pipeline implements AutoCloseable {
       executor.execute(engine);
     } catch (RuntimeException e) {
       fail(e);
+      unregisterWriters();
       terminated.countDown();
       throw e;
     }
+  }
+
+  private void unregisterWriters() {
+    sinksByTopic.values().forEach(sink -> TableWriters.unregister(sink.writer));
   }
 
   /** Waits until the pipeline stops or fails. */
@@ -232,6 +240,14 @@ public final class Pipeline implements AutoCloseable {
               checkpoint != null && checkpoint.loadComplete() ? checkpoint.commitLsn() : -1);
       sinks.add(sink);
       checkpoints.put(sink, checkpoint);
+      if (checkpoint != null) {
+        sink.lastSummary =
+            summary(
+                checkpoint.offset(),
+                checkpoint.loadComplete() ? Checkpoint.PHASE_STREAMING : Checkpoint.PHASE_LOADING,
+                checkpoint.commitLsn(),
+                checkpoint.orderLsn());
+      }
       sinksByTopic.put(
           PostgresEngineProperties.topicPrefix(config) + "." + source.qualifiedName(), sink);
     }
@@ -286,7 +302,8 @@ public final class Pipeline implements AutoCloseable {
             sink.tableName,
             sink.writer.liveRows());
         sink.writer.truncate();
-        sink.writer.commit(summary(null, Checkpoint.PHASE_LOADING, -1, -1), true);
+        sink.lastSummary = summary(null, Checkpoint.PHASE_LOADING, -1, -1);
+        sink.writer.commit(sink.lastSummary, true);
       }
     }
     return null;
@@ -394,6 +411,7 @@ public final class Pipeline implements AutoCloseable {
         committer.markProcessed(lastHeartbeat);
       }
       maybeCommit(committer);
+      commitRewrites();
       committer.markBatchFinished();
       reportProgress();
     } catch (RuntimeException e) {
@@ -514,6 +532,49 @@ public final class Pipeline implements AutoCloseable {
     }
   }
 
+  /**
+   * Commits the compactions handed to writers that have nothing pending, so that an idle table's
+   * compaction does not wait for its next change. The commit repeats the table's last checkpoint:
+   * it changes no rows.
+   */
+  private void commitRewrites() {
+    if (stopping) {
+      return;
+    }
+    for (TableSink sink : sinksByTopic.values()) {
+      if (sink.writer.rewriteSubmitted()
+          && sink.writer.pendingChanges() == 0
+          && sink.lastSummary != null
+          && commitLock.tryLock()) {
+        try {
+          logCommit(sink, sink.writer.commit(sink.lastSummary, false));
+        } finally {
+          commitLock.unlock();
+        }
+      }
+    }
+  }
+
+  private void logCommit(TableSink sink, CdcTableWriter.CommitResult result) {
+    if (result == null) {
+      return;
+    }
+    if (result.rebased()) {
+      LOG.warn(
+          "Pipeline {}: another commit changed the data of {} (a rollback, or a write from"
+              + " elsewhere); the writer reloaded its index and applied its changes on top",
+          config.name(),
+          sink.tableName);
+    }
+    if (result.filesRewritten() > 0) {
+      LOG.info(
+          "Pipeline {}: committed a compaction of {} data files of {}",
+          config.name(),
+          result.filesRewritten(),
+          sink.tableName);
+    }
+  }
+
   private void commit(
       DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer, long now)
       throws InterruptedException {
@@ -538,6 +599,8 @@ public final class Pipeline implements AutoCloseable {
       CdcTableWriter.CommitResult result = sink.writer.commit(summary, stampAll);
       if (result != null) {
         committedTables++;
+        sink.lastSummary = summary;
+        logCommit(sink, result);
         if (lastAppliedCommitLsn >= 0) {
           sink.committedLsn = lastAppliedCommitLsn;
         }
@@ -659,6 +722,7 @@ public final class Pipeline implements AutoCloseable {
       setState(State.STOPPED);
       LOG.info("Pipeline {}: stopped", config.name());
     }
+    unregisterWriters();
     terminated.countDown();
   }
 

@@ -6,6 +6,7 @@ import io.floe.core.writer.CdcTableWriter;
 import io.floe.ingest.postgres.SourceTable;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
@@ -27,6 +28,9 @@ final class TableSink {
   long skippedChanges;
   long estimatedRows;
   long loadedAtLastReport;
+
+  /** The summary of the last commit holding this table's checkpoint, repeated by rewrites. */
+  Map<String, String> lastSummary;
 
   private final List<Types.NestedField> fields;
 

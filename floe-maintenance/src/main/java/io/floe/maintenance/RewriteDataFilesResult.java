@@ -9,7 +9,10 @@ package io.floe.maintenance;
  * @param addedBytes size of the written data files
  * @param removedDeleteFiles position-delete files dropped because every row they deleted was folded
  * @param foldedDeletes deleted rows left out of the rewritten files
- * @param snapshotId the snapshot that committed the rewrite, or -1 if nothing was rewritten
+ * @param rowsChangedMeanwhile rows of the rewritten files that the table's writer updated or
+ *     deleted while the rewrite ran, which became position deletes on the new files
+ * @param snapshotId the snapshot that committed the rewrite (the last, when several file groups
+ *     were committed), or -1 if nothing was rewritten
  */
 public record RewriteDataFilesResult(
     int rewrittenDataFiles,
@@ -18,5 +21,6 @@ public record RewriteDataFilesResult(
     long addedBytes,
     int removedDeleteFiles,
     long foldedDeletes,
+    long rowsChangedMeanwhile,
     long snapshotId,
     long durationMillis) {}

@@ -101,6 +101,36 @@ public final class TableMaintenance {
     return result;
   }
 
+  /**
+   * Compacts the table's data files: bin-packs small files toward the target size and folds deletes
+   * into the rewritten files, optionally sorting them. When a pipeline of this process streams into
+   * the table, its writer commits the rewrite (see the package documentation); otherwise the
+   * rewrite is committed directly, and fails if another commit deleted rows of the files it rewrote
+   * in the meantime.
+   */
+  public RewriteDataFilesResult rewriteDataFiles(
+      TableIdentifier table, RewriteDataFilesOptions options, RewriteProgress progress) {
+    requireNonNull(options, "options is null");
+    requireNonNull(progress, "progress is null");
+    RewriteDataFilesResult result =
+        run(
+            table,
+            "rewrite data files of",
+            loaded -> DataCompaction.run(loaded, options, progress));
+    LOG.info(
+        "Rewrote {} data files ({} bytes) of table {} into {} ({} bytes), folding {} deleted rows"
+            + " and dropping {} delete files, in {} ms",
+        result.rewrittenDataFiles(),
+        result.rewrittenBytes(),
+        table,
+        result.addedDataFiles(),
+        result.addedBytes(),
+        result.foldedDeletes(),
+        result.removedDeleteFiles(),
+        result.durationMillis());
+    return result;
+  }
+
   /** Makes an ancestor of the current snapshot current again. */
   public RollbackResult rollbackToSnapshot(TableIdentifier table, long snapshotId) {
     return logged(

@@ -111,6 +111,25 @@ final class CdcTable implements AutoCloseable {
     }
   }
 
+  /** Commits what the writer has pending (a rewrite handed to it), recording the snapshot. */
+  void commitPending() {
+    CdcTableWriter.CommitResult result = writer.commit(Map.of(), false);
+    if (result != null) {
+      rowsBySnapshot.put(result.snapshotId(), new TreeMap<>(model));
+    }
+  }
+
+  /** The writer, for tests that hand it rewrites or register it as a pipeline would. */
+  CdcTableWriter writer() {
+    return writer;
+  }
+
+  /** Makes the model what it was at a snapshot, as a rollback to it does to the table. */
+  void resetModelTo(long snapshotId) {
+    model.clear();
+    model.putAll(rowsBySnapshot.get(snapshotId));
+  }
+
   Map<Long, List<String>> currentModel() {
     return new TreeMap<>(model);
   }

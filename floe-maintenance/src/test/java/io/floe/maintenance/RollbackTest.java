@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -154,17 +155,19 @@ class RollbackTest {
   }
 
   @Test
-  void writerOpenDuringARollbackCannotCommitOverIt() {
+  void writerOpenDuringARollbackCommitsOnTopOfIt() {
     Table writerTable = cdc.load();
     CdcTableWriter writer = CdcTableWriter.open(writerTable);
     cdc.maintenance.rollbackToSnapshot(CdcTable.ID, commits.get(6));
 
     writer.upsert(CdcTable.row(1000, "late", "big"), null);
-    assertThatThrownBy(() -> writer.commit(Map.of(), false)).isInstanceOf(FloeException.class);
+    CdcTableWriter.CommitResult result = writer.commit(Map.of(), false);
 
+    assertThat(result.rebased()).isTrue();
     Table table = cdc.load();
-    assertThat(table.currentSnapshot().snapshotId()).isEqualTo(commits.get(6));
-    assertThat(CdcTable.read(table, commits.get(6)))
-        .isEqualTo(cdc.rowsBySnapshot.get(commits.get(6)));
+    assertThat(table.currentSnapshot().parentId()).isEqualTo(commits.get(6));
+    Map<Long, List<String>> expected = new TreeMap<>(cdc.rowsBySnapshot.get(commits.get(6)));
+    expected.put(1000L, List.of("late", "big"));
+    assertThat(CdcTable.read(table, result.snapshotId())).isEqualTo(expected);
   }
 }

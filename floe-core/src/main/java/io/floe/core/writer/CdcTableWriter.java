@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileFormat;
@@ -25,6 +26,7 @@ import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotChanges;
+import org.apache.iceberg.SnapshotSummary;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
@@ -56,8 +58,21 @@ import org.apache.iceberg.types.Types;
  * <p>Records passed in are owned by the writer from then on (it fills unchanged values into them):
  * pass a fresh record per change.
  *
- * <p>Not thread-safe: one writer per table, used by one pipeline thread. After a failed commit the
- * writer refuses further use; open a new one (which reloads the index from the table).
+ * <p>The writer expects to be the table's only writer of data, but does not rely on it. Before each
+ * commit it reads the table's current snapshot: when another commit changed the table's data since
+ * its own last commit (a rollback, a compaction committed by another process), it reloads its index
+ * from the table and applies the pending batch on top of what the table holds now. A commit
+ * rejected because such a change landed while it was being written is retried the same way. Commits
+ * that change no data (manifest rewrites, snapshot expiry) cost nothing.
+ *
+ * <p>Compaction of the data files it writes goes through the writer: table maintenance prepares the
+ * new files on its own thread ({@link #beginRewrite}), and the writer commits them in its next
+ * commit, with position deletes on the new files for the rows it changed meanwhile, and moves its
+ * index to the new files. See {@code io.floe.maintenance} for the design and why it is exact.
+ *
+ * <p>Not thread-safe: one writer per table, used by one pipeline thread; only {@link #beginRewrite}
+ * and {@link RewriteHandoff} may be used from other threads. After a failed commit the writer
+ * refuses further use; open a new one (which reloads the index from the table).
  */
 public final class CdcTableWriter {
   /**
@@ -73,6 +88,12 @@ public final class CdcTableWriter {
   /** Most bytes of small files one commit rewrites. */
   static final long COMPACTION_BYTES = 16L << 20;
 
+  /** Snapshot summary property marking each writer commit, so the writer can find its own. */
+  public static final String COMMIT_MARKER = "floe.writer.commit";
+
+  /** Attempts at one commit when other commits to the table keep changing its data. */
+  static final int COMMIT_ATTEMPTS = 3;
+
   /** Position-delete files below this size are merged by the writer; larger ones are left. */
   static final long SMALL_DELETE_FILE_BYTES = 256L << 10;
 
@@ -82,7 +103,7 @@ public final class CdcTableWriter {
   private final Table table;
   private final Schema schema;
   private final RowKeys keys;
-  private final KeyIndex index;
+  private KeyIndex index;
 
   /** Live files of the table, as of the writer's last commit (the writer is the only writer). */
   private final Map<String, DataFile> dataFiles;
@@ -91,8 +112,21 @@ public final class CdcTableWriter {
   private final OutputFileFactory fileFactory;
   private boolean compactionEnabled = true;
 
+  /** The snapshot {@link #index} describes: the writer's last commit, or the snapshot it loaded. */
+  private long knownSnapshotId;
+
+  private final String writerId = UUID.randomUUID().toString();
+  private long commits;
+  private final AtomicReference<RewriteHandoff> handoff = new AtomicReference<>();
+
   private final LinkedHashMap<Object, Pending> inserts = new LinkedHashMap<>();
   private final Map<Object, Long> deleted = new HashMap<>();
+
+  /**
+   * Keys this batch deleted that the index did not hold: a rebase looks them up again, in case the
+   * table holds them now.
+   */
+  private final Set<Object> removedAbsent = new HashSet<>();
 
   /**
    * Earlier versions of rows deleted in this batch, for a key change reported as delete + insert.
@@ -112,6 +146,7 @@ public final class CdcTableWriter {
     this.dataFiles = new LinkedHashMap<>(files.dataFiles());
     this.deleteFiles = new LinkedHashMap<>(files.deleteFiles());
     this.index = KeyIndex.load(table, keys, files.deletesByDataFile());
+    this.knownSnapshotId = snapshotId(table.currentSnapshot());
     this.fileFactory =
         OutputFileFactory.builderFor(table, 1, System.currentTimeMillis())
             .format(FileFormat.PARQUET)
@@ -212,26 +247,88 @@ public final class CdcTableWriter {
     checkUsable();
     inserts.clear();
     deleted.clear();
+    removedAbsent.clear();
     removedPriors.clear();
     truncate = true;
     changesInBatch++;
   }
 
   /**
-   * Writes the pending batch and commits it as one snapshot carrying {@code summary}. With no
-   * pending changes and {@code stampOnly} false, nothing is committed.
+   * Writes the pending batch and commits it as one snapshot carrying {@code summary}, together with
+   * a submitted rewrite if there is one. With no pending changes, no submitted rewrite and {@code
+   * stampOnly} false, nothing is committed.
    *
    * @return the committed snapshot, or null if nothing was committed
    */
   public CommitResult commit(Map<String, String> summary, boolean stampOnly) {
     checkUsable();
     boolean empty = !truncate && inserts.isEmpty() && deleted.isEmpty();
-    if (empty && !stampOnly) {
+    RewriteHandoff offered = handoff.get();
+    if (empty && !stampOnly && (offered == null || !offered.submitted())) {
       changesInBatch = 0;
       return null;
     }
     long started = System.nanoTime();
+    boolean rebased = false;
+    try {
+      for (int attempt = 1; ; attempt++) {
+        if (catchUp()) {
+          rebased = true;
+          abandonRewrite("the table's data changed under it (rolled back, or written elsewhere)");
+        }
+        RewriteHandoff taken = handoff.get();
+        DataFileRewrite rewrite = taken == null ? null : taken.take();
+        if (rewrite == null) {
+          taken = null;
+        }
+        try {
+          CommitResult result = attempt(summary, taken, rewrite, rebased, started);
+          if (taken != null) {
+            handoff.compareAndSet(taken, null);
+          }
+          return result;
+        } catch (CommitFailedException | ValidationException e) {
+          // Rejected: another commit changed the table while this one was written. Retry on top of
+          // it, if it changed the table's data (a change of metadata only would not reject it).
+          if (taken != null) {
+            taken.fail(e);
+            handoff.compareAndSet(taken, null);
+          }
+          if (attempt == COMMIT_ATTEMPTS || !catchUpNeeded()) {
+            throw e;
+          }
+        } catch (RuntimeException e) {
+          if (taken != null) {
+            taken.fail(e);
+            handoff.compareAndSet(taken, null);
+          }
+          throw e;
+        }
+      }
+    } catch (RuntimeException e) {
+      broken = true;
+      if (e instanceof FloeException) {
+        throw e;
+      }
+      throw new FloeException(
+          ErrorCode.TABLE_WRITE_FAILED,
+          "Cannot commit changes to table " + table.name() + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** One attempt at committing the batch (and a rewrite); throws if it is rejected. */
+  private CommitResult attempt(
+      Map<String, String> summary,
+      RewriteHandoff handoff,
+      DataFileRewrite rewrite,
+      boolean rebased,
+      long started) {
     List<String> written = new ArrayList<>();
+    List<String> rewriteOutputs = new ArrayList<>();
+    if (rewrite != null) {
+      rewrite.outputs().forEach(file -> rewriteOutputs.add(file.location()));
+    }
     boolean attempted = false;
     try {
       fillUnchangedValues();
@@ -242,24 +339,53 @@ public final class CdcTableWriter {
         deleteFiles.values().forEach(delta::removeDeletes);
       }
       Tidy tidy = planTidy();
+      AppliedRewrite applied = null;
+      if (rewrite != null) {
+        String rejection = null;
+        if (truncate) {
+          rejection = "the table is truncated in the same commit";
+        } else {
+          applied = applyRewrite(rewrite, tidy);
+          rejection = applied.rejection;
+        }
+        if (rejection != null || applied.stale) {
+          // The batch commits without it; the rewrite's files are not referenced anywhere.
+          rewriteOutputs.forEach(this::deleteQuietly);
+          rewriteOutputs.clear();
+          if (rejection != null) {
+            handoff.fail(rewriteRejected(rejection));
+          } else {
+            handoff.complete(RewriteHandoff.Outcome.STALE);
+          }
+          applied = null;
+        }
+      }
       NewData data = writeDataFile(tidy.compacted);
       if (data.file != null) {
         written.add(data.file.location());
         delta.addRows(data.file);
       }
       tidy.compacted.forEach(delta::removeRows);
-      DeleteFile deleteFile = writeDeleteFile(tidy);
+      DeleteFile deleteFile = writeDeleteFile(tidy, applied);
       if (deleteFile != null) {
         written.add(deleteFile.location());
         delta.addDeletes(deleteFile);
       }
       tidy.mergedDeletes.forEach(delta::removeDeletes);
+      Set<String> removed = new HashSet<>();
+      tidy.compacted.forEach(file -> removed.add(file.location()));
+      if (applied != null) {
+        applied.sources.forEach(delta::removeRows);
+        applied.sources.forEach(file -> removed.add(file.location()));
+        applied.outputs.forEach(delta::addRows);
+        applied.obsoleteDeletes.forEach(delta::removeDeletes);
+      }
       // The data files the new deletes point at must still exist when the commit lands.
       Set<String> referenced = new HashSet<>();
       for (long location : deleted.values()) {
         referenced.add(index.path(location));
       }
-      tidy.compacted.forEach(file -> referenced.remove(file.location()));
+      referenced.removeAll(removed);
       if (!referenced.isEmpty()) {
         delta.validateDataFilesExist(referenced);
       }
@@ -268,26 +394,38 @@ public final class CdcTableWriter {
       }
       delta.validateDeletedFiles();
       summary.forEach(delta::set);
+      commits++;
+      String marker = writerId + ":" + commits;
+      delta.set(COMMIT_MARKER, marker);
       attempted = true;
       delta.commit();
 
       int rows = inserts.size();
       int deletes = deleted.size();
-      applyToIndex(data, tidy, deleteFile);
-      long snapshotId = table.currentSnapshot().snapshotId();
+      applyToIndex(data, tidy, deleteFile, applied);
+      knownSnapshotId = ownSnapshot(marker);
+      clearBatch();
+      if (applied != null) {
+        applied.unused.forEach(this::deleteQuietly);
+        handoff.complete(
+            new RewriteHandoff.Outcome(
+                knownSnapshotId, applied.sources.size(), applied.rowsDeletedSince));
+      }
       return new CommitResult(
-          snapshotId,
+          knownSnapshotId,
           rows,
           deletes,
           tidy.compacted.size(),
           tidy.mergedDeletes.size(),
+          applied == null ? 0 : applied.sources.size(),
+          rebased,
           System.nanoTime() - started);
     } catch (RuntimeException e) {
-      broken = true;
       // Files of a commit whose outcome is unknown may be referenced by the table: keep them.
       boolean rejected =
           !attempted || e instanceof CommitFailedException || e instanceof ValidationException;
       if (rejected) {
+        written.addAll(rewriteOutputs);
         for (String location : written) {
           try {
             table.io().deleteFile(location);
@@ -296,22 +434,202 @@ public final class CdcTableWriter {
           }
         }
       }
-      if (e instanceof FloeException) {
-        throw e;
+      throw e;
+    }
+  }
+
+  private void clearBatch() {
+    inserts.clear();
+    deleted.clear();
+    removedAbsent.clear();
+    removedPriors.clear();
+    truncate = false;
+    changesInBatch = 0;
+  }
+
+  private void deleteQuietly(String location) {
+    try {
+      table.io().deleteFile(location);
+    } catch (RuntimeException e) {
+      // Unreferenced: orphan file removal deletes it later.
+    }
+  }
+
+  /**
+   * Reserves data files for a rewrite prepared on another thread: the writer leaves them out of its
+   * own tidying until the rewrite is committed or withdrawn. Thread-safe.
+   *
+   * @throws FloeException if another rewrite of the table is in progress
+   */
+  public RewriteHandoff beginRewrite(Set<String> dataFileLocations) {
+    RewriteHandoff next = new RewriteHandoff(dataFileLocations);
+    while (true) {
+      RewriteHandoff current = handoff.get();
+      if (current != null && !current.finished()) {
+        throw new FloeException(
+            ErrorCode.TABLE_STATE_INVALID,
+            "Cannot rewrite data files of table "
+                + table.name()
+                + ": another rewrite of it is in progress; run it again once that one is done");
       }
-      throw new FloeException(
-          ErrorCode.TABLE_WRITE_FAILED,
-          "Cannot commit changes to table " + table.name() + ": " + e.getMessage(),
-          e);
-    } finally {
-      if (!broken) {
-        inserts.clear();
-        deleted.clear();
-        removedPriors.clear();
-        truncate = false;
-        changesInBatch = 0;
+      if (handoff.compareAndSet(current, next)) {
+        return next;
       }
     }
+  }
+
+  /** Whether a rewrite waits for the writer's next commit. */
+  public boolean rewriteSubmitted() {
+    RewriteHandoff current = handoff.get();
+    return current != null && current.submitted();
+  }
+
+  /** Withdraws a rewrite that the writer has not taken yet, failing it with {@code reason}. */
+  void abandonRewrite(String reason) {
+    RewriteHandoff current = handoff.get();
+    if (current != null && current.withdraw("Cannot commit the rewrite: " + reason)) {
+      handoff.compareAndSet(current, null);
+    }
+  }
+
+  private static long snapshotId(Snapshot snapshot) {
+    return snapshot == null ? -1 : snapshot.snapshotId();
+  }
+
+  /**
+   * Reads the table's current state and, if another commit changed its data since the snapshot the
+   * index describes, reloads the index and moves the pending batch onto it.
+   *
+   * @return whether the index was reloaded
+   */
+  private boolean catchUp() {
+    table.refresh();
+    Snapshot current = table.currentSnapshot();
+    if (snapshotId(current) == knownSnapshotId) {
+      return false;
+    }
+    if (!dataChangedSinceKnown(current)) {
+      knownSnapshotId = snapshotId(current);
+      return false;
+    }
+    rebase();
+    knownSnapshotId = snapshotId(current);
+    return true;
+  }
+
+  private boolean catchUpNeeded() {
+    table.refresh();
+    Snapshot current = table.currentSnapshot();
+    return snapshotId(current) != knownSnapshotId && dataChangedSinceKnown(current);
+  }
+
+  /**
+   * Whether a snapshot between the known one and {@code current} added or removed files; true also
+   * when the known snapshot is no longer an ancestor of the current one (a rollback).
+   */
+  private boolean dataChangedSinceKnown(Snapshot current) {
+    Snapshot snapshot = current;
+    while (snapshot != null) {
+      if (snapshot.snapshotId() == knownSnapshotId) {
+        return false;
+      }
+      if (changesFiles(snapshot)) {
+        return true;
+      }
+      snapshot = snapshot.parentId() == null ? null : table.snapshot(snapshot.parentId());
+    }
+    return knownSnapshotId != -1 || current != null;
+  }
+
+  private static boolean changesFiles(Snapshot snapshot) {
+    Map<String, String> summary = snapshot.summary();
+    for (String property :
+        List.of(
+            SnapshotSummary.ADDED_FILES_PROP,
+            SnapshotSummary.DELETED_FILES_PROP,
+            SnapshotSummary.ADDED_DELETE_FILES_PROP,
+            SnapshotSummary.REMOVED_DELETE_FILES_PROP)) {
+      String value = summary.get(property);
+      if (value != null && !"0".equals(value)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The snapshot this writer committed with {@code marker}: the newest with it, or -2 if gone. */
+  private long ownSnapshot(String marker) {
+    Snapshot snapshot = table.currentSnapshot();
+    while (snapshot != null) {
+      if (marker.equals(snapshot.summary().get(COMMIT_MARKER))) {
+        return snapshot.snapshotId();
+      }
+      snapshot = snapshot.parentId() == null ? null : table.snapshot(snapshot.parentId());
+    }
+    return -2;
+  }
+
+  /**
+   * Reloads the index from the table's current snapshot and resolves the pending batch against it:
+   * rows the batch deletes or replaces are looked up again, and so are the rows whose values fill
+   * the columns an update left unchanged.
+   */
+  private void rebase() {
+    TableFiles files = TableFiles.load(table);
+    KeyIndex fresh = KeyIndex.load(table, keys, files.deletesByDataFile());
+    Map<Object, Long> toDelete = new HashMap<>();
+    if (!truncate) {
+      for (Object key : deleted.keySet()) {
+        Long location = fresh.get(key);
+        if (location != null) {
+          toDelete.put(key, location);
+        }
+      }
+      for (Object key : inserts.keySet()) {
+        Long location = fresh.get(key);
+        if (location != null) {
+          toDelete.put(key, location);
+        }
+      }
+      for (Object key : removedAbsent) {
+        Long location = fresh.get(key);
+        if (location != null && !inserts.containsKey(key)) {
+          toDelete.put(key, location);
+        }
+      }
+    }
+    for (Pending pending : inserts.values()) {
+      if (pending.unresolved != null) {
+        Long location = fresh.get(pending.fillKey);
+        if (location == null) {
+          throw new FloeException(
+              ErrorCode.TABLE_STATE_INVALID,
+              "Cannot apply update to table "
+                  + table.name()
+                  + ": the source left some columns unchanged (not sent), and the row with key "
+                  + pending.fillKey
+                  + " that holds their values is no longer in the table, which another commit"
+                  + " changed (a rollback?); reload the table (drop it and restart the pipeline)");
+        }
+        pending.fillFrom = location;
+      }
+    }
+    removedPriors.replaceAll(
+        (key, prior) -> {
+          if (prior.pending != null) {
+            return prior;
+          }
+          Long location = fresh.get(key);
+          return location == null ? Prior.NONE : new Prior(null, location, key);
+        });
+    removedPriors.values().removeIf(prior -> prior == Prior.NONE);
+    deleted.clear();
+    deleted.putAll(toDelete);
+    dataFiles.clear();
+    dataFiles.putAll(files.dataFiles());
+    deleteFiles.clear();
+    deleteFiles.putAll(files.deleteFiles());
+    index = fresh;
   }
 
   private void checkUsable() {
@@ -331,13 +649,13 @@ public final class CdcTableWriter {
   private Prior lookup(Object key) {
     Pending pending = inserts.get(key);
     if (pending != null) {
-      return new Prior(pending, -1);
+      return new Prior(pending, -1, key);
     }
     if (truncate || deleted.containsKey(key)) {
       return Prior.NONE;
     }
     Long location = index.get(key);
-    return location == null ? Prior.NONE : new Prior(null, location);
+    return location == null ? Prior.NONE : new Prior(null, location, key);
   }
 
   private void removeKey(Object key) {
@@ -345,12 +663,15 @@ public final class CdcTableWriter {
     if (prior != Prior.NONE) {
       removedPriors.put(key, prior);
     }
-    if (inserts.remove(key) != null || truncate || deleted.containsKey(key)) {
+    inserts.remove(key);
+    if (truncate || deleted.containsKey(key)) {
       return;
     }
     Long location = index.get(key);
     if (location != null) {
       deleted.put(key, location);
+    } else {
+      removedAbsent.add(key);
     }
   }
 
@@ -368,7 +689,7 @@ public final class CdcTableWriter {
             field >= 0;
             field = unchanged.nextSetBit(field + 1)) {
           if (prior.pending.unresolved != null && prior.pending.unresolved.get(field)) {
-            pending.markUnresolved(field, prior.pending.fillFrom);
+            pending.markUnresolved(field, prior.pending.fillFrom, prior.pending.fillKey);
           } else {
             pending.row.set(field, prior.pending.row.get(field));
             unchangedValuesFilled++;
@@ -378,7 +699,7 @@ public final class CdcTableWriter {
         for (int field = unchanged.nextSetBit(0);
             field >= 0;
             field = unchanged.nextSetBit(field + 1)) {
-          pending.markUnresolved(field, prior.location);
+          pending.markUnresolved(field, prior.location, prior.key);
         }
       } else {
         throw new FloeException(
@@ -481,9 +802,12 @@ public final class CdcTableWriter {
     if (truncate || !compactionEnabled) {
       return tidy;
     }
+    // Files reserved by a rewrite in progress are left to it.
+    RewriteHandoff rewrite = handoff.get();
+    Set<String> reserved = rewrite == null ? Set.of() : rewrite.reserved();
     List<DataFile> small = new ArrayList<>();
     for (DataFile file : dataFiles.values()) {
-      if (file.fileSizeInBytes() < SMALL_FILE_BYTES) {
+      if (file.fileSizeInBytes() < SMALL_FILE_BYTES && !reserved.contains(file.location())) {
         small.add(file);
       }
     }
@@ -563,9 +887,12 @@ public final class CdcTableWriter {
     return data;
   }
 
-  private DeleteFile writeDeleteFile(Tidy tidy) {
+  private DeleteFile writeDeleteFile(Tidy tidy, AppliedRewrite applied) {
     Set<String> removed = new HashSet<>();
     tidy.compacted.forEach(file -> removed.add(file.location()));
+    if (applied != null) {
+      applied.sources.forEach(file -> removed.add(file.location()));
+    }
     // Position deletes must be sorted by file path, then position.
     TreeMap<String, List<Long>> byPath = new TreeMap<>();
     for (long location : deleted.values()) {
@@ -573,6 +900,11 @@ public final class CdcTableWriter {
       if (!removed.contains(path)) {
         byPath.computeIfAbsent(path, p -> new ArrayList<>()).add(KeyIndex.position(location));
       }
+    }
+    if (applied != null) {
+      applied.outputDeletes.forEach(
+          (path, positions) ->
+              byPath.computeIfAbsent(path, p -> new ArrayList<>()).addAll(positions));
     }
     for (DeleteFile merged : tidy.mergedDeletes) {
       KeyIndex.readPositionDeletes(table, merged.location())
@@ -617,7 +949,8 @@ public final class CdcTableWriter {
     return writer.toDeleteFile();
   }
 
-  private void applyToIndex(NewData data, Tidy tidy, DeleteFile deleteFile) {
+  private void applyToIndex(
+      NewData data, Tidy tidy, DeleteFile deleteFile, AppliedRewrite applied) {
     if (truncate) {
       index.clear();
       dataFiles.clear();
@@ -639,7 +972,22 @@ public final class CdcTableWriter {
     }
     tidy.compacted.forEach(file -> dataFiles.remove(file.location()));
     tidy.mergedDeletes.forEach(file -> deleteFiles.remove(file.location()));
-    if (!tidy.compacted.isEmpty()) {
+    if (applied != null) {
+      int[] fileNumbers = new int[applied.rewrite.outputs().size()];
+      for (int output = 0; output < fileNumbers.length; output++) {
+        fileNumbers[output] = index.fileNumber(applied.rewrite.outputs().get(output).location());
+      }
+      for (int i = 0; i < applied.movedKeys.size(); i++) {
+        long target = applied.movedTo[i];
+        index.put(
+            applied.movedKeys.get(i),
+            KeyIndex.location(fileNumbers[KeyIndex.fileNumber(target)], KeyIndex.position(target)));
+      }
+      applied.sources.forEach(file -> dataFiles.remove(file.location()));
+      applied.outputs.forEach(file -> dataFiles.put(file.location(), file));
+      applied.obsoleteDeletes.forEach(file -> deleteFiles.remove(file.location()));
+    }
+    if (!tidy.compacted.isEmpty() || applied != null) {
       // Iceberg drops delete files that only pointed at removed data files: forget them too.
       SnapshotChanges changes =
           SnapshotChanges.builderFor(table).snapshot(table.currentSnapshot()).build();
@@ -649,6 +997,125 @@ public final class CdcTableWriter {
     }
     if (deleteFile != null) {
       deleteFiles.put(deleteFile.location(), deleteFile);
+    }
+  }
+
+  /**
+   * Decides how a submitted rewrite enters this commit. Each row the rewrite carried is still live
+   * exactly when the index still has its key at the row's old location and this batch does not
+   * delete or replace it; those rows move to their new location, and every other carried row gets a
+   * position delete on the new file. So whatever the writer committed since the rewrite's base
+   * snapshot (updates, deletes, its own tidying of the same files) is kept.
+   */
+  private AppliedRewrite applyRewrite(DataFileRewrite rewrite, Tidy tidy) {
+    AppliedRewrite applied = new AppliedRewrite(rewrite);
+    Map<Integer, long[]> newLocations = new HashMap<>();
+    for (DataFile source : rewrite.sources()) {
+      if (dataFiles.containsKey(source.location())) {
+        applied.sources.add(source);
+        newLocations.put(
+            index.fileNumber(source.location()), rewrite.newLocations().get(source.location()));
+      }
+    }
+    if (applied.sources.isEmpty()) {
+      applied.stale = true;
+      return applied;
+    }
+    int outputs = rewrite.outputs().size();
+    BitSet[] live = new BitSet[outputs];
+    for (int output = 0; output < outputs; output++) {
+      live[output] = new BitSet();
+    }
+    List<Long> movedTo = new ArrayList<>();
+    index.forEach(
+        (key, location) -> {
+          long[] targets = newLocations.get(KeyIndex.fileNumber(location));
+          if (targets == null || deleted.containsKey(key)) {
+            return;
+          }
+          long position = KeyIndex.position(location);
+          long target = position < targets.length ? targets[(int) position] : -1;
+          if (target < 0) {
+            applied.rejection =
+                "row "
+                    + position
+                    + " of "
+                    + index.path(location)
+                    + " is live but was deleted in the rewrite's base snapshot";
+            return;
+          }
+          live[KeyIndex.fileNumber(target)].set((int) KeyIndex.position(target));
+          applied.movedKeys.add(key);
+          movedTo.add(target);
+        });
+    if (applied.rejection != null) {
+      return applied;
+    }
+    applied.movedTo = movedTo.stream().mapToLong(Long::longValue).toArray();
+    for (int output = 0; output < outputs; output++) {
+      DataFile file = rewrite.outputs().get(output);
+      int rows = (int) file.recordCount();
+      if (live[output].cardinality() == 0) {
+        applied.unused.add(file.location());
+        continue;
+      }
+      applied.outputs.add(file);
+      List<Long> positions = new ArrayList<>();
+      for (int position = live[output].nextClearBit(0);
+          position < rows;
+          position = live[output].nextClearBit(position + 1)) {
+        positions.add((long) position);
+      }
+      if (!positions.isEmpty()) {
+        applied.outputDeletes.put(file.location(), positions);
+        applied.rowsDeletedSince += positions.size();
+      }
+    }
+    for (DeleteFile obsolete : rewrite.obsoleteDeletes()) {
+      if (deleteFiles.containsKey(obsolete.location()) && !tidy.mergedDeletes.contains(obsolete)) {
+        applied.obsoleteDeletes.add(obsolete);
+      }
+    }
+    return applied;
+  }
+
+  private FloeException rewriteRejected(String reason) {
+    return new FloeException(
+        ErrorCode.TABLE_STATE_INVALID,
+        "Cannot commit the rewrite of data files of table "
+            + table.name()
+            + ": "
+            + reason
+            + "; run it again");
+  }
+
+  /** How a submitted rewrite enters a commit. */
+  private static final class AppliedRewrite {
+    private final DataFileRewrite rewrite;
+
+    /** Sources still live: removed by the commit. */
+    private final List<DataFile> sources = new ArrayList<>();
+
+    /** Outputs that hold at least one live row: added by the commit. */
+    private final List<DataFile> outputs = new ArrayList<>();
+
+    /** Outputs without a live row: not committed, deleted after the commit. */
+    private final List<String> unused = new ArrayList<>();
+
+    private final List<DeleteFile> obsoleteDeletes = new ArrayList<>();
+    private final Map<String, List<Long>> outputDeletes = new HashMap<>();
+    private final List<Object> movedKeys = new ArrayList<>();
+    private long[] movedTo;
+    private long rowsDeletedSince;
+
+    /** Why the rewrite cannot be committed, or null. */
+    private String rejection;
+
+    /** Whether none of its sources is live any more: the writer compacted them meanwhile. */
+    private boolean stale;
+
+    AppliedRewrite(DataFileRewrite rewrite) {
+      this.rewrite = rewrite;
     }
   }
 
@@ -664,13 +1131,21 @@ public final class CdcTableWriter {
     private final List<Object> carriedKeys = new ArrayList<>();
   }
 
-  /** Outcome of one commit. */
+  /**
+   * Outcome of one commit.
+   *
+   * @param filesRewritten data files replaced by a rewrite committed with the batch
+   * @param rebased whether another commit had changed the table's data, so that the writer reloaded
+   *     its index before committing
+   */
   public record CommitResult(
       long snapshotId,
       int rowsWritten,
       int rowsDeleted,
       int filesCompacted,
       int deleteFilesMerged,
+      int filesRewritten,
+      boolean rebased,
       long nanos) {}
 
   private static final class Pending {
@@ -678,28 +1153,35 @@ public final class CdcTableWriter {
     private BitSet unresolved;
     private long fillFrom = -1;
 
+    /** Key of the committed row at {@link #fillFrom}. */
+    private Object fillKey;
+
     Pending(Record row) {
       this.row = row;
     }
 
-    void markUnresolved(int field, long location) {
+    void markUnresolved(int field, long location, Object key) {
       if (unresolved == null) {
         unresolved = new BitSet();
       }
       unresolved.set(field);
       fillFrom = location;
+      fillKey = key;
     }
   }
 
+  /** The version of a row before a change: pending in this batch, or committed at a location. */
   private static final class Prior {
-    static final Prior NONE = new Prior(null, -1);
+    static final Prior NONE = new Prior(null, -1, null);
 
     private final Pending pending;
     private final long location;
+    private final Object key;
 
-    Prior(Pending pending, long location) {
+    Prior(Pending pending, long location, Object key) {
       this.pending = pending;
       this.location = location;
+      this.key = key;
     }
   }
 }

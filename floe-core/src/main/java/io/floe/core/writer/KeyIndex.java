@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
@@ -49,6 +50,11 @@ final class KeyIndex {
 
   void remove(Object key) {
     locations.remove(key);
+  }
+
+  /** Calls {@code action} with every live row's key and location. */
+  void forEach(BiConsumer<Object, Long> action) {
+    locations.forEach(action);
   }
 
   int size() {

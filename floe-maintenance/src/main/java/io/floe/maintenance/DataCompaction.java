@@ -1,0 +1,584 @@
+package io.floe.maintenance;
+
+import io.floe.core.ErrorCode;
+import io.floe.core.FloeException;
+import io.floe.core.catalog.Scans;
+import io.floe.core.writer.CdcTableWriter;
+import io.floe.core.writer.DataFileRewrite;
+import io.floe.core.writer.RewriteHandoff;
+import io.floe.core.writer.TableWriters;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.FileContent;
+import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.MetadataColumns;
+import org.apache.iceberg.MetricsConfig;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.RewriteFiles;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SortOrder;
+import org.apache.iceberg.SortOrderComparators;
+import org.apache.iceberg.StructLike;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.GenericDeleteFilter;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.exceptions.CommitStateUnknownException;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.io.DeleteSchemaUtil;
+import org.apache.iceberg.io.OutputFileFactory;
+import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Types;
+
+/**
+ * Compaction of a table's data files (rewrite_data_files): plans file groups, writes their live
+ * rows into new files of the target size, and commits them, through the table's CDC writer when one
+ * streams into it in this process. See the package documentation for the design.
+ */
+final class DataCompaction {
+  /** Files smaller than this share of the target size are small. */
+  static final double SMALL_FILE_SHARE = 0.75;
+
+  /** Most input bytes of one file group (one commit), as a multiple of the target size. */
+  static final int GROUP_TARGETS = 2;
+
+  /** Most input bytes of one sorted file group: sorting holds the group's rows in memory. */
+  static final long SORT_GROUP_BYTES = 256L << 20;
+
+  /** How long a rewrite waits for the table's writer to commit it. */
+  static final Duration HANDOFF_TIMEOUT = Duration.ofMinutes(2);
+
+  /** Plannings of one rewrite, when the writer compacted the chosen files meanwhile. */
+  static final int PLANNING_ROUNDS = 3;
+
+  /** Rows between two throttle and progress steps. */
+  private static final int STEP_ROWS = 10_000;
+
+  private final Table table;
+  private final RewriteDataFilesOptions options;
+  private final RewriteProgress progress;
+  private final Schema schema;
+  private final SortOrder sortOrder;
+
+  private DataCompaction(Table table, RewriteDataFilesOptions options, RewriteProgress progress) {
+    this.table = table;
+    this.options = options;
+    this.progress = progress;
+    this.schema = table.schema();
+    if (options.sortOrder() == null || options.sortOrder().isBlank()) {
+      this.sortOrder = table.sortOrder().isSorted() ? table.sortOrder() : null;
+    } else {
+      this.sortOrder = SortOrders.parse(schema, options.sortOrder());
+    }
+  }
+
+  static RewriteDataFilesResult run(
+      Table table, RewriteDataFilesOptions options, RewriteProgress progress) {
+    return new DataCompaction(table, options, progress).run();
+  }
+
+  private RewriteDataFilesResult run() {
+    long started = System.nanoTime();
+    Totals totals = new Totals();
+    // A group whose files the table's writer compacted itself meanwhile is planned again.
+    for (int round = 1; round <= PLANNING_ROUNDS; round++) {
+      table.refresh();
+      Snapshot base = table.currentSnapshot();
+      if (base == null) {
+        break;
+      }
+      List<List<FileScanTask>> groups = plan(base);
+      for (List<FileScanTask> group : groups) {
+        for (FileScanTask task : group) {
+          totals.total += task.file().fileSizeInBytes();
+        }
+      }
+      boolean stale = false;
+      for (int i = 0; i < groups.size(); i++) {
+        totals.label = "file group " + (i + 1) + " of " + groups.size();
+        stale |= !rewriteGroup(base, groups.get(i), totals);
+      }
+      if (!stale) {
+        break;
+      }
+    }
+    return new RewriteDataFilesResult(
+        totals.rewrittenFiles,
+        totals.addedFiles,
+        totals.rewrittenBytes,
+        totals.addedBytes,
+        totals.removedDeleteFiles,
+        totals.foldedDeletes,
+        totals.deletedSince,
+        totals.snapshotId,
+        SnapshotExpiry.millisSince(started));
+  }
+
+  /**
+   * Chooses the files to rewrite, by partition: files smaller than {@link #SMALL_FILE_SHARE} of the
+   * target when a partition has at least {@code minInputFiles} of them, and every file whose
+   * deleted rows reach {@code deleteRatio} of its rows or that equality deletes apply to (then
+   * together with the partition's small files). Each partition's files are split into groups of at
+   * most {@link #GROUP_TARGETS} target sizes of input.
+   */
+  private List<List<FileScanTask>> plan(Snapshot base) {
+    Map<String, List<FileScanTask>> byPartition = new LinkedHashMap<>();
+    Map<String, Long> deletedRows = new HashMap<>();
+    Map<String, Map<String, Long>> positionsByDeleteFile = new HashMap<>();
+    try (CloseableIterable<FileScanTask> tasks =
+        Scans.scan(table).useSnapshot(base.snapshotId()).planFiles()) {
+      for (FileScanTask task : tasks) {
+        DataFile file = task.file();
+        PartitionSpec spec = table.specs().get(file.specId());
+        byPartition
+            .computeIfAbsent(
+                file.specId() + "/" + spec.partitionToPath(file.partition()),
+                key -> new ArrayList<>())
+            .add(task);
+        long deleted = 0;
+        for (DeleteFile delete : task.deletes()) {
+          Map<String, Long> positions =
+              delete.content() == FileContent.EQUALITY_DELETES
+                  ? null
+                  : positionsByDeleteFile.computeIfAbsent(
+                      delete.location(), location -> countPositions(delete));
+          if (positions == null) {
+            // Equality deletes, or deletes Floe cannot count: fold them.
+            deleted = Long.MAX_VALUE;
+            break;
+          }
+          deleted += positions.getOrDefault(file.location(), 0L);
+        }
+        deletedRows.put(file.location(), deleted);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    long small = (long) (options.targetFileSizeBytes() * SMALL_FILE_SHARE);
+    long groupBytes = options.targetFileSizeBytes() * GROUP_TARGETS;
+    if (sortOrder != null) {
+      groupBytes = Math.min(groupBytes, SORT_GROUP_BYTES);
+    }
+    List<List<FileScanTask>> groups = new ArrayList<>();
+    for (List<FileScanTask> tasks : byPartition.values()) {
+      List<FileScanTask> smallFiles = new ArrayList<>();
+      List<FileScanTask> deleteHeavy = new ArrayList<>();
+      for (FileScanTask task : tasks) {
+        DataFile file = task.file();
+        long deleted = deletedRows.get(file.location());
+        boolean heavy =
+            deleted == Long.MAX_VALUE
+                || (file.recordCount() > 0
+                    && deleted >= options.deleteRatio() * file.recordCount());
+        if (heavy) {
+          deleteHeavy.add(task);
+        } else if (file.fileSizeInBytes() < small) {
+          smallFiles.add(task);
+        }
+      }
+      List<FileScanTask> chosen = new ArrayList<>(deleteHeavy);
+      if (!deleteHeavy.isEmpty() || smallFiles.size() >= options.minInputFiles()) {
+        chosen.addAll(smallFiles);
+      }
+      if (chosen.isEmpty()) {
+        continue;
+      }
+      // Oldest files first, so that rows keep roughly the order they arrived in.
+      chosen.sort(Comparator.comparingLong(task -> task.file().dataSequenceNumber()));
+      List<FileScanTask> group = new ArrayList<>();
+      long bytes = 0;
+      for (FileScanTask task : chosen) {
+        if (!group.isEmpty() && bytes + task.file().fileSizeInBytes() > groupBytes) {
+          groups.add(group);
+          group = new ArrayList<>();
+          bytes = 0;
+        }
+        group.add(task);
+        bytes += task.file().fileSizeInBytes();
+      }
+      groups.add(group);
+    }
+    return groups;
+  }
+
+  /**
+   * Deleted positions of a position-delete file, counted by data file; null for a format other than
+   * Parquet (not written by Floe).
+   */
+  private Map<String, Long> countPositions(DeleteFile delete) {
+    if (delete.format() != FileFormat.PARQUET) {
+      return null;
+    }
+    Map<String, Long> counts = new HashMap<>();
+    Schema pathPos = DeleteSchemaUtil.pathPosSchema();
+    try (CloseableIterable<Record> rows =
+        Parquet.read(table.io().newInputFile(delete.location()))
+            .project(pathPos)
+            .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(pathPos, fileSchema))
+            .build()) {
+      for (Record row : rows) {
+        counts.merge(row.get(0).toString(), 1L, Long::sum);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return counts;
+  }
+
+  /**
+   * Rewrites one file group and commits it.
+   *
+   * @return false if the group is stale: the writer compacted its files before it was committed
+   */
+  private boolean rewriteGroup(Snapshot base, List<FileScanTask> group, Totals totals) {
+    Set<String> sources = new HashSet<>();
+    group.forEach(task -> sources.add(task.file().location()));
+    Optional<CdcTableWriter> writer = TableWriters.forTable(table.uuid().toString());
+    RewriteHandoff handoff = writer.map(w -> w.beginRewrite(sources)).orElse(null);
+    Outputs outputs = new Outputs();
+    boolean committed = false;
+    try {
+      if (handoff != null && !allLive(sources)) {
+        // The writer compacted some of them between the planning and the reservation.
+        return false;
+      }
+      DataFileRewrite rewrite = write(base, group, outputs, totals);
+      long snapshotId;
+      int rewrittenFiles;
+      long deletedSince = 0;
+      if (handoff != null) {
+        RewriteHandoff.Outcome outcome = await(handoff, handoff.submit(rewrite));
+        if (outcome.stale()) {
+          return false;
+        }
+        snapshotId = outcome.snapshotId();
+        rewrittenFiles = outcome.rewrittenFiles();
+        deletedSince = outcome.rowsDeletedSince();
+      } else {
+        try {
+          snapshotId = commitDirectly(base, rewrite);
+        } catch (CommitStateUnknownException e) {
+          committed = true; // its files may be referenced: keep them
+          throw e;
+        }
+        rewrittenFiles = rewrite.sources().size();
+      }
+      committed = true;
+      record(rewrite, rewrittenFiles, snapshotId, deletedSince, totals);
+      return true;
+    } finally {
+      // A rewrite the writer took is the writer's to clean up.
+      if (!committed && (handoff == null || handoff.withdraw("the rewrite failed"))) {
+        for (String location : outputs.locations) {
+          try {
+            table.io().deleteFile(location);
+          } catch (RuntimeException e) {
+            // Unreferenced: orphan file removal deletes it once it is old enough.
+          }
+        }
+      }
+    }
+  }
+
+  /** Whether all these data files are live in the table's current snapshot. */
+  private boolean allLive(Set<String> locations) {
+    table.refresh();
+    Set<String> missing = new HashSet<>(locations);
+    try (CloseableIterable<FileScanTask> tasks = Scans.scan(table).planFiles()) {
+      for (FileScanTask task : tasks) {
+        missing.remove(task.file().location());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return missing.isEmpty();
+  }
+
+  private static void record(
+      DataFileRewrite rewrite,
+      int rewrittenFiles,
+      long snapshotId,
+      long deletedSince,
+      Totals totals) {
+    totals.rewrittenFiles += rewrittenFiles;
+    totals.rewrittenBytes += rewrite.sourceBytes();
+    totals.addedFiles += rewrite.outputs().size();
+    for (DataFile output : rewrite.outputs()) {
+      totals.addedBytes += output.fileSizeInBytes();
+    }
+    totals.removedDeleteFiles += rewrite.obsoleteDeletes().size();
+    totals.deletedSince += deletedSince;
+    totals.snapshotId = snapshotId;
+  }
+
+  /**
+   * Reads the group's files as of the base snapshot, deletes applied, and writes their rows into
+   * new files of the target size (sorted, if there is a sort order), noting where each row went.
+   */
+  private DataFileRewrite write(
+      Snapshot base, List<FileScanTask> group, Outputs outputs, Totals totals) {
+    Schema requested = withPosition(schema);
+    Map<String, long[]> newLocations = new HashMap<>();
+    Set<String> sourceLocations = new HashSet<>();
+    List<DataFile> sources = new ArrayList<>();
+    List<Row> held = sortOrder == null ? null : new ArrayList<>();
+    Map<String, DeleteFile> deletes = new LinkedHashMap<>();
+    Set<String> deletesElsewhere = new HashSet<>();
+    DataFile first = group.get(0).file();
+    PartitionSpec spec = table.specs().get(first.specId());
+    OutputFileFactory files =
+        OutputFileFactory.builderFor(table, first.specId(), System.currentTimeMillis())
+            .format(FileFormat.PARQUET)
+            .operationId("rewrite-" + UUID.randomUUID())
+            .build();
+    RollingWriter writer = new RollingWriter(files, spec, first.partition(), outputs);
+    for (FileScanTask task : group) {
+      DataFile source = task.file();
+      sources.add(source);
+      sourceLocations.add(source.location());
+      long[] targets = new long[(int) source.recordCount()];
+      Arrays.fill(targets, -1);
+      newLocations.put(source.location(), targets);
+      task.deletes().forEach(delete -> deletes.put(delete.location(), delete));
+      GenericDeleteFilter filter = new GenericDeleteFilter(table.io(), task, schema, requested);
+      Schema required = filter.requiredSchema();
+      int positionField = required.columns().indexOf(MetadataColumns.ROW_POSITION);
+      long bytesPerRow = Math.max(1, source.fileSizeInBytes() / Math.max(1, source.recordCount()));
+      long rows = 0;
+      try (CloseableIterable<Record> records =
+          filter.filter(
+              Parquet.read(table.io().newInputFile(source.location()))
+                  .project(required)
+                  .createReaderFunc(
+                      fileSchema -> GenericParquetReaders.buildReader(required, fileSchema))
+                  .build())) {
+        for (Record record : records) {
+          GenericRecord row = GenericRecord.create(schema);
+          for (Types.NestedField field : schema.columns()) {
+            row.setField(field.name(), record.getField(field.name()));
+          }
+          long position = (Long) record.get(positionField);
+          if (held != null) {
+            held.add(new Row(row, targets, (int) position));
+          } else {
+            targets[(int) position] = writer.write(row);
+          }
+          if (++rows % STEP_ROWS == 0) {
+            step(totals, STEP_ROWS * bytesPerRow);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      step(totals, (rows % STEP_ROWS) * bytesPerRow);
+      totals.foldedDeletes += source.recordCount() - rows;
+      totals.done += source.fileSizeInBytes() - rows * bytesPerRow;
+    }
+    if (held != null) {
+      Comparator<StructLike> order = SortOrderComparators.forSchema(schema, sortOrder);
+      held.sort((left, right) -> order.compare(left.row, right.row));
+      for (Row row : held) {
+        row.targets[row.position] = writer.write(row.row);
+      }
+    }
+    writer.close();
+    // Delete files of the group that apply to no data file outside it become obsolete.
+    try (CloseableIterable<FileScanTask> tasks =
+        Scans.scan(table).useSnapshot(base.snapshotId()).planFiles()) {
+      for (FileScanTask task : tasks) {
+        if (!sourceLocations.contains(task.file().location())) {
+          task.deletes().forEach(delete -> deletesElsewhere.add(delete.location()));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    List<DeleteFile> obsolete = new ArrayList<>();
+    for (DeleteFile delete : deletes.values()) {
+      if (!deletesElsewhere.contains(delete.location())) {
+        obsolete.add(delete);
+      }
+    }
+    return new DataFileRewrite(base.snapshotId(), sources, obsolete, outputs.files, newLocations);
+  }
+
+  private void step(Totals totals, long bytes) {
+    try {
+      // Read once and written once.
+      options.throttle().acquire(2 * bytes);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FloeException(
+          ErrorCode.TABLE_WRITE_FAILED,
+          "Rewrite of data files of table " + table.name() + " was interrupted",
+          e);
+    }
+    totals.done += bytes;
+    progress.report(Math.min(totals.done, totals.total), totals.total, totals.label);
+  }
+
+  private RewriteHandoff.Outcome await(
+      RewriteHandoff handoff, CompletableFuture<RewriteHandoff.Outcome> done) {
+    try {
+      try {
+        return done.get(HANDOFF_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        if (handoff.withdraw(
+            "the pipeline writing the table did not commit it within " + HANDOFF_TIMEOUT)) {
+          throw new FloeException(
+              ErrorCode.TABLE_WRITE_FAILED,
+              "Cannot rewrite data files of table "
+                  + table.name()
+                  + ": the pipeline writing it did not commit the rewrite within "
+                  + HANDOFF_TIMEOUT
+                  + " (is it stalled?); run it again",
+              e);
+        }
+        // The writer is committing it now.
+        return done.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      handoff.withdraw("the rewrite was interrupted");
+      throw new FloeException(
+          ErrorCode.TABLE_WRITE_FAILED,
+          "Rewrite of data files of table " + table.name() + " was interrupted",
+          e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof FloeException floe) {
+        throw floe;
+      }
+      throw new FloeException(
+          ErrorCode.TABLE_WRITE_FAILED,
+          "Cannot rewrite data files of table " + table.name() + ": " + cause.getMessage(),
+          cause);
+    }
+  }
+
+  /**
+   * Commits the rewrite beside other writers: Iceberg refuses it if another commit deleted rows of
+   * its source files since the base snapshot, or removed them.
+   */
+  private long commitDirectly(Snapshot base, DataFileRewrite rewrite) {
+    RewriteFiles commit = table.newRewrite().validateFromSnapshot(base.snapshotId());
+    rewrite.sources().forEach(commit::deleteFile);
+    rewrite.obsoleteDeletes().forEach(commit::deleteFile);
+    rewrite.outputs().forEach(commit::addFile);
+    commit.commit();
+    return table.currentSnapshot().snapshotId();
+  }
+
+  private static Schema withPosition(Schema schema) {
+    List<Types.NestedField> fields = new ArrayList<>(schema.columns());
+    fields.add(MetadataColumns.ROW_POSITION);
+    return new Schema(fields);
+  }
+
+  /** A row held for sorting, and where to note its new location. */
+  private record Row(Record row, long[] targets, int position) {}
+
+  /** The files a rewrite wrote, in order. */
+  private static final class Outputs {
+    private final List<DataFile> files = new ArrayList<>();
+    private final List<String> locations = new ArrayList<>();
+  }
+
+  /** Writes data files of one partition, starting a new one when the target size is reached. */
+  private final class RollingWriter {
+    private final OutputFileFactory files;
+    private final PartitionSpec spec;
+    private final StructLike partition;
+    private final Outputs outputs;
+    private DataWriter<Record> current;
+    private long rows;
+
+    RollingWriter(
+        OutputFileFactory files, PartitionSpec spec, StructLike partition, Outputs outputs) {
+      this.files = files;
+      this.spec = spec;
+      this.partition = partition;
+      this.outputs = outputs;
+    }
+
+    /** Writes a row; returns its location for {@link DataFileRewrite#newLocations}. */
+    long write(Record row) {
+      if (current == null) {
+        var file = files.newOutputFile(spec, partition);
+        outputs.locations.add(file.encryptingOutputFile().location());
+        try {
+          current =
+              Parquet.writeData(file)
+                  .schema(schema)
+                  .withSpec(spec)
+                  .withPartition(partition)
+                  .setAll(table.properties())
+                  .metricsConfig(MetricsConfig.forTable(table))
+                  .createWriterFunc(GenericParquetWriter::create)
+                  .overwrite()
+                  .build();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        rows = 0;
+      }
+      current.write(row);
+      long location = DataFileRewrite.location(outputs.files.size(), rows++);
+      if (rows % 1000 == 0 && current.length() >= options.targetFileSizeBytes()) {
+        close();
+      }
+      return location;
+    }
+
+    void close() {
+      if (current == null) {
+        return;
+      }
+      try {
+        current.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      outputs.files.add(current.toDataFile());
+      current = null;
+    }
+  }
+
+  /** Figures summed over the file groups, and progress. */
+  private static final class Totals {
+    private long total;
+    private long done;
+    private String label = "";
+    private int rewrittenFiles;
+    private int addedFiles;
+    private long rewrittenBytes;
+    private long addedBytes;
+    private int removedDeleteFiles;
+    private long foldedDeletes;
+    private long snapshotId = -1;
+    private long deletedSince;
+  }
+}

@@ -1,0 +1,272 @@
+package io.floe.maintenance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.floe.core.catalog.TableFiles;
+import io.floe.core.writer.CdcTableWriter;
+import io.floe.core.writer.TableWriters;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.parquet.Parquet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Compaction (rewrite_data_files) of tables written by the CDC writer: committed directly or handed
+ * to the writer while it commits, the table keeps exactly its rows, every retained snapshot still
+ * reads its own rows, and the writer goes on committing correctly afterwards.
+ */
+class RewriteDataFilesTest {
+  @TempDir Path warehouse;
+
+  private static RewriteDataFilesOptions options(int minInputFiles, String sortOrder) {
+    return new RewriteDataFilesOptions(
+        RewriteDataFilesOptions.DEFAULT_TARGET_FILE_SIZE,
+        minInputFiles,
+        RewriteDataFilesOptions.DEFAULT_DELETE_RATIO,
+        sortOrder,
+        IoThrottle.UNLIMITED);
+  }
+
+  @Test
+  void binPacksSmallFilesAndFoldsDeletesThenTheWriterGoesOn() throws IOException {
+    try (CdcTable cdc = CdcTable.create(warehouse)) {
+      cdc.writer().setCompactionEnabled(false);
+      cdc.commit(30, 20, 0);
+      TableFiles before = TableFiles.load(cdc.load());
+      assertThat(before.dataFiles()).hasSize(30);
+      assertThat(before.deleteFiles()).isNotEmpty();
+      long liveRows = cdc.currentModel().size();
+
+      List<Long> reported = new ArrayList<>();
+      RewriteDataFilesResult result =
+          cdc.maintenance.rewriteDataFiles(
+              CdcTable.ID, options(5, null), (done, total, message) -> reported.add(done));
+
+      TableFiles after = TableFiles.load(cdc.load());
+      assertThat(after.dataFiles()).hasSize(1);
+      assertThat(after.deleteFiles()).isEmpty();
+      assertThat(result.rewrittenDataFiles()).isEqualTo(30);
+      assertThat(result.addedDataFiles()).isEqualTo(1);
+      assertThat(result.removedDeleteFiles()).isEqualTo(before.deleteFiles().size());
+      long rowsWritten =
+          before.dataFiles().values().stream().mapToLong(DataFile::recordCount).sum();
+      assertThat(result.foldedDeletes()).isEqualTo(rowsWritten - liveRows);
+      assertThat(result.rewrittenBytes())
+          .isEqualTo(
+              before.dataFiles().values().stream().mapToLong(DataFile::fileSizeInBytes).sum());
+      assertThat(after.dataFiles().values().iterator().next().recordCount()).isEqualTo(liveRows);
+      assertThat(reported).isNotEmpty();
+      Table table = cdc.load();
+      assertThat(CdcTable.read(table, result.snapshotId())).isEqualTo(cdc.currentModel());
+      cdc.assertEverySnapshotReadsItsRows();
+
+      // The writer's index still pointed at the old files: it notices the rewrite and reloads.
+      cdc.commit(10, 20, 0);
+      table = cdc.load();
+      assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
+          .isEqualTo(cdc.currentModel());
+      assertThat(CdcTableWriter.open(table).liveRows()).isEqualTo(cdc.currentModel().size());
+    }
+  }
+
+  @Test
+  void handedToTheWriterWhileItKeepsCommitting() throws Exception {
+    try (CdcTable cdc = CdcTable.create(warehouse)) {
+      cdc.writer().setCompactionEnabled(false);
+      cdc.commit(20, 20, 0);
+      cdc.writer().setCompactionEnabled(true);
+      TableWriters.register(cdc.writer());
+      CountDownLatch reading = new CountDownLatch(1);
+      CountDownLatch changed = new CountDownLatch(1);
+      ExecutorService executor = Executors.newSingleThreadExecutor();
+      try {
+        Future<RewriteDataFilesResult> rewrite =
+            executor.submit(
+                () ->
+                    cdc.maintenance.rewriteDataFiles(
+                        CdcTable.ID,
+                        options(5, null),
+                        (done, total, message) -> {
+                          reading.countDown();
+                          await(changed);
+                        }));
+        assertThat(reading.await(30, TimeUnit.SECONDS)).isTrue();
+        // Updates and deletes of rows the rewrite is carrying, committed while it runs.
+        cdc.commit(3, 20, 0);
+        changed.countDown();
+        int commits = 0;
+        while (!rewrite.isDone() && commits < 2000) {
+          cdc.commit(1, 5, 5);
+          commits++;
+        }
+        RewriteDataFilesResult result = rewrite.get(30, TimeUnit.SECONDS);
+        assertThat(result.rewrittenDataFiles()).isEqualTo(20);
+        assertThat(result.rowsChangedMeanwhile()).isPositive();
+        cdc.commit(10, 20, 0);
+      } finally {
+        TableWriters.unregister(cdc.writer());
+        executor.shutdownNow();
+      }
+      Table table = cdc.load();
+      assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
+          .isEqualTo(cdc.currentModel());
+      cdc.assertEverySnapshotReadsItsRows();
+      assertThat(CdcTableWriter.open(table).liveRows()).isEqualTo(cdc.currentModel().size());
+    }
+  }
+
+  @Test
+  void compactionLoopAlongsideCommitsLosesNothing() throws Exception {
+    try (CdcTable cdc = CdcTable.create(warehouse)) {
+      cdc.commit(10, 20, 0);
+      TableWriters.register(cdc.writer());
+      AtomicBoolean writing = new AtomicBoolean(true);
+      List<RewriteDataFilesResult> results = new ArrayList<>();
+      ExecutorService executor = Executors.newSingleThreadExecutor();
+      try {
+        Future<?> compaction =
+            executor.submit(
+                () -> {
+                  while (writing.get()) {
+                    results.add(
+                        cdc.maintenance.rewriteDataFiles(
+                            CdcTable.ID,
+                            new RewriteDataFilesOptions(
+                                RewriteDataFilesOptions.DEFAULT_TARGET_FILE_SIZE,
+                                2,
+                                0.05,
+                                null,
+                                IoThrottle.UNLIMITED),
+                            RewriteProgress.NONE));
+                  }
+                  return null;
+                });
+        cdc.commit(80, 10, 3);
+        writing.set(false);
+        while (!compaction.isDone()) {
+          cdc.commitPending();
+          CdcTable.pause(5);
+        }
+        compaction.get();
+      } finally {
+        TableWriters.unregister(cdc.writer());
+        executor.shutdownNow();
+      }
+      assertThat(results.stream().mapToInt(RewriteDataFilesResult::rewrittenDataFiles).sum())
+          .isPositive();
+      Table table = cdc.load();
+      assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
+          .isEqualTo(cdc.currentModel());
+      cdc.assertEverySnapshotReadsItsRows();
+      assertThat(CdcTableWriter.open(table).liveRows()).isEqualTo(cdc.currentModel().size());
+      assertThat(TableFiles.load(table).dataFiles().size()).isLessThan(10);
+    }
+  }
+
+  @Test
+  void sortsRewrittenFilesBySortOrder() throws IOException {
+    try (CdcTable cdc = CdcTable.create(warehouse)) {
+      cdc.writer().setCompactionEnabled(false);
+      cdc.commit(10, 20, 0);
+      cdc.maintenance.rewriteDataFiles(
+          CdcTable.ID, options(2, "name DESC NULLS LAST, id"), RewriteProgress.NONE);
+      Table table = cdc.load();
+      DataFile file = TableFiles.load(table).dataFiles().values().iterator().next();
+      List<String> names = new ArrayList<>();
+      try (CloseableIterable<Record> rows =
+          Parquet.read(table.io().newInputFile(file.location()))
+              .project(CdcTable.SCHEMA)
+              .createReaderFunc(
+                  schema -> GenericParquetReaders.buildReader(CdcTable.SCHEMA, schema))
+              .build()) {
+        rows.forEach(row -> names.add((String) row.get(1)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      assertThat(names).hasSize(cdc.currentModel().size());
+      assertThat(names).isSortedAccordingTo((left, right) -> right.compareTo(left));
+      assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
+          .isEqualTo(cdc.currentModel());
+    }
+  }
+
+  @Test
+  void leavesTablesWithFewSmallFilesAndNoDeletes() throws IOException {
+    try (CdcTable cdc = CdcTable.create(warehouse)) {
+      cdc.writer().setCompactionEnabled(false);
+      cdc.commit(3, 20, 0);
+      long current = cdc.load().currentSnapshot().snapshotId();
+      RewriteDataFilesResult result =
+          cdc.maintenance.rewriteDataFiles(
+              CdcTable.ID,
+              new RewriteDataFilesOptions(
+                  RewriteDataFilesOptions.DEFAULT_TARGET_FILE_SIZE,
+                  5,
+                  2.0,
+                  null,
+                  IoThrottle.UNLIMITED),
+              RewriteProgress.NONE);
+      assertThat(result.rewrittenDataFiles()).isZero();
+      assertThat(result.snapshotId()).isEqualTo(-1);
+      assertThat(cdc.load().currentSnapshot().snapshotId()).isEqualTo(current);
+    }
+  }
+
+  @Test
+  void refusesBadSortOrders() throws IOException {
+    try (CdcTable cdc = CdcTable.create(warehouse)) {
+      cdc.commit(2, 5, 0);
+      assertThatThrownBy(
+              () ->
+                  cdc.maintenance.rewriteDataFiles(
+                      CdcTable.ID, options(1, "nope DESC"), RewriteProgress.NONE))
+          .hasMessageContaining("Invalid sort order 'nope DESC': no column nope in the table");
+      assertThatThrownBy(
+              () ->
+                  cdc.maintenance.rewriteDataFiles(
+                      CdcTable.ID, options(1, "id SIDEWAYS"), RewriteProgress.NONE))
+          .hasMessageContaining("unexpected 'SIDEWAYS' after column id");
+    }
+  }
+
+  @Test
+  void writerContinuesCorrectlyAfterARollback() throws IOException {
+    try (CdcTable cdc = CdcTable.create(warehouse)) {
+      cdc.commit(10, 20, 0);
+      long target = cdc.commits().get(4);
+      cdc.maintenance.rollbackToSnapshot(CdcTable.ID, target);
+      cdc.resetModelTo(target);
+      // The same writer, which committed 5 snapshots after the rollback's target, goes on.
+      cdc.commit(10, 20, 0);
+      Table table = cdc.load();
+      assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
+          .isEqualTo(cdc.currentModel());
+      assertThat(CdcTableWriter.open(table).liveRows()).isEqualTo(cdc.currentModel().size());
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      assertThat(latch.await(30, TimeUnit.SECONDS)).isTrue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
