@@ -4,8 +4,12 @@ import io.floe.core.ErrorCode;
 import io.floe.core.Timestamps;
 import io.floe.maintenance.ExpirePolicy;
 import io.floe.maintenance.ExpireResult;
+import io.floe.maintenance.IoThrottle;
 import io.floe.maintenance.OrphanResult;
+import io.floe.maintenance.RewriteDataFilesOptions;
+import io.floe.maintenance.RewriteDataFilesResult;
 import io.floe.maintenance.RewriteManifestsResult;
+import io.floe.maintenance.RewriteProgress;
 import io.floe.maintenance.RollbackResult;
 import io.floe.maintenance.TableMaintenance;
 import io.floe.sql.QueryException.SqlState;
@@ -22,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -34,6 +39,9 @@ import org.apache.iceberg.catalog.TableIdentifier;
  *   <li>{@code expire_snapshots(table, older_than, retain_last)}
  *   <li>{@code remove_orphan_files(table, older_than, dry_run)}
  *   <li>{@code rewrite_manifests(table)}
+ *   <li>{@code rewrite_data_files(table, strategy, sort_order, options)}: strategy {@code
+ *       'binpack'} or {@code 'sort'}; options a {@code map(...)} of {@code target-file-size-bytes},
+ *       {@code min-input-files} and {@code delete-ratio}
  *   <li>{@code rollback_to_snapshot(table, snapshot_id)}, {@code rollback_to_timestamp(table,
  *       timestamp)}, {@code set_current_snapshot(table, snapshot_id)}
  * </ul>
@@ -48,13 +56,17 @@ final class Procedures {
     PARAMETERS.put("expire_snapshots", List.of("table", "older_than", "retain_last", "dry_run"));
     PARAMETERS.put("remove_orphan_files", List.of("table", "older_than", "location", "dry_run"));
     PARAMETERS.put("rewrite_manifests", List.of("table"));
+    PARAMETERS.put(
+        "rewrite_data_files", List.of("table", "strategy", "sort_order", "options", "where"));
     PARAMETERS.put("rollback_to_snapshot", List.of("table", "snapshot_id"));
     PARAMETERS.put("rollback_to_timestamp", List.of("table", "timestamp"));
     PARAMETERS.put("set_current_snapshot", List.of("table", "snapshot_id"));
   }
 
-  private static final Set<String> LATER =
-      Set.of("rewrite_data_files", "rewrite_position_delete_files");
+  private static final Set<String> LATER = Set.of("rewrite_position_delete_files");
+
+  private static final List<String> REWRITE_OPTIONS =
+      List.of("target-file-size-bytes", "min-input-files", "delete-ratio");
   private static final Duration ORPHAN_WINDOW = Duration.ofDays(3);
 
   private final TableMaintenance maintenance;
@@ -88,8 +100,8 @@ final class Procedures {
           SqlState.FEATURE_NOT_SUPPORTED,
           "Cannot call system."
               + name
-              + ": data file compaction is not available as a procedure yet; Floe's CDC writer"
-              + " compacts small files as it commits");
+              + ": not available; system.rewrite_data_files folds position deletes into the"
+              + " data files it rewrites");
     }
     List<String> parameters = PARAMETERS.get(name);
     if (parameters == null) {
@@ -116,6 +128,8 @@ final class Procedures {
                 new SqlColumn("added_manifests_count", "INTEGER")),
             List.<Object[]>of(
                 new Object[] {rewritten.manifestsBefore(), rewritten.manifestsAfter()}));
+      case "rewrite_data_files":
+        return rewriteDataFiles(table, arguments);
       case "rollback_to_timestamp":
         return rollback(
             maintenance.rollbackToTimestamp(
@@ -161,6 +175,132 @@ final class Procedures {
               (long) result.deletedManifestLists(),
               (long) result.expiredSnapshotIds().size()
             }));
+  }
+
+  private Result rewriteDataFiles(TableIdentifier table, Map<String, Object> arguments) {
+    String procedure = "system.rewrite_data_files";
+    if (arguments.get("where") != null) {
+      throw new QueryException(
+          ErrorCode.SQL_INVALID,
+          SqlState.FEATURE_NOT_SUPPORTED,
+          "Cannot call "
+              + procedure
+              + " with where: Floe rewrites the files of the whole table that need it; leave"
+              + " where out");
+    }
+    Object strategy = arguments.get("strategy");
+    String sortOrder =
+        arguments.get("sort_order") == null ? null : text(arguments.get("sort_order"));
+    if (strategy != null) {
+      String name = text(strategy).toLowerCase(Locale.ROOT);
+      if (name.equals("binpack")) {
+        if (sortOrder != null) {
+          throw new QueryException(
+              ErrorCode.SQL_INVALID,
+              SqlState.DATA_EXCEPTION,
+              "Cannot call " + procedure + ": sort_order needs strategy => 'sort'");
+        }
+        sortOrder = null;
+      } else if (!name.equals("sort")) {
+        throw new QueryException(
+            ErrorCode.SQL_INVALID,
+            SqlState.DATA_EXCEPTION,
+            "Cannot call "
+                + procedure
+                + ": unknown strategy '"
+                + strategy
+                + "'; use 'binpack' or 'sort'");
+      } else if (sortOrder == null) {
+        sortOrder = "";
+      }
+    }
+    RewriteDataFilesOptions defaults = RewriteDataFilesOptions.defaults();
+    long targetSize = defaults.targetFileSizeBytes();
+    int minInputFiles = defaults.minInputFiles();
+    double deleteRatio = defaults.deleteRatio();
+    Object options = arguments.get("options");
+    if (options != null) {
+      if (!(options instanceof Map<?, ?> map)) {
+        throw new QueryException(
+            ErrorCode.SQL_INVALID,
+            SqlState.DATA_EXCEPTION,
+            "Cannot call "
+                + procedure
+                + ": options must be a map, such as map('target-file-size-bytes', '134217728')");
+      }
+      for (Map.Entry<?, ?> option : map.entrySet()) {
+        String key = String.valueOf(option.getKey());
+        Object value = option.getValue();
+        switch (key) {
+          case "target-file-size-bytes" -> targetSize = number(value);
+          case "min-input-files" -> minInputFiles = (int) number(value);
+          case "delete-ratio" -> deleteRatio = decimal(value);
+          default ->
+              throw new QueryException(
+                  ErrorCode.SQL_INVALID,
+                  SqlState.DATA_EXCEPTION,
+                  "Cannot call "
+                      + procedure
+                      + ": unknown option '"
+                      + key
+                      + "'; supported: "
+                      + String.join(", ", REWRITE_OPTIONS));
+        }
+      }
+    }
+    RewriteDataFilesOptions chosen;
+    try {
+      chosen =
+          new RewriteDataFilesOptions(
+              targetSize, minInputFiles, deleteRatio, sortOrder, IoThrottle.UNLIMITED);
+    } catch (IllegalArgumentException e) {
+      throw new QueryException(
+          ErrorCode.SQL_INVALID,
+          SqlState.DATA_EXCEPTION,
+          "Cannot call " + procedure + ": " + e.getMessage());
+    }
+    RewriteDataFilesResult result;
+    try {
+      result = maintenance.rewriteDataFiles(table, chosen, RewriteProgress.NONE);
+    } catch (IllegalArgumentException e) {
+      throw new QueryException(
+          ErrorCode.SQL_INVALID,
+          SqlState.DATA_EXCEPTION,
+          "Cannot call " + procedure + ": " + e.getMessage());
+    }
+    return new Result(
+        List.of(
+            new SqlColumn("rewritten_data_files_count", "INTEGER"),
+            new SqlColumn("added_data_files_count", "INTEGER"),
+            new SqlColumn("rewritten_bytes_count", "BIGINT"),
+            new SqlColumn("failed_data_files_count", "INTEGER"),
+            new SqlColumn("removed_delete_files_count", "INTEGER")),
+        List.<Object[]>of(
+            new Object[] {
+              result.rewrittenDataFiles(),
+              result.addedDataFiles(),
+              result.rewrittenBytes(),
+              0,
+              result.removedDeleteFiles()
+            }));
+  }
+
+  private static String text(Object value) {
+    return String.valueOf(value);
+  }
+
+  private static double decimal(Object value) {
+    if (value instanceof Number number) {
+      return number.doubleValue();
+    }
+    try {
+      return Double.parseDouble(String.valueOf(value).trim());
+    } catch (NumberFormatException e) {
+      throw new QueryException(
+          ErrorCode.SQL_INVALID,
+          SqlState.DATA_EXCEPTION,
+          "Cannot read '" + value + "' as a number");
+    }
   }
 
   private Result orphans(TableIdentifier table, Map<String, Object> arguments) {
@@ -253,7 +393,7 @@ final class Procedures {
       if (end == at) {
         throw invalid("missing value for argument " + name, at, text);
       }
-      arguments.put(name, evaluate(text.text(at, end - 1), name));
+      arguments.put(name, evaluate(sparkMap(text, at, end).orElse(text.text(at, end - 1)), name));
       at = end < tokens.size() && tokens.get(end).isSymbol(",") ? end + 1 : end;
     }
     if (at >= tokens.size()) {
@@ -261,6 +401,49 @@ final class Procedures {
           "missing ) after the arguments of system." + procedure, tokens.size() - 1, text);
     }
     return arguments;
+  }
+
+  /**
+   * Spark's {@code map(k1, v1, k2, v2)} over tokens {@code [from, to)}, written as DuckDB's {@code
+   * MAP {k1: v1, k2: v2}}; empty if the tokens are something else.
+   */
+  private static Optional<String> sparkMap(SqlText text, int from, int to) {
+    List<Token> tokens = text.tokens();
+    if (to - from < 3
+        || !tokens.get(from).isName()
+        || !tokens.get(from).name().equalsIgnoreCase("map")
+        || !tokens.get(from + 1).isSymbol("(")
+        || !tokens.get(to - 1).isSymbol(")")) {
+      return Optional.empty();
+    }
+    List<String> values = new ArrayList<>();
+    int start = from + 2;
+    int depth = 0;
+    for (int at = start; at < to - 1; at++) {
+      Token token = tokens.get(at);
+      if (token.isSymbol("(")) {
+        depth++;
+      } else if (token.isSymbol(")")) {
+        depth--;
+        if (depth < 0) {
+          return Optional.empty(); // map(...) is only part of the expression
+        }
+      } else if (token.isSymbol(",") && depth == 0) {
+        values.add(text.text(start, at - 1));
+        start = at + 1;
+      }
+    }
+    if (start < to - 1) {
+      values.add(text.text(start, to - 2));
+    }
+    if (values.isEmpty() || values.size() % 2 != 0) {
+      return Optional.empty();
+    }
+    List<String> entries = new ArrayList<>();
+    for (int i = 0; i < values.size(); i += 2) {
+      entries.add(values.get(i) + ": " + values.get(i + 1));
+    }
+    return Optional.of("MAP {" + String.join(", ", entries) + "}");
   }
 
   private static Object evaluate(String expression, String argument) {

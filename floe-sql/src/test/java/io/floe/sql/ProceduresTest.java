@@ -153,6 +153,41 @@ class ProceduresTest {
   }
 
   @Test
+  void rewritesDataFilesWithSparkArguments() {
+    // Small files with deletes: the same values written again, five times.
+    writer.setCompactionEnabled(false);
+    for (int commit = 0; commit < 5; commit++) {
+      for (long id = 1; id <= 10; id++) {
+        writer.upsert(row(id, id * 10 + 5), null);
+      }
+      writer.commit(Map.of(), false);
+    }
+    assertThat((Long) engine.queryAll("SELECT count(*) FROM raw.sales.files").get(0).get(0))
+        .isGreaterThan(5L);
+    List<List<Object>> result =
+        engine.queryAll(
+            "CALL system.rewrite_data_files(table => 'raw.sales',"
+                + " options => map('min-input-files', '2', 'target-file-size-bytes', '1048576'))");
+    assertThat(result).hasSize(1);
+    assertThat((Integer) result.get(0).get(0)).isPositive();
+    assertThat(result.get(0).get(1)).isEqualTo(1);
+    assertThat((Long) result.get(0).get(2)).isPositive();
+    assertThat(engine.queryAll("SELECT count(*), sum(amount) FROM raw.sales"))
+        .containsExactly(List.of(20L, new BigDecimal("2200.00")));
+    assertThat(engine.queryAll("SELECT count(*) FROM raw.sales.files"))
+        .containsExactly(List.of(1L));
+    assertThat(
+            engine.queryAll(
+                "SELECT sum(amount) FROM raw.sales FOR VERSION AS OF " + snapshots.get(4)))
+        .containsExactly(List.of(new BigDecimal("2180.00")));
+
+    // positional, sorted: the single file is rewritten only when deletes make it worth it
+    assertThat(
+            engine.queryAll("CALL system.rewrite_data_files('raw.sales', 'sort', 'amount DESC')"))
+        .containsExactly(List.of(0, 0, 0L, 0, 0));
+  }
+
+  @Test
   void refusesBadCalls() {
     assertThatThrownBy(() -> engine.queryAll("CALL system.nope('raw.sales')"))
         .hasMessageContaining("unknown procedure system.nope; available: expire_snapshots");
@@ -166,8 +201,21 @@ class ProceduresTest {
         .isInstanceOfSatisfying(
             io.floe.core.FloeException.class,
             e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_NOT_FOUND));
-    assertThatThrownBy(() -> engine.queryAll("CALL system.rewrite_data_files('raw.sales')"))
-        .hasMessageContaining("not available as a procedure yet");
+    assertThatThrownBy(
+            () -> engine.queryAll("CALL system.rewrite_data_files('raw.sales', 'zorder')"))
+        .hasMessageContaining("unknown strategy 'zorder'; use 'binpack' or 'sort'");
+    assertThatThrownBy(
+            () ->
+                engine.queryAll(
+                    "CALL system.rewrite_data_files('raw.sales', options => map('max-x', '1'))"))
+        .hasMessageContaining(
+            "unknown option 'max-x'; supported: target-file-size-bytes, min-input-files");
+    assertThatThrownBy(
+            () -> engine.queryAll("CALL system.rewrite_data_files('raw.sales', where => 'id > 1')"))
+        .hasMessageContaining("leave where out");
+    assertThatThrownBy(
+            () -> engine.queryAll("CALL system.rewrite_data_files('raw.sales', 'sort', 'nope')"))
+        .hasMessageContaining("no column nope in the table");
     assertThatThrownBy(() -> engine.queryAll("CALL system.rollback_to_snapshot('raw.sales', 42)"))
         .isInstanceOfSatisfying(
             io.floe.core.FloeException.class,
