@@ -1,6 +1,6 @@
 /**
- * Table maintenance that runs in-process with Iceberg's Java library, without Spark: snapshot
- * expiry, orphan file removal, manifest rewrite, rollback. {@link
+ * Table maintenance that runs in-process with Iceberg's Java library, without Spark: compaction of
+ * data files, snapshot expiry, orphan file removal, manifest rewrite, rollback. {@link
  * io.floe.maintenance.TableMaintenance} is the entry point; the CLI and the SQL {@code CALL
  * system.*} procedures call it. {@link io.floe.maintenance.MaintenanceScheduler} runs the policies
  * of the configuration's {@code maintenance} section on every table, in the background of {@code
@@ -23,6 +23,8 @@
  *       every snapshot, data and delete files live in any snapshot, statistics files, the version
  *       hint) and that were last modified before an age window (at least one minute; callers use
  *       three days).
+ *   <li><b>Compaction</b> deletes nothing itself: the files it replaces stay referenced by earlier
+ *       snapshots until those expire. A rewrite that is not committed deletes the files it wrote.
  *   <li><b>Manifest rewrite</b> and <b>rollback</b> delete nothing. A rewrite commits new manifests
  *       in a replace snapshot; the old ones stay referenced by earlier snapshots until those
  *       expire.
@@ -53,17 +55,75 @@
  * None of these operations changes which data files are live, so the writer's key index stays
  * valid. A rewrite whose manifests the writer merged away in the meantime fails with a conflict and
  * can simply be run again. A commit that lost a race leaves its metadata file behind; orphan
- * removal deletes it once it is older than the window. Rollback is the exception: it moves the
- * current snapshot under the writer, whose next commit is refused (its base is no longer in the
- * table's history); roll back a table while its pipeline is stopped, and the pipeline reloads the
- * index when it starts.
+ * removal deletes it once it is older than the window.
+ *
+ * <h2>Compaction beside a CDC writer</h2>
+ *
+ * Compaction changes which data files are live, and the writer's key index maps every live row's
+ * key to the file and position that hold it; updates and deletes become position deletes found
+ * there. A compactor that committed beside the writer would either fail (Iceberg refuses a rewrite
+ * of files that received deletes since it started) or make the writer fail (its next deletes point
+ * at files that are gone), and on a table changing every second it would rarely win. So the work is
+ * split ({@link io.floe.maintenance.DataCompaction}):
+ *
+ * <ol>
+ *   <li><b>Plan</b> on the maintenance thread, at snapshot B: per partition, the files smaller than
+ *       75% of the target size (when there are at least {@code min-input-files}), and every file
+ *       whose deleted rows reach {@code delete-ratio} of its rows or that equality deletes apply
+ *       to. Groups of at most two target sizes of input, each committed on its own.
+ *   <li><b>Reserve</b> the group's files with the table's writer ({@code
+ *       CdcTableWriter.beginRewrite}, found through {@code TableWriters}, where a pipeline of this
+ *       process registers its writers): the writer's own tidying of small files leaves them alone.
+ *       If the writer compacted one of them between planning and reservation, the group is planned
+ *       again.
+ *   <li><b>Write</b> on the maintenance thread: each file is read as of B with its position and
+ *       equality deletes applied (Iceberg's {@code GenericDeleteFilter}), its live rows are written
+ *       to new files rolled at the target size (sorted first, if there is a sort order), and for
+ *       every source row the new location is noted (or -1 for a row deleted in B). Files are
+ *       immutable, so this needs no coordination, and it is the whole cost of the compaction. The
+ *       writer keeps committing meanwhile.
+ *   <li><b>Hand over</b> the written files to the writer, which commits them in its next commit (at
+ *       most one commit interval later; an idle pipeline commits them on its next heartbeat, with
+ *       the table's last checkpoint). In that commit, for each carried row, the writer checks
+ *       whether its index still maps the row's key to the row's old location and its batch does not
+ *       touch it. If so the row is live: its index entry moves to the new location. If not, the
+ *       writer updated or deleted it after B (or is doing so in this batch): it gets a position
+ *       delete on the new file. The commit removes the source files still live, adds the new files
+ *       with those position deletes, and drops the delete files that applied only to the sources.
+ * </ol>
+ *
+ * <p>Why this is exact: a row position, once deleted, is never live again, and the writer is the
+ * only one to change rows, so "the index maps the key to the old location" holds precisely for the
+ * rows live both in B and now, and those are the carried rows that must stay. Every other carried
+ * row was live in B (it was carried) and is not now, so it is deleted; the writer's changes since B
+ * already put its current version, if any, in a file of its own. The commit is one Iceberg commit
+ * made by the writer on its own base, so nothing conflicts with ingestion and ingestion never waits
+ * for the rewrite: the extra work in the writer's commit is one pass over the index and one more
+ * position-delete file. {@code RewriteDataFilesTest} checks it with rewrites running while the
+ * writer commits random changes, and {@code MaintenanceIT} through {@code floe run}.
+ *
+ * <p>Without a writer in this process, the rewrite is committed with Iceberg's {@code RewriteFiles}
+ * validated from B, which fails if deletes were committed against its files meanwhile ("run it
+ * again"). A writer in another process then notices at its next commit that the table's data
+ * changed, and reloads its index.
+ *
+ * <h2>Rollback beside a CDC writer</h2>
+ *
+ * A rollback (or set-current-snapshot) moves the current snapshot under the writer. Before each
+ * commit the writer compares the table's current snapshot with the one its index describes; when a
+ * snapshot in between added or removed files, or its own snapshot is no longer an ancestor, it
+ * reloads the index from the table and resolves its pending batch against it (rows to replace or
+ * delete are looked up again), then commits on top. So the pipeline continues on the rolled-back
+ * table: changes after the rollback apply to what the table holds now, and the changes that were
+ * rolled back stay undone (the source position moves on). An update whose unchanged (TOASTed)
+ * columns PostgreSQL did not send takes their values from the row as the table holds it after the
+ * rollback; if the rollback removed that row, the pipeline stops with an error saying so.
  *
  * <h2>Left for later</h2>
  *
  * <ul>
- *   <li>Compaction (rewrite_data_files) and delete folding. They change which data files are live,
- *       so they must run in the writer's loop and update its key index; a bolt-on compactor
- *       conflicts with ingestion.
+ *   <li>Compaction of a subset of the table ({@code where}), and compaction of files larger than
+ *       the target (splitting).
  *   <li>Bulk deletes and parallel listing for large tables on object storage, scheme equivalence
  *       (s3 and s3a) in orphan removal, removal of unused partition specs and schemas.
  *   <li>A guard against a table whose location contains other tables' files: orphan removal assumes

@@ -3,6 +3,7 @@ package io.floe.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.maintenance.TableMaintenance;
 import io.floe.testing.EmbeddedPostgres;
 import io.floe.testing.TypesWorkload;
 import java.io.File;
@@ -10,9 +11,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -92,6 +97,127 @@ class MaintenanceIT {
       assertThat(output).contains("Maintenance scheduler CREATED -> RUNNING");
       assertThat(output).contains("Expired");
       assertThat(output).contains("Maintenance scheduler RUNNING -> CLOSED");
+    }
+  }
+
+  /**
+   * A table is rolled back (from this process, as {@code floe maintain rollback} would) while
+   * {@code floe run} replicates into it: the rollback restores the earlier rows, the pipeline's
+   * writer notices and reloads its index, and the changes that follow apply on top. After the
+   * source re-sends the rows the rollback undid, source and table are equal again while the
+   * workload goes on.
+   */
+  @Test
+  void pipelineContinuesAfterARollback() throws Exception {
+    try (EmbeddedPostgres postgres = EmbeddedPostgres.start()) {
+      postgres.createDatabase("rolled");
+      try (Connection setup = postgres.connect("rolled")) {
+        TypesWorkload.createTables(setup);
+        TypesWorkload.initialLoad(setup, 500, 1);
+      }
+      Path warehouse = directory.resolve("warehouse");
+      Path config = directory.resolve("floe.yaml");
+      Files.writeString(
+          config,
+          String.join(
+              "\n",
+              "warehouse: " + warehouse,
+              "pipelines:",
+              "  - name: types",
+              "    source:",
+              "      type: postgres",
+              "      url: " + postgres.jdbcUrl("rolled"),
+              "      user: " + postgres.user(),
+              "      password: ${MAINTENANCE_TEST_PASSWORD:-" + postgres.password() + "}",
+              "      tables: [public.everything, public.pairs]",
+              "    target:",
+              "      namespace: raw",
+              "    commit-interval: 300ms",
+              "sql:",
+              "  postgres-port: 0",
+              "  http-port: 0",
+              ""),
+          StandardCharsets.UTF_8);
+      TableIdentifier everything = TableIdentifier.of("raw", "everything");
+      Process floe = startFloe(config);
+      try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
+          Connection connection = postgres.connect("rolled")) {
+        TypesWorkload workload = new TypesWorkload(connection, 11);
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (!catalog.tableExists(everything)
+            || !catalog.tableExists(TableIdentifier.of("raw", "pairs"))) {
+          assertThat(System.nanoTime()).as("tables created: %s", output()).isLessThan(deadline);
+          Thread.sleep(200);
+        }
+        workload.runTransactions(50);
+        ReplicationIT.awaitEqual(catalog, connection, Duration.ofMinutes(2));
+        long target = catalog.loadTable(everything).currentSnapshot().snapshotId();
+        Map<String, List<String>> rowsAtTarget =
+            CanonicalRows.fromIceberg(catalog.loadTable(everything), List.of("id"));
+
+        workload.runTransactions(200);
+        ReplicationIT.awaitEqual(catalog, connection, Duration.ofMinutes(2));
+        new TableMaintenance(catalog).rollbackToSnapshot(everything, target);
+        assertThat(CanonicalRows.fromIceberg(catalog.loadTable(everything), List.of("id")))
+            .isEqualTo(rowsAtTarget);
+
+        // The source sends the rows the rollback undid once more, in full.
+        Map<String, List<String>> source =
+            CanonicalRows.fromPostgres(connection, "public.everything", List.of("id"));
+        List<Long> differing = new ArrayList<>();
+        for (String key : source.keySet()) {
+          if (!source.get(key).equals(rowsAtTarget.get(key))) {
+            differing.add(Long.parseLong(key));
+          }
+        }
+        List<Long> gone = new ArrayList<>();
+        for (String key : rowsAtTarget.keySet()) {
+          if (!source.containsKey(key)) {
+            gone.add(Long.parseLong(key));
+          }
+        }
+        assertThat(differing.size() + gone.size()).isPositive();
+        resend(connection, differing, gone);
+        // Then more changes, applied on top of the rolled-back table.
+        workload.runTransactions(200);
+        ReplicationIT.awaitEqual(catalog, connection, Duration.ofMinutes(2));
+        assertThat(floe.isAlive()).isTrue();
+      } finally {
+        floe.destroy();
+        assertThat(floe.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      }
+      assertThat(output()).contains("the writer reloaded its index and applied its changes on top");
+    }
+  }
+
+  /**
+   * Makes PostgreSQL send full rows for the given keys: rows it has are deleted and inserted again,
+   * rows it lacks are inserted and deleted.
+   */
+  private static void resend(Connection connection, List<Long> present, List<Long> absent)
+      throws Exception {
+    connection.setAutoCommit(false);
+    try (Statement statement = connection.createStatement()) {
+      if (!present.isEmpty()) {
+        String keys = present.stream().map(String::valueOf).collect(Collectors.joining(","));
+        statement.execute(
+            "CREATE TEMP TABLE resent AS SELECT * FROM public.everything WHERE id IN ("
+                + keys
+                + ")");
+        statement.execute("DELETE FROM public.everything WHERE id IN (" + keys + ")");
+        statement.execute("INSERT INTO public.everything SELECT * FROM resent");
+        statement.execute("DROP TABLE resent");
+      }
+      for (long key : absent) {
+        statement.execute("CREATE TEMP TABLE template AS SELECT * FROM public.everything LIMIT 1");
+        statement.execute("UPDATE template SET id = " + key);
+        statement.execute("INSERT INTO public.everything SELECT * FROM template");
+        statement.execute("DELETE FROM public.everything WHERE id = " + key);
+        statement.execute("DROP TABLE template");
+      }
+      connection.commit();
+    } finally {
+      connection.setAutoCommit(true);
     }
   }
 
