@@ -8,6 +8,7 @@ import io.floe.core.catalog.TableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -1026,7 +1027,7 @@ public final class CdcTableWriter {
     for (int output = 0; output < outputs; output++) {
       live[output] = new BitSet();
     }
-    List<Long> movedTo = new ArrayList<>();
+    applied.movedTo = new long[1024];
     index.forEach(
         (key, location) -> {
           long[] targets = newLocations.get(KeyIndex.fileNumber(location));
@@ -1046,12 +1047,15 @@ public final class CdcTableWriter {
           }
           live[KeyIndex.fileNumber(target)].set((int) KeyIndex.position(target));
           applied.movedKeys.add(key);
-          movedTo.add(target);
+          int moved = applied.movedKeys.size() - 1;
+          if (moved == applied.movedTo.length) {
+            applied.movedTo = Arrays.copyOf(applied.movedTo, moved * 2);
+          }
+          applied.movedTo[moved] = target;
         });
     if (applied.rejection != null) {
       return applied;
     }
-    applied.movedTo = movedTo.stream().mapToLong(Long::longValue).toArray();
     for (int output = 0; output < outputs; output++) {
       DataFile file = rewrite.outputs().get(output);
       int rows = (int) file.recordCount();
