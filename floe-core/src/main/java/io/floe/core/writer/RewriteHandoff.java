@@ -41,7 +41,7 @@ public final class RewriteHandoff {
    *
    * @return completes once the writer committed the rewrite, or failed it; a rewrite the writer
    *     took and failed has had its outputs deleted by the writer if the commit was rejected
-   * @throws IllegalStateException if submitted or withdrawn already
+   * @throws IllegalStateException if submitted already
    */
   public CompletableFuture<Outcome> submit(DataFileRewrite rewrite) {
     requireNonNull(rewrite, "rewrite is null");
@@ -52,9 +52,10 @@ public final class RewriteHandoff {
       }
     }
     this.rewrite = rewrite;
-    if (!state.compareAndSet(State.RESERVED, State.SUBMITTED)) {
+    if (!state.compareAndSet(State.RESERVED, State.SUBMITTED) && state.get() != State.WITHDRAWN) {
       throw new IllegalStateException("Cannot submit a rewrite that is " + state.get());
     }
+    // Withdrawn meanwhile (the writer stopped, or the table changed under it): the future says why.
     return outcome;
   }
 
