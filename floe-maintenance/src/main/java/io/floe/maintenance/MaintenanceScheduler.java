@@ -2,27 +2,32 @@ package io.floe.maintenance;
 
 import static java.util.Objects.requireNonNull;
 
-import io.floe.core.Bytes;
+import io.floe.core.FloeException;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.MaintenancePolicy;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
-import java.util.Deque;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
@@ -36,31 +41,37 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the maintenance policies of the configuration's {@code maintenance} section on every table
- * of a catalog, in the background of {@code floe run}.
+ * Runs the maintenance policies of the configuration's {@code maintenance} section and of table
+ * properties on every table of a warehouse, in the background of {@code floe run}.
  *
- * <p>Every {@link MaintenanceConfig#interval()}, one pass looks at every table of every namespace,
- * resolves its policy ({@link MaintenanceConfig#policy}) and runs what is due, one table and one
- * operation at a time so that ingestion and queries keep their pace:
+ * <p>Every {@link MaintenanceConfig#interval()}, one pass looks at every table of every namespace
+ * and maintains up to {@link MaintenanceConfig#maxConcurrentTables()} tables at once, on a fixed
+ * pool of threads. On each table it resolves the policy ({@link WarehouseMaintenance#policy}), then
+ * runs what is due, one operation after another:
  *
  * <ol>
+ *   <li>rewrite data files (compaction), when the policy's {@code compact} is on, bounded by the
+ *       {@link IoThrottle} that every table shares ({@link MaintenanceConfig#maxIoRate()}). A
+ *       compaction that found nothing to rewrite is not recorded;
  *   <li>rewrite manifests, when the current snapshot has more data manifests than the policy
  *       allows;
  *   <li>expire snapshots, when the table has more snapshots than it retains and some are older than
- *       the policy's age. It runs after the rewrite, so the manifests the rewrite replaced are
- *       deleted as soon as no retained snapshot lists them;
+ *       the policy's age. It runs after the rewrites, so the files they replaced are deleted as
+ *       soon as no retained snapshot lists them;
  *   <li>remove orphan files, at most once per {@link #ORPHAN_REMOVAL_PERIOD} per table, since it
  *       lists every file under the table's location.
  * </ol>
  *
- * <p>Each operation run is kept as a {@link MaintenanceRun} in a bounded history. A failure is
- * recorded and logged, and the pass goes on with the next operation and table: the scheduler never
- * stops on a table's failure.
+ * <p>Each operation run is recorded in the warehouse's {@link MaintenanceHistory}, with the table's
+ * figures before and after it. A failure is recorded and logged, and the pass goes on with the next
+ * operation and table: the scheduler never stops on a table's failure. A table whose {@code
+ * floe.maintenance.*} properties are invalid gets a failed {@link
+ * MaintenanceRun.Operation#READ_POLICY} run naming them, and nothing else.
  */
 public final class MaintenanceScheduler implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MaintenanceScheduler.class);
 
-  /** How many runs {@link #history()} keeps; older runs are dropped. */
+  /** How many runs {@link #history()} returns. */
   public static final int HISTORY_SIZE = 1000;
 
   /** Shortest time between two orphan file removals on one table. */
@@ -73,32 +84,42 @@ public final class MaintenanceScheduler implements AutoCloseable {
     CLOSED
   }
 
+  private final WarehouseMaintenance warehouse;
   private final Catalog catalog;
   private final MaintenanceConfig config;
   private final Clock clock;
   private final TableMaintenance maintenance;
   private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
   private final ScheduledExecutorService executor;
+  private final ExecutorService tableThreads;
   private final ReentrantLock passLock = new ReentrantLock();
-  private final Deque<MaintenanceRun> history = new ArrayDeque<>();
 
-  /** When orphan files of each table were last removed; guarded by {@link #passLock}. */
-  private final Map<TableIdentifier, Instant> lastOrphanRemovals = new HashMap<>();
+  /** When orphan files of each table were last removed. */
+  private final Map<TableIdentifier, Instant> lastOrphanRemovals = new ConcurrentHashMap<>();
 
   private ScheduledFuture<?> schedule;
 
-  public MaintenanceScheduler(Catalog catalog, MaintenanceConfig config, Clock clock) {
-    this.catalog = requireNonNull(catalog, "catalog is null");
-    this.config = requireNonNull(config, "config is null");
-    this.clock = requireNonNull(clock, "clock is null");
-    this.maintenance = new TableMaintenance(catalog, clock);
-    this.executor =
-        Executors.newSingleThreadScheduledExecutor(
-            runnable -> {
-              Thread thread = new Thread(runnable, "floe-maintenance");
-              thread.setDaemon(true);
-              return thread;
-            });
+  /** A scheduler over the warehouse's catalog, configuration, history and clock. */
+  public MaintenanceScheduler(WarehouseMaintenance warehouse) {
+    this.warehouse = requireNonNull(warehouse, "warehouse is null");
+    this.catalog = warehouse.catalog();
+    this.config = warehouse.config();
+    this.clock = warehouse.clock();
+    this.maintenance = warehouse.maintenance();
+    this.executor = Executors.newSingleThreadScheduledExecutor(daemon(() -> "floe-maintenance"));
+    AtomicInteger tableThread = new AtomicInteger();
+    this.tableThreads =
+        Executors.newFixedThreadPool(
+            config.maxConcurrentTables(),
+            daemon(() -> "floe-maintenance-table-" + tableThread.incrementAndGet()));
+  }
+
+  private static ThreadFactory daemon(Supplier<String> names) {
+    return runnable -> {
+      Thread thread = new Thread(runnable, names.get());
+      thread.setDaemon(true);
+      return thread;
+    };
   }
 
   /** Starts the background passes: the first one interval after now, then every interval. */
@@ -115,9 +136,9 @@ public final class MaintenanceScheduler implements AutoCloseable {
   }
 
   /**
-   * Runs one pass over every table now, on the caller's thread, after any pass in progress.
+   * Runs one pass over every table now, after any pass in progress, and waits for it.
    *
-   * @return the operations this pass ran, in the order it ran them
+   * @return the operations this pass ran and recorded, by table, each table's in the order they ran
    * @throws IllegalStateException if the scheduler is closed
    */
   public List<MaintenanceRun> runNow() {
@@ -132,16 +153,20 @@ public final class MaintenanceScheduler implements AutoCloseable {
     }
   }
 
-  /** The most recent runs, at most {@link #HISTORY_SIZE}, oldest first. */
+  /**
+   * The most recent runs recorded in the warehouse's history, at most {@link #HISTORY_SIZE}, oldest
+   * first; they include runs of other processes on the same warehouse, such as {@code floe
+   * maintain}.
+   */
   public List<MaintenanceRun> history() {
-    synchronized (history) {
-      return List.copyOf(history);
-    }
+    List<MaintenanceRun> runs = new ArrayList<>(warehouse.runs(null, HISTORY_SIZE));
+    Collections.reverse(runs);
+    return runs;
   }
 
   /**
-   * Stops the background passes and waits for a pass in progress, which stops after the table it is
-   * maintaining.
+   * Stops the background passes and waits for a pass in progress, which stops after the tables it
+   * is maintaining.
    */
   @Override
   public void close() {
@@ -162,6 +187,7 @@ public final class MaintenanceScheduler implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      tableThreads.shutdown();
       return;
     }
     // A pass started by runNow on another thread.
@@ -171,6 +197,7 @@ public final class MaintenanceScheduler implements AutoCloseable {
     } finally {
       passLock.unlock();
     }
+    tableThreads.shutdown();
   }
 
   private void transition(State from, State to) {
@@ -183,7 +210,13 @@ public final class MaintenanceScheduler implements AutoCloseable {
               + ", not "
               + from);
     }
-    LOG.info("Maintenance scheduler {} -> {} (every {})", from, to, config.interval());
+    LOG.info(
+        "Maintenance scheduler {} -> {} (every {}, {} tables at once, compaction I/O {})",
+        from,
+        to,
+        config.interval(),
+        config.maxConcurrentTables(),
+        warehouse.throttle());
   }
 
   private void scheduledPass() {
@@ -203,13 +236,22 @@ public final class MaintenanceScheduler implements AutoCloseable {
   /** One pass over every table; the caller holds {@link #passLock}. */
   private List<MaintenanceRun> pass() {
     long started = System.nanoTime();
-    List<MaintenanceRun> runs = new ArrayList<>();
     List<TableIdentifier> tables = tables();
+    List<Future<List<MaintenanceRun>>> futures = new ArrayList<>();
     for (TableIdentifier table : tables) {
-      if (state.get() == State.CLOSED) {
+      futures.add(tableThreads.submit(() -> maintainUnlessClosed(table)));
+    }
+    List<MaintenanceRun> runs = new ArrayList<>();
+    for (int index = 0; index < futures.size(); index++) {
+      try {
+        runs.addAll(futures.get(index).get());
+      } catch (ExecutionException e) {
+        LOG.error("Cannot maintain table {}", tables.get(index), e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        futures.forEach(future -> future.cancel(false));
         break;
       }
-      maintain(table, runs);
     }
     long failed = runs.stream().filter(MaintenanceRun::failed).count();
     if (runs.isEmpty()) {
@@ -221,6 +263,20 @@ public final class MaintenanceScheduler implements AutoCloseable {
           runs.size(),
           failed,
           SnapshotExpiry.millisSince(started));
+    }
+    return runs;
+  }
+
+  private List<MaintenanceRun> maintainUnlessClosed(TableIdentifier table) {
+    if (state.get() == State.CLOSED) {
+      return List.of();
+    }
+    List<MaintenanceRun> runs = new ArrayList<>();
+    try {
+      maintain(table, runs);
+    } catch (RuntimeException e) {
+      // Not an operation's failure (those are recorded): the table changed under the pass.
+      LOG.error("Cannot maintain table {}; going on with the next table", table, e);
     }
     return runs;
   }
@@ -263,7 +319,6 @@ public final class MaintenanceScheduler implements AutoCloseable {
   }
 
   private void maintain(TableIdentifier identifier, List<MaintenanceRun> runs) {
-    MaintenancePolicy policy = config.policy(identifier.namespace().toString(), identifier.name());
     Table table;
     try {
       table = catalog.loadTable(identifier);
@@ -276,18 +331,47 @@ public final class MaintenanceScheduler implements AutoCloseable {
     if (table.currentSnapshot() == null) {
       return;
     }
+    MaintenancePolicy policy;
+    try {
+      policy = warehouse.policy(identifier, table).policy();
+    } catch (FloeException e) {
+      TableFigures figures = TableFigures.of(table);
+      record(
+          runs,
+          new MaintenanceRun(
+              identifier,
+              MaintenanceRun.Operation.READ_POLICY,
+              clock.instant(),
+              0,
+              figures,
+              figures,
+              "",
+              e.getMessage()));
+      LOG.error(
+          "Cannot maintain table {}; going on with the next table: {}", identifier, e.getMessage());
+      return;
+    }
+    if (policy.compact()) {
+      WarehouseMaintenance.Outcome<RewriteDataFilesResult> outcome =
+          warehouse.execute(
+              identifier,
+              MaintenanceRun.Operation.REWRITE_DATA_FILES,
+              () ->
+                  maintenance.rewriteDataFiles(
+                      identifier, warehouse.rewriteOptions(policy), RewriteProgress.NONE),
+              RunDetails::of);
+      if (outcome.failure() != null || outcome.result().snapshotId() >= 0) {
+        record(runs, outcome);
+      }
+      table.refresh();
+    }
     if (dataManifests(table) > policy.rewriteManifestsAbove()) {
       run(
           runs,
           identifier,
           MaintenanceRun.Operation.REWRITE_MANIFESTS,
-          () -> {
-            RewriteManifestsResult result = maintenance.rewriteManifests(identifier);
-            return "rewrote "
-                + result.manifestsBefore()
-                + " manifests into "
-                + result.manifestsAfter();
-          });
+          () -> maintenance.rewriteManifests(identifier),
+          RunDetails::of);
       table.refresh();
     }
     Instant expireBefore = clock.instant().minus(policy.expireOlderThan());
@@ -302,21 +386,8 @@ public final class MaintenanceScheduler implements AutoCloseable {
           runs,
           identifier,
           MaintenanceRun.Operation.EXPIRE_SNAPSHOTS,
-          () -> {
-            ExpireResult result = maintenance.expireSnapshots(identifier, expirePolicy);
-            int files =
-                result.deletedDataFiles()
-                    + result.deletedDeleteFiles()
-                    + result.deletedManifests()
-                    + result.deletedManifestLists();
-            return "expired "
-                + result.expiredSnapshotIds().size()
-                + " snapshots, deleted "
-                + files
-                + " files ("
-                + Bytes.format(result.deletedBytes())
-                + ")";
-          });
+          () -> maintenance.expireSnapshots(identifier, expirePolicy),
+          RunDetails::of);
     }
     Instant lastOrphanRemoval = lastOrphanRemovals.get(identifier);
     Instant now = clock.instant();
@@ -326,19 +397,15 @@ public final class MaintenanceScheduler implements AutoCloseable {
           runs,
           identifier,
           MaintenanceRun.Operation.REMOVE_ORPHAN_FILES,
-          () -> {
-            OrphanResult result =
-                maintenance.removeOrphanFiles(identifier, policy.orphanOlderThan(), false);
-            return "deleted "
-                + result.orphanFiles().size()
-                + " orphan files ("
-                + Bytes.format(result.orphanBytes())
-                + ")";
-          });
+          () -> maintenance.removeOrphanFiles(identifier, policy.orphanOlderThan(), false),
+          RunDetails::of);
     }
   }
 
   private static int dataManifests(Table table) {
+    if (table.currentSnapshot() == null) {
+      return 0;
+    }
     return table.currentSnapshot().dataManifests(table.io()).size();
   }
 
@@ -354,41 +421,29 @@ public final class MaintenanceScheduler implements AutoCloseable {
   }
 
   /** Runs one operation and records it, whether it succeeds or fails. */
-  private void run(
+  private <T> void run(
       List<MaintenanceRun> runs,
       TableIdentifier table,
       MaintenanceRun.Operation operation,
-      Supplier<String> work) {
-    Instant startedAt = clock.instant();
-    long started = System.nanoTime();
-    MaintenanceRun run;
-    try {
-      String details = work.get();
-      run =
-          new MaintenanceRun(
-              table, operation, startedAt, SnapshotExpiry.millisSince(started), details, null);
-    } catch (RuntimeException e) {
-      run =
-          new MaintenanceRun(
-              table,
-              operation,
-              startedAt,
-              SnapshotExpiry.millisSince(started),
-              "",
-              e.getMessage() == null ? e.getClass().getName() : e.getMessage());
+      Supplier<T> work,
+      Function<T, String> details) {
+    record(runs, warehouse.execute(table, operation, work, details));
+  }
+
+  private void record(List<MaintenanceRun> runs, WarehouseMaintenance.Outcome<?> outcome) {
+    if (outcome.failure() != null) {
       LOG.error(
           "Maintenance of table {} failed ({}); going on with the next operation: {}",
-          table,
-          operation,
-          run.error(),
-          e);
+          outcome.run().table(),
+          outcome.run().operation().label(),
+          outcome.run().error(),
+          outcome.failure());
     }
+    record(runs, outcome.run());
+  }
+
+  private void record(List<MaintenanceRun> runs, MaintenanceRun run) {
     runs.add(run);
-    synchronized (history) {
-      if (history.size() == HISTORY_SIZE) {
-        history.removeFirst();
-      }
-      history.addLast(run);
-    }
+    warehouse.history().record(run);
   }
 }

@@ -3,27 +3,42 @@ package io.floe.maintenance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.MaintenancePolicy;
 import io.floe.core.config.MaintenanceTableConfig;
 import io.floe.core.writer.CdcTableWriter;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.util.SnapshotUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 class MaintenanceSchedulerTest {
   private static final TableIdentifier SHARED = TableIdentifier.of("raw", "a_shared");
@@ -31,7 +46,16 @@ class MaintenanceSchedulerTest {
   /** Retains 3 snapshots; the clock below makes every snapshot older than a second. */
   private static final MaintenancePolicy POLICY =
       new MaintenancePolicy(
-          Duration.ofSeconds(1), 3, MaintenancePolicy.Milestones.NONE, Duration.ofMinutes(1), 2);
+          Duration.ofSeconds(1),
+          3,
+          MaintenancePolicy.Milestones.NONE,
+          Duration.ofMinutes(1),
+          2,
+          false,
+          RewriteDataFilesOptions.DEFAULT_TARGET_FILE_SIZE,
+          RewriteDataFilesOptions.DEFAULT_MIN_INPUT_FILES,
+          RewriteDataFilesOptions.DEFAULT_DELETE_RATIO,
+          "");
 
   /** A day ahead: every file and snapshot written by the test is old enough to be maintained. */
   private final Clock clock = Clock.fixed(Instant.now().plus(Duration.ofDays(1)), ZoneOffset.UTC);
@@ -75,7 +99,7 @@ class MaintenanceSchedulerTest {
             MaintenanceRun.Operation.REMOVE_ORPHAN_FILES);
     MaintenanceRun expiry = run(runs, CdcTable.ID, MaintenanceRun.Operation.EXPIRE_SNAPSHOTS);
     assertThat(expiry.details()).matches("expired \\d+ snapshots, deleted \\d+ files \\(.+\\)");
-    assertThat(expiry.startedAt()).isEqualTo(clock.instant());
+    assertThat(expiry.startedAt()).isEqualTo(clock.instant().truncatedTo(ChronoUnit.MILLIS));
 
     // The writer's next commits still land on the maintained table.
     cdc.commit(3, 25, 0);
@@ -99,21 +123,9 @@ class MaintenanceSchedulerTest {
   void tableOverrideTakesPrecedence() {
     cdc.commit(12, 25, 0);
     MaintenanceTableConfig keepEight =
-        new MaintenanceTableConfig(
-            "raw.orders",
-            Optional.empty(),
-            Optional.of(8),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty());
+        new MaintenanceTableConfig("raw.orders", Map.of(MaintenancePolicy.Key.RETAIN_LAST, 8));
     MaintenanceTableConfig keepFive =
-        new MaintenanceTableConfig(
-            "raw.*",
-            Optional.empty(),
-            Optional.of(5),
-            Optional.empty(),
-            Optional.empty(),
-            Optional.empty());
+        new MaintenanceTableConfig("raw.*", Map.of(MaintenancePolicy.Key.RETAIN_LAST, 5));
 
     try (MaintenanceScheduler scheduler = scheduler(config(List.of(keepFive, keepEight)))) {
       scheduler.runNow();
@@ -163,7 +175,7 @@ class MaintenanceSchedulerTest {
   void runsInTheBackgroundUntilClosed() throws Exception {
     cdc.commit(8, 25, 0);
     MaintenanceConfig config =
-        new MaintenanceConfig(true, Duration.ofSeconds(1), POLICY, List.of());
+        new MaintenanceConfig(true, Duration.ofSeconds(1), 1, 0, POLICY.values(), List.of());
     MaintenanceScheduler scheduler = scheduler(config);
     scheduler.start();
     assertThat(scheduler.state()).isEqualTo(MaintenanceScheduler.State.RUNNING);
@@ -187,12 +199,258 @@ class MaintenanceSchedulerTest {
     assertThatThrownBy(scheduler::start).isInstanceOf(IllegalStateException.class);
   }
 
+  @Test
+  void recordsTheFiguresBeforeAndAfterEachRunInTheWarehouse() {
+    cdc.commit(20, 25, 0);
+
+    List<MaintenanceRun> runs;
+    try (MaintenanceScheduler scheduler = scheduler(config(List.of()))) {
+      runs = scheduler.runNow();
+    }
+
+    MaintenanceRun expiry = run(runs, CdcTable.ID, MaintenanceRun.Operation.EXPIRE_SNAPSHOTS);
+    assertThat(expiry.before().snapshots()).isGreaterThan(3);
+    assertThat(expiry.after().snapshots()).isLessThanOrEqualTo(3);
+    assertThat(expiry.before().dataFiles()).isPositive();
+    assertThat(expiry.before().totalBytes()).isPositive();
+    // Orphan removal ran last and found nothing: the table is as expiry left it.
+    assertThat(expiry.after()).isEqualTo(TableFigures.of(cdc.load()));
+    // Another process reads the same runs from the warehouse's catalog database, newest first.
+    List<MaintenanceRun> recorded = MaintenanceHistory.of(warehouse).recent(null, 100);
+    assertThat(recorded).containsExactlyElementsOf(reversed(runs));
+    assertThat(MaintenanceHistory.of(warehouse).recent(CdcTable.ID, 1))
+        .containsExactly(runs.get(runs.size() - 1));
+  }
+
+  @Test
+  void tablePropertyOverridesTheConfiguration() {
+    cdc.commit(12, 25, 0);
+    cdc.load().updateProperties().set("floe.maintenance.retain-last", "8").commit();
+    MaintenanceTableConfig keepFive =
+        new MaintenanceTableConfig("raw.orders", Map.of(MaintenancePolicy.Key.RETAIN_LAST, 5));
+
+    try (MaintenanceScheduler scheduler = scheduler(config(List.of(keepFive)))) {
+      assertThat(scheduler.runNow()).noneMatch(MaintenanceRun::failed);
+    }
+
+    Table table = cdc.load();
+    assertThat(SnapshotUtil.currentAncestorIds(table)).hasSizeGreaterThanOrEqualTo(8);
+    assertThat(table.snapshots()).hasSizeLessThanOrEqualTo(8);
+  }
+
+  @Test
+  void invalidTablePropertyFailsThatTableOnly() {
+    TableIdentifier misconfigured = TableIdentifier.of("raw", "b_misconfigured");
+    Table table =
+        cdc.catalog
+            .buildTable(misconfigured, CdcTable.SCHEMA)
+            .withProperty("format-version", "2")
+            .withProperty("floe.maintenance.retain-last", "many")
+            .create();
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    for (long id = 0; id < 6; id++) {
+      writer.upsert(CdcTable.row(id, "n" + id, "big"), null);
+      writer.commit(Map.of(), false);
+    }
+    cdc.commit(10, 25, 0);
+
+    List<MaintenanceRun> runs;
+    try (MaintenanceScheduler scheduler = scheduler(config(List.of()))) {
+      runs = scheduler.runNow();
+    }
+
+    MaintenanceRun policy = run(runs, misconfigured, MaintenanceRun.Operation.READ_POLICY);
+    assertThat(policy.failed()).isTrue();
+    assertThat(policy.error())
+        .contains(
+            "table property floe.maintenance.retain-last has the invalid value 'many' (must be an"
+                + " integer between 1 and 2147483647)");
+    assertThat(policy.before()).isEqualTo(TableFigures.of(cdc.catalog.loadTable(misconfigured)));
+    assertThat(runs).filteredOn(run -> run.table().equals(misconfigured)).hasSize(1);
+    assertThat(cdc.catalog.loadTable(misconfigured).snapshots()).hasSize(6);
+    assertThat(run(runs, CdcTable.ID, MaintenanceRun.Operation.EXPIRE_SNAPSHOTS).failed())
+        .isFalse();
+    assertThat(MaintenanceHistory.of(warehouse).recent(misconfigured, 10)).containsExactly(policy);
+  }
+
+  @Test
+  void compactionRunsFirstAndFoldsDeletes() {
+    cdc.commit(10, 25, 0);
+    MaintenanceTableConfig compact =
+        new MaintenanceTableConfig(
+            "raw.*",
+            Map.of(
+                MaintenancePolicy.Key.COMPACT,
+                true,
+                MaintenancePolicy.Key.COMPACT_MIN_INPUT_FILES,
+                2,
+                MaintenancePolicy.Key.COMPACT_DELETE_RATIO,
+                0.01));
+
+    List<MaintenanceRun> runs;
+    try (MaintenanceScheduler scheduler = scheduler(config(List.of(compact)))) {
+      runs = scheduler.runNow();
+    }
+
+    List<MaintenanceRun> ofOrders =
+        runs.stream().filter(run -> run.table().equals(CdcTable.ID)).toList();
+    MaintenanceRun compaction = ofOrders.get(0);
+    assertThat(compaction.operation()).isEqualTo(MaintenanceRun.Operation.REWRITE_DATA_FILES);
+    assertThat(compaction.failed()).isFalse();
+    assertThat(compaction.details()).contains("rewrote");
+    assertThat(compaction.after().dataFiles()).isEqualTo(1);
+    assertThat(compaction.before().dataFiles()).isGreaterThan(1);
+    assertThat(compaction.after().deleteFiles()).isZero();
+    assertThat(run(ofOrders, CdcTable.ID, MaintenanceRun.Operation.EXPIRE_SNAPSHOTS).failed())
+        .isFalse();
+    Table table = cdc.load();
+    assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
+        .isEqualTo(cdc.currentModel());
+  }
+
+  @Test
+  void maintainsUpToMaxConcurrentTablesAtOnce() {
+    cdc.commit(4, 25, 0);
+    OverlapCatalog catalog = new OverlapCatalog(cdc.catalog);
+    for (int tables : List.of(1, 2)) {
+      MaintenanceConfig config =
+          new MaintenanceConfig(true, Duration.ofHours(1), tables, 0, POLICY.values(), List.of());
+      catalog.reset();
+      try (MaintenanceScheduler scheduler =
+          new MaintenanceScheduler(
+              new WarehouseMaintenance(catalog, config, MaintenanceHistory.of(warehouse), clock))) {
+        scheduler.runNow();
+      }
+      // raw.customers and raw.orders: each table's first load waits, so overlapping ones show.
+      assertThat(catalog.mostAtOnce()).as("tables maintained at once").isEqualTo(tables);
+    }
+  }
+
+  @Test
+  void historyThatCannotBeWrittenDoesNotStopMaintenance(@TempDir Path elsewhere)
+      throws IOException {
+    // A directory where the catalog database should be: every record fails.
+    Files.createDirectories(elsewhere.resolve("catalog.db"));
+    cdc.commit(10, 25, 0);
+    Logger logger = (Logger) LoggerFactory.getLogger(MaintenanceHistory.class);
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    logger.addAppender(log);
+
+    List<MaintenanceRun> runs;
+    try (MaintenanceScheduler scheduler =
+        new MaintenanceScheduler(
+            new WarehouseMaintenance(
+                cdc.catalog, config(List.of()), MaintenanceHistory.of(elsewhere), clock))) {
+      runs = scheduler.runNow();
+    } finally {
+      logger.detachAppender(log);
+    }
+
+    assertThat(runs).isNotEmpty().noneMatch(MaintenanceRun::failed);
+    assertThat(cdc.load().snapshots()).hasSizeLessThanOrEqualTo(3);
+    assertThat(log.list).hasSize(runs.size());
+    ILoggingEvent event = log.list.get(0);
+    assertThat(event.getLevel()).isEqualTo(Level.ERROR);
+    assertThat(event.getFormattedMessage())
+        .startsWith("Cannot record the ")
+        .contains("run of table raw.orders in the maintenance history (jdbc:sqlite:");
+    assertThat(event.getThrowableProxy()).as("the cause is logged").isNotNull();
+  }
+
   private MaintenanceScheduler scheduler(MaintenanceConfig config) {
-    return new MaintenanceScheduler(cdc.catalog, config, clock);
+    return new MaintenanceScheduler(
+        new WarehouseMaintenance(cdc.catalog, config, MaintenanceHistory.of(warehouse), clock));
   }
 
   private static MaintenanceConfig config(List<MaintenanceTableConfig> tables) {
-    return new MaintenanceConfig(true, Duration.ofHours(1), POLICY, tables);
+    return new MaintenanceConfig(true, Duration.ofHours(1), 1, 0, POLICY.values(), tables);
+  }
+
+  private static List<MaintenanceRun> reversed(List<MaintenanceRun> runs) {
+    List<MaintenanceRun> copy = new ArrayList<>(runs);
+    Collections.reverse(copy);
+    return copy;
+  }
+
+  /**
+   * The warehouse's catalog, with the first load of each table by a maintenance thread held for a
+   * moment, to count how many tables the scheduler maintains at once.
+   */
+  private static final class OverlapCatalog implements Catalog, SupportsNamespaces {
+    private final JdbcCatalog delegate;
+    private final Set<TableIdentifier> held = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger atOnce = new AtomicInteger();
+    private final AtomicInteger mostAtOnce = new AtomicInteger();
+
+    OverlapCatalog(JdbcCatalog delegate) {
+      this.delegate = delegate;
+    }
+
+    void reset() {
+      held.clear();
+      mostAtOnce.set(0);
+    }
+
+    int mostAtOnce() {
+      return mostAtOnce.get();
+    }
+
+    @Override
+    public Table loadTable(TableIdentifier identifier) {
+      if (Thread.currentThread().getName().startsWith("floe-maintenance-table-")
+          && held.add(identifier)) {
+        mostAtOnce.accumulateAndGet(atOnce.incrementAndGet(), Math::max);
+        CdcTable.pause(500);
+        atOnce.decrementAndGet();
+      }
+      return delegate.loadTable(identifier);
+    }
+
+    @Override
+    public List<TableIdentifier> listTables(Namespace namespace) {
+      return delegate.listTables(namespace);
+    }
+
+    @Override
+    public boolean dropTable(TableIdentifier identifier, boolean purge) {
+      return delegate.dropTable(identifier, purge);
+    }
+
+    @Override
+    public void renameTable(TableIdentifier from, TableIdentifier to) {
+      delegate.renameTable(from, to);
+    }
+
+    @Override
+    public void createNamespace(Namespace namespace, Map<String, String> metadata) {
+      delegate.createNamespace(namespace, metadata);
+    }
+
+    @Override
+    public List<Namespace> listNamespaces(Namespace namespace) {
+      return delegate.listNamespaces(namespace);
+    }
+
+    @Override
+    public Map<String, String> loadNamespaceMetadata(Namespace namespace) {
+      return delegate.loadNamespaceMetadata(namespace);
+    }
+
+    @Override
+    public boolean dropNamespace(Namespace namespace) {
+      return delegate.dropNamespace(namespace);
+    }
+
+    @Override
+    public boolean setProperties(Namespace namespace, Map<String, String> properties) {
+      return delegate.setProperties(namespace, properties);
+    }
+
+    @Override
+    public boolean removeProperties(Namespace namespace, Set<String> properties) {
+      return delegate.removeProperties(namespace, properties);
+    }
   }
 
   private static MaintenanceRun run(

@@ -1,6 +1,7 @@
 package io.floe.server;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.config.SourceConfig;
 import io.floe.core.config.SourceType;
@@ -9,6 +10,8 @@ import io.floe.core.config.SqlUserConfig;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
 import io.floe.ingest.Pipeline;
+import io.floe.maintenance.MaintenanceHistory;
+import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryOptions;
 import io.floe.sql.ResultFormat;
@@ -121,11 +124,18 @@ final class DemoCommand implements Callable<Integer> {
           Pipeline pipeline = new Pipeline(config, catalog)) {
         pipeline.start();
         out.println("Replicating " + url + " into " + root + " (namespace raw)");
-        QueryEngine engine = new QueryEngine(catalog, root);
         SqlConfig sql = demoSqlConfig();
+        WarehouseMaintenance maintenance =
+            new WarehouseMaintenance(
+                catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(root));
+        QueryEngine engine = QueryEngines.open(catalog, root, sql, maintenance);
         try (SqlEndpoints endpoints =
                 SqlEndpoints.start(
-                    engine, SqlUsers.of(sql), sql, SqlEndpoints.PortConflict.USE_FREE_PORT);
+                    engine,
+                    SqlUsers.of(sql),
+                    sql,
+                    maintenance,
+                    SqlEndpoints.PortConflict.USE_FREE_PORT);
             ShopWorkload workload =
                 new ShopWorkload(
                     url, postgres.user(), postgres.password(), rate, System.nanoTime())) {

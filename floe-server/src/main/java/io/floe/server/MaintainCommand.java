@@ -1,21 +1,33 @@
 package io.floe.server;
 
+import io.floe.core.Bytes;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
-import io.floe.core.Timestamps;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.EffectiveMaintenancePolicy;
+import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
+import io.floe.core.config.MaintenanceConfig;
 import io.floe.maintenance.ExpirePolicy;
 import io.floe.maintenance.ExpireResult;
+import io.floe.maintenance.MaintenanceHistory;
+import io.floe.maintenance.MaintenanceRun;
 import io.floe.maintenance.OrphanResult;
+import io.floe.maintenance.RewriteDataFilesResult;
 import io.floe.maintenance.RewriteManifestsResult;
+import io.floe.maintenance.RewriteProgress;
 import io.floe.maintenance.RollbackResult;
-import io.floe.maintenance.TableMaintenance;
+import io.floe.maintenance.WarehouseMaintenance;
+import io.floe.server.http.MaintenanceJson;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -25,78 +37,111 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code floe maintain <operation> namespace.table}: table maintenance on demand. */
+/**
+ * {@code floe maintain <operation> namespace.table}: table maintenance on demand, recorded in the
+ * warehouse's maintenance history (dry runs excepted); {@code floe maintain history} and {@code
+ * floe maintain policy} show the history and a table's policy.
+ */
 @Command(
     name = "maintain",
     mixinStandardHelpOptions = true,
     description =
-        "Maintain a table: expire snapshots, remove orphan files, rewrite manifests, roll back.",
+        "Maintain a table: compact data files, expire snapshots, remove orphan files, rewrite"
+            + " manifests, roll back; show the maintenance history and a table's policy.",
     subcommands = {
       MaintainCommand.Expire.class,
       MaintainCommand.Orphans.class,
       MaintainCommand.Manifests.class,
-      MaintainCommand.Rollback.class
+      MaintainCommand.DataFiles.class,
+      MaintainCommand.Rollback.class,
+      MaintainCommand.History.class,
+      MaintainCommand.Policy.class
     })
 final class MaintainCommand {
-  /** The warehouse and the table every operation takes. */
-  static final class Target {
+  /** Largest {@code --limit} of {@code floe maintain history}: every run the history keeps. */
+  static final int MAX_LIMIT = MaintenanceHistory.DEFAULT_KEEP;
+
+  /** The warehouse and its maintenance configuration. */
+  static final class Warehouse {
     @Option(
         names = {"-c", "--config"},
         paramLabel = "CONFIG",
-        description = "Configuration file naming the warehouse (default: floe.yaml).")
+        description =
+            "Configuration file naming the warehouse and its maintenance policies (default:"
+                + " floe.yaml, unless -w is given).")
     Path configFile;
 
     @Option(
         names = {"-w", "--warehouse"},
         paramLabel = "DIR",
-        description = "Warehouse directory; overrides the configuration file's.")
+        description =
+            "Warehouse directory; overrides the configuration file's. Without -c, the policies"
+                + " are the defaults and the tables' properties.")
     Path warehouse;
+
+    private FloeConfig loaded;
+
+    /** Whether policies come from a configuration file, not only from defaults. */
+    boolean configured() {
+      return configFile != null || warehouse == null;
+    }
+
+    private FloeConfig config() {
+      if (loaded == null) {
+        loaded = FloeConfigLoader.load(ConfigFiles.choose(null, configFile));
+      }
+      return loaded;
+    }
+
+    Path root() {
+      return warehouse != null ? warehouse : config().warehouse();
+    }
+
+    MaintenanceConfig maintenanceConfig() {
+      return configured() ? config().maintenance() : MaintenanceConfig.defaults();
+    }
+
+    <T> T run(Function<WarehouseMaintenance, T> operation) {
+      Path root = root();
+      MaintenanceConfig config = maintenanceConfig();
+      try (JdbcCatalog catalog = FloeCatalog.open(root)) {
+        return operation.apply(
+            new WarehouseMaintenance(catalog, config, MaintenanceHistory.of(root)));
+      }
+    }
+  }
+
+  /** The warehouse and the table every operation takes. */
+  static final class Target {
+    @Mixin Warehouse warehouse = new Warehouse();
 
     @Parameters(index = "0", paramLabel = "TABLE", description = "The table, namespace.table.")
     String table;
 
-    <T> T run(Function<TableMaintenance, T> operation) {
-      Path root = warehouse;
-      if (root == null) {
-        root = FloeConfigLoader.load(ConfigFiles.choose(null, configFile)).warehouse();
-      }
-      try (JdbcCatalog catalog = FloeCatalog.open(root)) {
-        return operation.apply(new TableMaintenance(catalog));
-      }
+    /** Checks the table's name, then runs {@code operation} on the open warehouse. */
+    <T> T run(Function<WarehouseMaintenance, T> operation) {
+      identifier();
+      return warehouse.run(operation);
     }
 
     TableIdentifier identifier() {
-      String[] parts = table.split("\\.", -1);
-      if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
-        throw new FloeException(
-            ErrorCode.CONFIG_INVALID,
-            "Cannot maintain '" + table + "': name the table as namespace.table");
-      }
-      return TableIdentifier.of(parts[0], parts[1]);
+      return MaintenanceArguments.table(table);
     }
   }
 
-  /** A point in time: an ISO timestamp (UTC unless it has an offset) or an age such as 5d. */
-  static Instant instant(String option, String text, Clock clock) {
-    String trimmed = text.trim();
-    if (trimmed.matches("\\d+d")) {
-      return clock.instant().minus(Duration.ofDays(Long.parseLong(trimmed.replace("d", ""))));
+  /** How {@code history} and {@code policy} print. */
+  enum Format {
+    TABLE,
+    JSON;
+
+    static Format parse(String text) {
+      try {
+        return valueOf(text.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new FloeException(
+            ErrorCode.CONFIG_INVALID, "Cannot use --format " + text + ": choose table or json");
+      }
     }
-    var age = DurationParser.tryParse(trimmed);
-    if (age.isPresent()) {
-      return clock.instant().minus(age.get());
-    }
-    return Timestamps.parse(trimmed)
-        .orElseThrow(
-            () ->
-                new FloeException(
-                    ErrorCode.CONFIG_INVALID,
-                    "Cannot use "
-                        + option
-                        + " "
-                        + text
-                        + ": write an age such as 5d, 12h or 30m, or a timestamp such as"
-                        + " 2026-11-21T10:00:00 (UTC) or 2026-11-21T10:00:00+02:00"));
   }
 
   @Command(
@@ -114,7 +159,7 @@ final class MaintainCommand {
     @Option(
         names = "--retain-last",
         description = "Always keep this many of the latest snapshots (default: 1).")
-    Integer retainLast;
+    String retainLast;
 
     @Option(
         names = "--milestones",
@@ -126,14 +171,9 @@ final class MaintainCommand {
 
     @Override
     public Integer call() {
-      Clock clock = Clock.systemUTC();
-      ExpirePolicy defaults = ExpirePolicy.defaults(clock);
       ExpirePolicy policy =
-          new ExpirePolicy(
-              olderThan == null ? defaults.olderThan() : instant("--older-than", olderThan, clock),
-              retainLast == null ? defaults.retainLast() : retainLast,
-              milestones == null ? defaults.milestones() : milestones(milestones),
-              dryRun);
+          MaintenanceArguments.expirePolicy(
+              "--", olderThan, retainLast, milestones, dryRun, Clock.systemUTC());
       ExpireResult result = target.run(m -> m.expireSnapshots(target.identifier(), policy));
       System.out.printf(
           Locale.ROOT,
@@ -151,16 +191,6 @@ final class MaintainCommand {
           dryRun ? "would be deleted" : "deleted",
           result.durationMillis());
       return 0;
-    }
-
-    private static ExpirePolicy.Milestones milestones(String text) {
-      try {
-        return ExpirePolicy.Milestones.valueOf(text.toUpperCase(Locale.ROOT));
-      } catch (IllegalArgumentException e) {
-        throw new FloeException(
-            ErrorCode.CONFIG_INVALID,
-            "Cannot use --milestones " + text + ": allowed values are none, daily, monthly");
-      }
     }
   }
 
@@ -181,11 +211,8 @@ final class MaintainCommand {
 
     @Override
     public Integer call() {
-      Clock clock = Clock.systemUTC();
       Duration window =
-          olderThan == null
-              ? Duration.ofDays(3)
-              : Duration.between(instant("--older-than", olderThan, clock), clock.instant());
+          MaintenanceArguments.orphanAge("--older-than", olderThan, Clock.systemUTC());
       OrphanResult result =
           target.run(m -> m.removeOrphanFiles(target.identifier(), window, dryRun));
       result.orphanFiles().forEach(System.out::println);
@@ -218,6 +245,92 @@ final class MaintainCommand {
           result.manifestsBefore(),
           result.manifestsAfter(),
           result.durationMillis());
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "rewrite-data-files",
+      mixinStandardHelpOptions = true,
+      description =
+          "Compact the table's data files: rewrite small files together and fold deleted rows"
+              + " away. Options not given come from the table's policy (floe maintain policy);"
+              + " I/O is bounded by maintenance.max-io-rate. Progress goes to stderr.")
+  static final class DataFiles implements Callable<Integer> {
+    @Mixin Target target = new Target();
+
+    @Option(
+        names = "--target-file-size",
+        paramLabel = "SIZE",
+        description = "Size the rewritten files aim at, such as 128MB.")
+    String targetFileSize;
+
+    @Option(
+        names = "--min-input-files",
+        paramLabel = "N",
+        description = "Fewest small files of a partition worth rewriting together.")
+    String minInputFiles;
+
+    @Option(
+        names = "--delete-ratio",
+        paramLabel = "RATIO",
+        description =
+            "Rewrite a file whose deleted rows make up at least this fraction of it, such as"
+                + " 0.1.")
+    String deleteRatio;
+
+    @Option(
+        names = "--sort-order",
+        paramLabel = "ORDER",
+        description = "Sort the rewritten rows, such as \"id DESC NULLS LAST, name\".")
+    String sortOrder;
+
+    @Override
+    public Integer call() {
+      TableIdentifier table = target.identifier();
+      RewriteProgress progress =
+          (doneBytes, totalBytes, message) ->
+              System.err.printf(
+                  Locale.ROOT,
+                  "%s: %s of %s%s%n",
+                  target.table,
+                  Bytes.format(doneBytes),
+                  Bytes.format(totalBytes),
+                  message.isEmpty() ? "" : ", " + message);
+      RewriteDataFilesResult result =
+          target.run(
+              m -> {
+                EffectiveMaintenancePolicy policy =
+                    MaintenanceArguments.compaction(
+                        m.policy(table),
+                        "--",
+                        targetFileSize,
+                        minInputFiles,
+                        deleteRatio,
+                        sortOrder);
+                return m.rewriteDataFiles(table, m.rewriteOptions(policy.policy()), progress);
+              });
+      if (result.snapshotId() < 0) {
+        System.out.printf(
+            Locale.ROOT,
+            "Nothing to rewrite in %s, in %d ms%n",
+            target.table,
+            result.durationMillis());
+      } else {
+        System.out.printf(
+            Locale.ROOT,
+            "Rewrote %d data files of %s into %d (%s into %s); removed %d delete files, folded %d"
+                + " deleted rows; snapshot %d, in %d ms%n",
+            result.rewrittenDataFiles(),
+            target.table,
+            result.addedDataFiles(),
+            Bytes.format(result.rewrittenBytes()),
+            Bytes.format(result.addedBytes()),
+            result.removedDeleteFiles(),
+            result.foldedDeletes(),
+            result.snapshotId(),
+            result.durationMillis());
+      }
       return 0;
     }
   }
@@ -261,7 +374,8 @@ final class MaintainCommand {
                   return m.setCurrentSnapshot(target.identifier(), current);
                 }
                 return m.rollbackToTimestamp(
-                    target.identifier(), instant("--to-timestamp", timestamp, Clock.systemUTC()));
+                    target.identifier(),
+                    MaintenanceArguments.instant("--to-timestamp", timestamp, Clock.systemUTC()));
               });
       System.out.printf(
           Locale.ROOT,
@@ -269,6 +383,123 @@ final class MaintainCommand {
           target.table,
           result.currentSnapshotId(),
           result.previousSnapshotId());
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "history",
+      mixinStandardHelpOptions = true,
+      description =
+          "Show the latest maintenance runs recorded in the warehouse, newest first: those of"
+              + " floe run and of floe maintain, with the tables' figures before and after.")
+  static final class History implements Callable<Integer> {
+    @Mixin Warehouse warehouse = new Warehouse();
+
+    @Option(names = "--table", paramLabel = "TABLE", description = "Only this table's runs.")
+    String table;
+
+    @Option(
+        names = "--limit",
+        paramLabel = "N",
+        defaultValue = "50",
+        description = "Show at most N runs (default: ${DEFAULT-VALUE}).")
+    String limit;
+
+    @Option(
+        names = "--format",
+        defaultValue = "table",
+        description = "table or json (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Override
+    public Integer call() {
+      Format output = Format.parse(format);
+      int most = limit(limit);
+      TableIdentifier identifier = table == null ? null : MaintenanceArguments.table(table);
+      Path root = warehouse.root();
+      if (!Files.isDirectory(root)) {
+        throw new FloeException(
+            ErrorCode.CONFIG_INVALID,
+            "Cannot read the maintenance history of warehouse "
+                + root.toAbsolutePath()
+                + ": no such directory; pass the warehouse with -w or its configuration with -c");
+      }
+      List<MaintenanceRun> runs = MaintenanceHistory.of(root).recent(identifier, most);
+      if (output == Format.JSON) {
+        System.out.print(MaintenanceJson.runs(runs));
+      } else if (runs.isEmpty()) {
+        System.out.println("No maintenance runs recorded" + (table == null ? "" : " for " + table));
+      } else {
+        System.out.print(MaintenanceOutput.runs(runs));
+      }
+      return 0;
+    }
+
+    private static int limit(String text) {
+      try {
+        int value = Integer.parseInt(text.trim());
+        if (value >= 1 && value <= MAX_LIMIT) {
+          return value;
+        }
+      } catch (NumberFormatException e) {
+        // Reported below.
+      }
+      throw new FloeException(
+          ErrorCode.CONFIG_INVALID,
+          "Cannot use --limit " + text + ": write a whole number from 1 to " + MAX_LIMIT);
+    }
+  }
+
+  @Command(
+      name = "policy",
+      mixinStandardHelpOptions = true,
+      description =
+          "Show the table's maintenance policy and where each value comes from: default, the"
+              + " configuration, or the table property floe.maintenance.<key>. --set and --unset"
+              + " change the table properties.")
+  static final class Policy implements Callable<Integer> {
+    @Mixin Target target = new Target();
+
+    @Option(
+        names = "--set",
+        paramLabel = "KEY=VALUE",
+        description =
+            "Set the table property floe.maintenance.KEY, such as retain-last=20 or"
+                + " target-file-size=128MB; repeatable.")
+    Map<String, String> set = new LinkedHashMap<>();
+
+    @Option(
+        names = "--unset",
+        paramLabel = "KEY",
+        description = "Remove the table property floe.maintenance.KEY; repeatable.")
+    List<String> unset = List.of();
+
+    @Option(
+        names = "--format",
+        defaultValue = "table",
+        description = "table or json (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Override
+    public Integer call() {
+      Format output = Format.parse(format);
+      TableIdentifier table = target.identifier();
+      EffectiveMaintenancePolicy policy =
+          target.run(
+              m ->
+                  set.isEmpty() && unset.isEmpty()
+                      ? m.policy(table)
+                      : m.updatePolicy(table, set, new LinkedHashSet<>(unset)));
+      if (!target.warehouse.configured()) {
+        System.err.println(
+            "No configuration file given (-c): the policy shows the defaults and the table's"
+                + " properties only");
+      }
+      System.out.print(
+          output == Format.JSON
+              ? MaintenanceJson.policy(policy)
+              : MaintenanceOutput.policy(policy));
       return 0;
     }
   }

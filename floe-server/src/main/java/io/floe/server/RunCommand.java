@@ -7,10 +7,11 @@ import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
 import io.floe.core.config.PipelineConfig;
 import io.floe.ingest.Pipeline;
+import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceScheduler;
+import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.SqlUsers;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,69 +66,83 @@ final class RunCommand implements Callable<Integer> {
           "Cannot run " + file + ": it declares no pipelines; add a pipelines: section");
     }
     Duration interval = DurationParser.parse("--status-interval", statusInterval);
-    try (JdbcCatalog catalog = FloeCatalog.open(config.warehouse());
-        SqlEndpoints endpoints =
-            SqlEndpoints.start(
-                QueryEngines.open(catalog, config.warehouse(), config.sql()),
-                SqlUsers.of(config.sql()),
-                config.sql(),
-                SqlEndpoints.PortConflict.FAIL)) {
-      List<Pipeline> pipelines = new ArrayList<>();
-      MaintenanceScheduler maintenance =
-          config.maintenance().enabled()
-              ? new MaintenanceScheduler(catalog, config.maintenance(), Clock.systemUTC())
-              : null;
-      Thread shutdown =
-          new Thread(
-              () -> {
-                endpoints.close();
-                closeMaintenance(maintenance);
-                LOG.info("Stopping {} pipelines", pipelines.size());
-                pipelines.forEach(Pipeline::close);
-              },
-              "floe-shutdown");
-      Runtime.getRuntime().addShutdownHook(shutdown);
-      try {
-        for (PipelineConfig pipelineConfig : config.pipelines()) {
-          Pipeline pipeline = new Pipeline(pipelineConfig, catalog);
-          pipelines.add(pipeline);
-          pipeline.start();
-        }
-        if (maintenance != null) {
-          maintenance.start();
-        }
-      } catch (RuntimeException e) {
-        // Stop the pipelines already running before the catalog they write to is closed.
-        closeMaintenance(maintenance);
-        pipelines.forEach(Pipeline::close);
-        throw e;
+    try (JdbcCatalog catalog = FloeCatalog.open(config.warehouse())) {
+      // Users may run maintenance over HTTP also when the scheduler is disabled.
+      WarehouseMaintenance warehouseMaintenance =
+          new WarehouseMaintenance(
+              catalog, config.maintenance(), MaintenanceHistory.of(config.warehouse()));
+      try (SqlEndpoints endpoints =
+          SqlEndpoints.start(
+              QueryEngines.open(catalog, config.warehouse(), config.sql(), warehouseMaintenance),
+              SqlUsers.of(config.sql()),
+              config.sql(),
+              warehouseMaintenance,
+              SqlEndpoints.PortConflict.FAIL)) {
+        return run(config, catalog, endpoints, warehouseMaintenance, interval);
       }
-      LOG.info(
-          "Replicating {} pipelines into {}; table maintenance {}",
-          pipelines.size(),
-          config.warehouse(),
-          maintenance == null ? "disabled" : "every " + config.maintenance().interval());
-      int exitCode = 0;
-      for (Pipeline pipeline : pipelines) {
-        while (!pipeline.awaitTermination(interval)) {
-          StatusReport.log(pipelines);
-        }
-        if (pipeline.state() == Pipeline.State.FAILED) {
-          exitCode =
-              pipeline.failure() instanceof FloeException
-                  ? Main.exitCode((FloeException) pipeline.failure())
-                  : 2;
-        }
+    }
+  }
+
+  private static int run(
+      FloeConfig config,
+      JdbcCatalog catalog,
+      SqlEndpoints endpoints,
+      WarehouseMaintenance warehouseMaintenance,
+      Duration interval)
+      throws InterruptedException {
+    List<Pipeline> pipelines = new ArrayList<>();
+    MaintenanceScheduler maintenance =
+        config.maintenance().enabled() ? new MaintenanceScheduler(warehouseMaintenance) : null;
+    Thread shutdown =
+        new Thread(
+            () -> {
+              endpoints.close();
+              closeMaintenance(maintenance);
+              LOG.info("Stopping {} pipelines", pipelines.size());
+              pipelines.forEach(Pipeline::close);
+            },
+            "floe-shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdown);
+    try {
+      for (PipelineConfig pipelineConfig : config.pipelines()) {
+        Pipeline pipeline = new Pipeline(pipelineConfig, catalog);
+        pipelines.add(pipeline);
+        pipeline.start();
       }
+      if (maintenance != null) {
+        maintenance.start();
+      }
+    } catch (RuntimeException e) {
+      // Stop the pipelines already running before the catalog they write to is closed.
       closeMaintenance(maintenance);
       pipelines.forEach(Pipeline::close);
-      try {
-        Runtime.getRuntime().removeShutdownHook(shutdown);
-      } catch (IllegalStateException e) {
-        // Already shutting down: the hook is running.
-      }
-      return exitCode;
+      throw e;
     }
+    LOG.info(
+        "Replicating {} pipelines into {}; table maintenance {}",
+        pipelines.size(),
+        config.warehouse(),
+        maintenance == null ? "disabled" : "every " + config.maintenance().interval());
+    int exitCode = 0;
+    for (Pipeline pipeline : pipelines) {
+      while (!pipeline.awaitTermination(interval)) {
+        StatusReport.log(pipelines);
+      }
+      if (pipeline.state() == Pipeline.State.FAILED) {
+        exitCode =
+            pipeline.failure() instanceof FloeException
+                ? Main.exitCode((FloeException) pipeline.failure())
+                : 2;
+      }
+    }
+    closeMaintenance(maintenance);
+    pipelines.forEach(Pipeline::close);
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdown);
+    } catch (IllegalStateException e) {
+      // Already shutting down: the hook is running.
+    }
+    return exitCode;
   }
 
   /** Stops maintenance, waiting for the operation in progress, so no commit races the shutdown. */

@@ -5,7 +5,10 @@ import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
+import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.SqlConfig;
+import io.floe.maintenance.MaintenanceHistory;
+import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryOptions;
 import io.floe.sql.ResultFormat;
 import java.io.PrintStream;
@@ -65,10 +68,12 @@ final class SqlCommand implements Callable<Integer> {
     ResultFormat resultFormat = ResultFormats.parse(format);
     Path root = warehouse;
     SqlConfig sql = SqlConfig.defaults();
+    MaintenanceConfig maintenanceConfig = MaintenanceConfig.defaults();
     if (root == null || configFile != null) {
       FloeConfig config = FloeConfigLoader.load(ConfigFiles.choose(null, configFile));
       root = root == null ? config.warehouse() : root;
       sql = config.sql();
+      maintenanceConfig = config.maintenance();
     }
     Duration limit =
         timeout == null ? sql.queryTimeout() : DurationParser.parse("--timeout", timeout);
@@ -96,7 +101,10 @@ final class SqlCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     try (JdbcCatalog catalog = FloeCatalog.open(root)) {
       ResultFormat.Writer writer = resultFormat.writer(out);
-      if (!running.run(QueryEngines.open(catalog, root, sql), query, options, writer)) {
+      WarehouseMaintenance maintenance =
+          new WarehouseMaintenance(catalog, maintenanceConfig, MaintenanceHistory.of(root));
+      if (!running.run(
+          QueryEngines.open(catalog, root, sql, maintenance), query, options, writer)) {
         out.flush();
         System.err.println("Query cancelled");
         return CANCELLED_EXIT_CODE;

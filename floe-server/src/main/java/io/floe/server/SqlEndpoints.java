@@ -3,6 +3,7 @@ package io.floe.server;
 import static java.util.Objects.requireNonNull;
 
 import io.floe.core.config.SqlConfig;
+import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.server.http.HttpQueryServer;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
@@ -46,11 +47,19 @@ final class SqlEndpoints implements AutoCloseable {
     this.http = requireNonNull(http, "http is null");
   }
 
-  /** Starts the endpoints of {@code config} over {@code engine}. */
+  /**
+   * Starts the endpoints of {@code config} over {@code engine}; the HTTP API also serves table
+   * maintenance by {@code maintenance}.
+   */
   static SqlEndpoints start(
-      QueryEngine engine, SqlUsers users, SqlConfig config, PortConflict conflict) {
+      QueryEngine engine,
+      SqlUsers users,
+      SqlConfig config,
+      WarehouseMaintenance maintenance,
+      PortConflict conflict) {
     requireNonNull(engine, "engine is null");
     requireNonNull(users, "users is null");
+    requireNonNull(maintenance, "maintenance is null");
     PgWireServer postgres =
         bind(
             "PostgreSQL wire protocol endpoint",
@@ -80,7 +89,8 @@ final class SqlEndpoints implements AutoCloseable {
                           config.listenAddress(),
                           port,
                           config.queryTimeout(),
-                          config.maxQueryLength())));
+                          config.maxQueryLength()),
+                      maintenance));
     } catch (RuntimeException e) {
       postgres.close();
       throw e;

@@ -2,11 +2,14 @@ package io.floe.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.writer.CdcTableWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -175,5 +178,216 @@ class MaintainCommandTest {
             "--set-current",
             "2");
     assertThat(twoTargets.err()).contains("give exactly one of --to-snapshot, --to-timestamp");
+  }
+
+  @Test
+  void recordsManualRunsAndShowsTheHistory() throws Exception {
+    writeCommits(6);
+    String dir = warehouse.toString();
+    String after = Instant.now().plusSeconds(1).toString();
+    floe(
+        "maintain", "expire-snapshots", "-w", dir, "raw.notes", "--older-than", after, "--dry-run");
+    Run expire =
+        floe(
+            "maintain",
+            "expire-snapshots",
+            "-w",
+            dir,
+            "raw.notes",
+            "--older-than",
+            after,
+            "--retain-last",
+            "2");
+    assertThat(expire.exitCode()).as(expire.err()).isZero();
+    Run manifests = floe("maintain", "rewrite-manifests", "-w", dir, "raw.notes");
+    assertThat(manifests.exitCode()).as(manifests.err()).isZero();
+
+    Run table = floe("maintain", "history", "-w", dir);
+    assertThat(table.exitCode()).as(table.err()).isZero();
+    List<String> lines = table.out().lines().toList();
+    assertThat(lines).hasSize(3);
+    assertThat(lines.get(0))
+        .startsWith("STARTED (UTC)")
+        .contains("TABLE", "OPERATION", "DATA FILES", "SNAPSHOTS", "RESULT");
+    assertThat(lines.get(1)).contains("raw.notes", "rewrite-manifests", "rewrote ");
+    assertThat(lines.get(2))
+        .contains("raw.notes", "expire-snapshots", "6 -> 2", "expired 4 snapshots, deleted");
+
+    Run json = floe("maintain", "history", "-w", dir, "--format", "json", "--limit", "1");
+    JsonNode runs = new ObjectMapper().readTree(json.out());
+    assertThat(runs).hasSize(1);
+    JsonNode run = runs.get(0);
+    assertThat(run.get("table").asText()).isEqualTo("raw.notes");
+    assertThat(run.get("operation").asText()).isEqualTo("rewrite-manifests");
+    assertThat(run.get("failed").asBoolean()).isFalse();
+    assertThat(run.get("before").get("snapshots").asInt()).isEqualTo(2);
+    assertThat(run.get("after").get("dataFiles").asLong()).isPositive();
+    assertThat(run.get("error").isNull()).isTrue();
+
+    Run other = floe("maintain", "history", "-w", dir, "--table", "raw.other");
+    assertThat(other.out()).isEqualTo("No maintenance runs recorded for raw.other\n");
+  }
+
+  @Test
+  void showsAndSetsTheEffectivePolicy() throws Exception {
+    writeCommits(1);
+    Path config = warehouse.resolve("floe.yaml");
+    Files.writeString(
+        config,
+        String.join(
+            "\n",
+            "warehouse: " + warehouse,
+            "maintenance:",
+            "  retain-last: 7",
+            "  tables:",
+            "    - name: raw.*",
+            "      target-file-size: 256MB",
+            ""));
+    String file = config.toString();
+
+    Run shown = floe("maintain", "policy", "-c", file, "raw.notes");
+    assertThat(shown.exitCode()).as(shown.err()).isZero();
+    assertThat(shown.out())
+        .startsWith("Maintenance policy of raw.notes\nKEY ")
+        .containsPattern("retain-last +7 +config maintenance.retain-last\n")
+        .containsPattern(
+            "target-file-size +256MB +config maintenance.tables\\[0\\] \\(raw.\\*\\)\n")
+        .containsPattern("compact +true +default\n")
+        .containsPattern("sort-order +\\(empty\\) +default\n");
+
+    Run set =
+        floe(
+            "maintain",
+            "policy",
+            "-c",
+            file,
+            "raw.notes",
+            "--set",
+            "retain-last=20",
+            "--set",
+            "compact=false",
+            "--format",
+            "json");
+    assertThat(set.exitCode()).as(set.err()).isZero();
+    JsonNode policy = new ObjectMapper().readTree(set.out()).get("policy");
+    assertThat(policy.get("retain-last").get("value").asInt()).isEqualTo(20);
+    assertThat(policy.get("retain-last").get("source").asText()).isEqualTo("table property");
+    assertThat(policy.get("retain-last").get("origin").asText())
+        .isEqualTo("floe.maintenance.retain-last");
+    assertThat(policy.get("compact").get("value").asBoolean()).isFalse();
+    assertThat(policy.get("target-file-size").get("value").asLong()).isEqualTo(256L << 20);
+    assertThat(policy.get("expire-older-than").get("value").asText()).isEqualTo("1h");
+    assertThat(tableProperties())
+        .containsEntry("floe.maintenance.retain-last", "20")
+        .containsEntry("floe.maintenance.compact", "false");
+
+    Run invalid =
+        floe("maintain", "policy", "-c", file, "raw.notes", "--set", "target-file-size=huge");
+    assertThat(invalid.exitCode()).isEqualTo(1);
+    assertThat(invalid.err())
+        .contains(
+            "table property floe.maintenance.target-file-size has the invalid value 'huge' (write"
+                + " a whole number of bytes");
+    assertThat(tableProperties()).doesNotContainKey("floe.maintenance.target-file-size");
+
+    Run unset = floe("maintain", "policy", "-c", file, "raw.notes", "--unset", "retain-last");
+    assertThat(unset.out()).containsPattern("retain-last +7 +config maintenance.retain-last\n");
+    assertThat(tableProperties()).doesNotContainKey("floe.maintenance.retain-last");
+
+    Run withoutConfig = floe("maintain", "policy", "-w", warehouse.toString(), "raw.notes");
+    assertThat(withoutConfig.out()).containsPattern("retain-last +100 +default\n");
+    assertThat(withoutConfig.err()).contains("No configuration file given (-c)");
+  }
+
+  @Test
+  void reportsAnInvalidTablePropertyClearly() throws Exception {
+    writeCommits(1);
+    try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+      catalog
+          .loadTable(TableIdentifier.of("raw", "notes"))
+          .updateProperties()
+          .set("floe.maintenance.expire-older-than", "yesterday")
+          .commit();
+    }
+
+    Run policy = floe("maintain", "policy", "-w", warehouse.toString(), "raw.notes");
+
+    assertThat(policy.exitCode()).isEqualTo(1);
+    assertThat(policy.err())
+        .startsWith(
+            "error: FLOE-001 Cannot read the maintenance policy of table raw.notes: table property"
+                + " floe.maintenance.expire-older-than has the invalid value 'yesterday' (write a"
+                + " number followed by ms, s, m, h or d");
+  }
+
+  @Test
+  void reportsBadHistoryArgumentsClearly() throws Exception {
+    writeCommits(1);
+    String dir = warehouse.toString();
+    Run limit = floe("maintain", "history", "-w", dir, "--limit", "0");
+    assertThat(limit.exitCode()).isEqualTo(1);
+    assertThat(limit.err()).contains("Cannot use --limit 0: write a whole number from 1 to 10000");
+    Run format = floe("maintain", "history", "-w", dir, "--format", "xml");
+    assertThat(format.err()).contains("Cannot use --format xml: choose table or json");
+    Run table = floe("maintain", "history", "-w", dir, "--table", "notes");
+    assertThat(table.err()).contains("name the table as namespace.table");
+    Path missing = warehouse.resolve("missing");
+    Run noWarehouse = floe("maintain", "history", "-w", missing.toString());
+    assertThat(noWarehouse.exitCode()).isEqualTo(1);
+    assertThat(noWarehouse.err())
+        .contains(
+            "Cannot read the maintenance history of warehouse "
+                + missing
+                + ": no such directory; pass the warehouse with -w");
+    assertThat(Files.exists(missing)).isFalse();
+  }
+
+  @Test
+  void rewriteDataFilesChecksItsOptions() throws Exception {
+    writeCommits(1);
+    String dir = warehouse.toString();
+
+    Run size =
+        floe(
+            "maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--target-file-size", "12XB");
+    assertThat(size.exitCode()).isEqualTo(1);
+    assertThat(size.err())
+        .startsWith(
+            "error: FLOE-001 Cannot use --target-file-size 12XB: write a whole number of bytes,"
+                + " optionally followed by B, KB, MB, GB or TB");
+    Run files =
+        floe("maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--min-input-files", "0");
+    assertThat(files.err())
+        .contains("Cannot use --min-input-files 0: must be an integer between 1 and 2147483647");
+    Run ratio =
+        floe("maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--delete-ratio", "most");
+    assertThat(ratio.err())
+        .contains("Cannot use --delete-ratio most: write a number such as 0.1 or 2");
+    Run order =
+        floe(
+            "maintain",
+            "rewrite-data-files",
+            "-w",
+            dir,
+            "raw.notes",
+            "--sort-order",
+            "id SIDEWAYS");
+    assertThat(order.exitCode()).isEqualTo(1);
+    assertThat(order.err())
+        .contains(
+            "Cannot use --sort-order id SIDEWAYS: must be empty, or columns separated by commas");
+    Run table = floe("maintain", "rewrite-data-files", "-w", dir, "notes");
+    assertThat(table.err()).contains("name the table as namespace.table");
+    Run missing = floe("maintain", "rewrite-data-files", "-w", dir, "raw.nope");
+    assertThat(missing.exitCode()).isEqualTo(1);
+    assertThat(missing.err()).contains("raw.nope: no such table");
+    assertThat(floe("maintain", "history", "-w", dir).out())
+        .isEqualTo("No maintenance runs recorded\n");
+  }
+
+  private Map<String, String> tableProperties() throws Exception {
+    try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+      return catalog.loadTable(TableIdentifier.of("raw", "notes")).properties();
+    }
   }
 }

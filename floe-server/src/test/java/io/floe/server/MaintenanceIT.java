@@ -3,6 +3,8 @@ package io.floe.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.maintenance.MaintenanceHistory;
+import io.floe.maintenance.MaintenanceRun;
 import io.floe.maintenance.TableMaintenance;
 import io.floe.testing.EmbeddedPostgres;
 import io.floe.testing.TypesWorkload;
@@ -26,9 +28,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code floe run} with aggressive maintenance (every 2 s, keep 5 snapshots older than 1 s) while a
- * randomized workload streams: the tables still equal the source exactly, and their snapshots are
- * expired as they go.
+ * {@code floe run} with aggressive maintenance (every 2 s: compact files with 2% deleted rows, keep
+ * 5 snapshots older than 1 s) while a randomized workload streams: the tables still equal the
+ * source exactly, compactions are committed by the pipeline's writer, and snapshots are expired as
+ * they go.
  */
 class MaintenanceIT {
   private static final int RETAIN_LAST = 5;
@@ -73,6 +76,8 @@ class MaintenanceIT {
               "  expire-older-than: 1s",
               "  orphan-older-than: 1m",
               "  rewrite-manifests-above: 4",
+              "  compact-min-input-files: 2",
+              "  compact-delete-ratio: 0.02",
               ""),
           StandardCharsets.UTF_8);
 
@@ -97,6 +102,25 @@ class MaintenanceIT {
       assertThat(output).contains("Maintenance scheduler CREATED -> RUNNING");
       assertThat(output).contains("Expired");
       assertThat(output).contains("Maintenance scheduler RUNNING -> CLOSED");
+      // Compactions went through the pipeline's writer, which committed them among its changes.
+      assertThat(output).contains("committed a compaction of");
+      // The runs of floe run are in the warehouse's history, readable by another process.
+      List<MaintenanceRun> runs = MaintenanceHistory.of(warehouse).recent(null, 1000);
+      assertThat(runs)
+          .anySatisfy(
+              run -> {
+                assertThat(run.operation()).isEqualTo(MaintenanceRun.Operation.EXPIRE_SNAPSHOTS);
+                assertThat(run.failed()).isFalse();
+                assertThat(run.before().snapshots()).isGreaterThan(run.after().snapshots());
+              });
+      assertThat(runs)
+          .anySatisfy(
+              run -> {
+                assertThat(run.operation()).isEqualTo(MaintenanceRun.Operation.REWRITE_DATA_FILES);
+                assertThat(run.failed()).isFalse();
+                assertThat(run.after().deleteFiles()).isLessThan(run.before().deleteFiles());
+              });
+      assertThat(runs).noneMatch(MaintenanceRun::failed);
     }
   }
 

@@ -6,8 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.SqlConfig;
 import io.floe.core.config.SqlUserConfig;
+import io.floe.maintenance.MaintenanceHistory;
+import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
 import java.net.InetAddress;
@@ -37,12 +40,16 @@ class SqlEndpointsTest {
   @TempDir Path warehouse;
   private JdbcCatalog catalog;
   private QueryEngine engine;
+  private WarehouseMaintenance maintenance;
   private final HttpClient client = HttpClient.newHttpClient();
 
   @BeforeEach
   void setUp() {
     catalog = FloeCatalog.open(warehouse);
     engine = new QueryEngine(catalog, warehouse);
+    maintenance =
+        new WarehouseMaintenance(
+            catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(warehouse));
   }
 
   @AfterEach
@@ -85,7 +92,8 @@ class SqlEndpointsTest {
   void servesQueriesOfConfiguredUsers() throws Exception {
     SqlConfig config = config(0, List.of(new SqlUserConfig("analyst", "secret", "primary")));
     try (SqlEndpoints endpoints =
-        SqlEndpoints.start(engine, SqlUsers.of(config), config, SqlEndpoints.PortConflict.FAIL)) {
+        SqlEndpoints.start(
+            engine, SqlUsers.of(config), config, maintenance, SqlEndpoints.PortConflict.FAIL)) {
       assertThat(endpoints.httpPort()).isPositive();
       assertThat(endpoints.queryUrl())
           .isEqualTo("http://127.0.0.1:" + endpoints.httpPort() + "/v1/query");
@@ -118,7 +126,8 @@ class SqlEndpointsTest {
   void staysClosedWithoutUsers() throws Exception {
     SqlConfig config = config(0, List.of());
     try (SqlEndpoints endpoints =
-        SqlEndpoints.start(engine, SqlUsers.of(config), config, SqlEndpoints.PortConflict.FAIL)) {
+        SqlEndpoints.start(
+            engine, SqlUsers.of(config), config, maintenance, SqlEndpoints.PortConflict.FAIL)) {
       HttpResponse<String> response = query(endpoints, "anyone:anything");
       assertThat(response.statusCode()).isEqualTo(401);
       assertThat(response.body()).contains("sql.users");
@@ -132,7 +141,11 @@ class SqlEndpointsTest {
       assertThatThrownBy(
               () ->
                   SqlEndpoints.start(
-                      engine, SqlUsers.of(config), config, SqlEndpoints.PortConflict.FAIL))
+                      engine,
+                      SqlUsers.of(config),
+                      config,
+                      maintenance,
+                      SqlEndpoints.PortConflict.FAIL))
           .isInstanceOfSatisfying(
               FloeException.class,
               e -> {
@@ -143,7 +156,11 @@ class SqlEndpointsTest {
               });
       try (SqlEndpoints endpoints =
           SqlEndpoints.start(
-              engine, SqlUsers.of(config), config, SqlEndpoints.PortConflict.USE_FREE_PORT)) {
+              engine,
+              SqlUsers.of(config),
+              config,
+              maintenance,
+              SqlEndpoints.PortConflict.USE_FREE_PORT)) {
         assertThat(endpoints.httpPort()).isPositive().isNotEqualTo(taken.getLocalPort());
       }
 
@@ -154,6 +171,7 @@ class SqlEndpointsTest {
                       engine,
                       SqlUsers.of(postgresTaken),
                       postgresTaken,
+                      maintenance,
                       SqlEndpoints.PortConflict.FAIL))
           .isInstanceOfSatisfying(
               FloeException.class, e -> assertThat(e.getMessage()).contains("sql.postgres-port"));
@@ -162,6 +180,7 @@ class SqlEndpointsTest {
               engine,
               SqlUsers.of(postgresTaken),
               postgresTaken,
+              maintenance,
               SqlEndpoints.PortConflict.USE_FREE_PORT)) {
         assertThat(endpoints.postgresPort()).isPositive().isNotEqualTo(taken.getLocalPort());
       }
@@ -172,7 +191,8 @@ class SqlEndpointsTest {
   void closingTwiceIsHarmless() {
     SqlConfig config = config(0, List.of());
     SqlEndpoints endpoints =
-        SqlEndpoints.start(engine, SqlUsers.of(config), config, SqlEndpoints.PortConflict.FAIL);
+        SqlEndpoints.start(
+            engine, SqlUsers.of(config), config, maintenance, SqlEndpoints.PortConflict.FAIL);
     endpoints.close();
     endpoints.close();
   }

@@ -4,14 +4,13 @@ import io.floe.core.ErrorCode;
 import io.floe.core.Timestamps;
 import io.floe.maintenance.ExpirePolicy;
 import io.floe.maintenance.ExpireResult;
-import io.floe.maintenance.IoThrottle;
 import io.floe.maintenance.OrphanResult;
 import io.floe.maintenance.RewriteDataFilesOptions;
 import io.floe.maintenance.RewriteDataFilesResult;
 import io.floe.maintenance.RewriteManifestsResult;
 import io.floe.maintenance.RewriteProgress;
 import io.floe.maintenance.RollbackResult;
-import io.floe.maintenance.TableMaintenance;
+import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryException.SqlState;
 import io.floe.sql.SqlText.Token;
 import java.sql.SQLException;
@@ -28,7 +27,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 
 /**
@@ -69,11 +67,12 @@ final class Procedures {
       List.of("target-file-size-bytes", "min-input-files", "delete-ratio");
   private static final Duration ORPHAN_WINDOW = Duration.ofDays(3);
 
-  private final TableMaintenance maintenance;
+  private final WarehouseMaintenance maintenance;
   private final Clock clock;
 
-  Procedures(Catalog catalog, Clock clock) {
-    this.maintenance = new TableMaintenance(catalog);
+  /** Runs the procedures through the warehouse's maintenance, which records each run. */
+  Procedures(WarehouseMaintenance maintenance, Clock clock) {
+    this.maintenance = maintenance;
     this.clock = clock;
   }
 
@@ -252,7 +251,7 @@ final class Procedures {
     try {
       chosen =
           new RewriteDataFilesOptions(
-              targetSize, minInputFiles, deleteRatio, sortOrder, IoThrottle.UNLIMITED);
+              targetSize, minInputFiles, deleteRatio, sortOrder, maintenance.throttle());
     } catch (IllegalArgumentException e) {
       throw new QueryException(
           ErrorCode.SQL_INVALID,

@@ -9,6 +9,9 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.Scans;
 import io.floe.core.catalog.TableFiles;
+import io.floe.core.config.MaintenanceConfig;
+import io.floe.maintenance.MaintenanceHistory;
+import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryException.SqlState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -130,10 +133,24 @@ public final class QueryEngine implements AutoCloseable {
     this(catalog, warehouse, Settings.defaults(warehouse));
   }
 
+  /** With the default maintenance policy for {@code CALL system.*} procedures. */
   public QueryEngine(Catalog catalog, Path warehouse, Settings settings) {
+    this(
+        catalog,
+        warehouse,
+        settings,
+        new WarehouseMaintenance(
+            catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(warehouse)));
+  }
+
+  /**
+   * With the warehouse's maintenance, which runs and records the {@code CALL system.*} procedures.
+   */
+  public QueryEngine(
+      Catalog catalog, Path warehouse, Settings settings, WarehouseMaintenance maintenance) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     requireNonNull(warehouse, "warehouse is null");
-    this.procedures = new Procedures(catalog, java.time.Clock.systemUTC());
+    this.procedures = new Procedures(maintenance, java.time.Clock.systemUTC());
     this.settings = requireNonNull(settings, "settings is null");
   }
 

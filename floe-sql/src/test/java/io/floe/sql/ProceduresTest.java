@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.floe.core.ErrorCode;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.writer.CdcTableWriter;
+import io.floe.maintenance.MaintenanceHistory;
+import io.floe.maintenance.MaintenanceRun;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -180,6 +182,11 @@ class ProceduresTest {
             engine.queryAll(
                 "SELECT sum(amount) FROM raw.sales FOR VERSION AS OF " + snapshots.get(4)))
         .containsExactly(List.of(new BigDecimal("2180.00")));
+
+    // Recorded in the warehouse's maintenance history, as floe maintain history shows it.
+    assertThat(MaintenanceHistory.of(warehouse).recent(TableIdentifier.of("raw", "sales"), 10))
+        .extracting(MaintenanceRun::operation)
+        .containsExactly(MaintenanceRun.Operation.REWRITE_DATA_FILES);
 
     // positional, sorted: the single file is rewritten only when deletes make it worth it
     assertThat(

@@ -88,4 +88,10 @@ final class ConfigKey<T> {
   String description() {
     return description;
   }
+
+  /** A value of this key as text it reads back; {@code value} must be of the key's type. */
+  @SuppressWarnings("unchecked")
+  String format(Object value) {
+    return type.format((T) value);
+  }
 }

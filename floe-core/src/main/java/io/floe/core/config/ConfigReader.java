@@ -84,7 +84,7 @@ final class ConfigReader {
 
   private <T> void readKey(ConfigKey<T> key, JsonNode node, String path, ConfigValues values) {
     if (!isAbsent(node)) {
-      values.put(key, key.type().read(node, path, this));
+      values.putWritten(key, key.type().read(node, path, this));
     } else if (key.required()) {
       problem(path, "missing required key");
     } else {

@@ -1,8 +1,10 @@
 package io.floe.core.config;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The values read for one section. A value that was invalid is null; values are only turned into
@@ -11,6 +13,7 @@ import java.util.Map;
 final class ConfigValues {
   private final ConfigValues parent;
   private final Map<ConfigKey<?>, Object> values = new HashMap<>();
+  private final Set<ConfigKey<?>> written = new HashSet<>();
   private final Map<ConfigSection, ConfigValues> sections = new HashMap<>();
   private final Map<ConfigSection, List<ConfigValues>> lists = new HashMap<>();
 
@@ -38,6 +41,17 @@ final class ConfigValues {
 
   <T> void put(ConfigKey<T> key, T value) {
     values.put(key, value);
+  }
+
+  /** Puts a value written in the file, as opposed to a default. */
+  <T> void putWritten(ConfigKey<T> key, T value) {
+    values.put(key, value);
+    written.add(key);
+  }
+
+  /** Whether the file wrote the key's value, as opposed to leaving it to its default. */
+  boolean written(ConfigKey<?> key) {
+    return written.contains(key);
   }
 
   void putSection(ConfigSection section, ConfigValues sectionValues) {

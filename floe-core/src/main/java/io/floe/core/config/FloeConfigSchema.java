@@ -8,7 +8,11 @@ import com.fasterxml.jackson.databind.node.MissingNode;
 import io.floe.core.config.ConfigSection.Kind;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -54,6 +58,20 @@ final class FloeConfigSchema {
   private static final ValueType<Integer> MANIFEST_COUNT = ValueType.integer(2, Integer.MAX_VALUE);
   private static final ValueType<MaintenancePolicy.Milestones> MILESTONE_CHOICE =
       ValueType.enumeration(MaintenancePolicy.Milestones.class);
+  private static final ValueType<Long> TARGET_SIZE =
+      ValueType.byteSize().where(size -> size > 0, "must be greater than 0");
+  private static final ValueType<Integer> MIN_INPUT_FILES = ValueType.integer(1, Integer.MAX_VALUE);
+  private static final ValueType<Double> DELETE_RATIO =
+      ValueType.decimal().where(ratio -> ratio > 0, "must be greater than 0");
+  private static final String SORT_TERM =
+      "[A-Za-z_][A-Za-z0-9_$]*(\\.[A-Za-z_][A-Za-z0-9_$]*)*"
+          + "(\\s+(?i:asc|desc))?(\\s+(?i:nulls)\\s+(?i:first|last))?";
+  private static final ValueType<String> SORT_ORDER_TEXT =
+      ValueType.matching(
+          "|\\s*" + SORT_TERM + "(\\s*,\\s*" + SORT_TERM + ")*\\s*",
+          "must be empty, or columns separated by commas, each optionally followed by ASC or"
+              + " DESC and by NULLS FIRST or NULLS LAST (such as id DESC NULLS LAST, name)");
+  private static final int MAXIMUM_CONCURRENT_TABLES = 64;
   private static final ValueType<String> MAINTENANCE_TABLE =
       ValueType.matching(
           "[^.\\s*]+(\\.[^.\\s*]+)*\\.([^.\\s*]+|\\*)",
@@ -244,8 +262,29 @@ final class FloeConfigSchema {
                   "must be between 1s and 7d"),
           "10m",
           "How often every table of every namespace is checked and the maintenance that is due"
-              + " runs, one table at a time. Orphan file removal, which lists the table's files,"
-              + " runs at most once a day per table.");
+              + " runs, `max-concurrent-tables` tables at a time. Orphan file removal, which lists"
+              + " the table's files, runs at most once a day per table.");
+  static final ConfigKey<Integer> MAX_CONCURRENT_TABLES =
+      optional(
+          "max-concurrent-tables",
+          ValueType.integer(1, MAXIMUM_CONCURRENT_TABLES),
+          "1",
+          "How many tables are maintained at once. The operations of one table always run one"
+              + " after another. Raise it when a pass over many tables takes longer than"
+              + " `interval`; each table maintained at once takes a thread and competes with"
+              + " ingestion and queries for the disks.");
+  static final ConfigKey<Long> MAX_IO_RATE =
+      optional(
+          "max-io-rate",
+          ValueType.byteSizeOrUnlimited(),
+          "64MB",
+          "Bytes per second that compaction (`compact`) may read and write, shared by every table"
+              + " maintained at once, so that ingestion and queries on the same disks keep their"
+              + " pace. The default leaves most of a common disk to them (a SATA SSD moves about"
+              + " 500 MB/s, a cloud block volume 125 to 250 MB/s) and still compacts a 512 MiB"
+              + " group of files, read once and written once, in about 16 seconds. `0` or"
+              + " `unlimited` removes the bound. Snapshot expiry, orphan file removal and manifest"
+              + " rewrites are not bounded: they read and delete metadata, not data.");
   static final ConfigKey<Duration> EXPIRE_OLDER_THAN =
       optional(
           "expire-older-than",
@@ -284,6 +323,46 @@ final class FloeConfigSchema {
           "The data manifests of a table's current snapshot are rewritten, clustered by"
               + " partition, when there are more than this many.");
 
+  static final ConfigKey<Boolean> COMPACT =
+      optional(
+          "compact",
+          ValueType.bool(),
+          "true",
+          "Whether data files are compacted (rewrite-data-files): small files of a partition are"
+              + " rewritten together toward `target-file-size`, and files with many deleted rows"
+              + " are rewritten without them. It runs first on every table, every `interval`,"
+              + " bounded by `max-io-rate`.");
+  static final ConfigKey<Long> TARGET_FILE_SIZE =
+      optional(
+          "target-file-size",
+          TARGET_SIZE,
+          "512MB",
+          "Size compacted data files aim at; as Iceberg's `write.target-file-size-bytes`.");
+  static final ConfigKey<Integer> COMPACT_MIN_INPUT_FILES =
+      optional(
+          "compact-min-input-files",
+          MIN_INPUT_FILES,
+          "5",
+          "Fewest small files of a partition that are worth compacting together; as Spark's"
+              + " `min-input-files`. Files with many deleted rows (`compact-delete-ratio`) are"
+              + " rewritten whatever their number.");
+  static final ConfigKey<Double> COMPACT_DELETE_RATIO =
+      optional(
+          "compact-delete-ratio",
+          DELETE_RATIO,
+          "0.1",
+          "A data file whose deleted rows (by position deletes) make up at least this fraction"
+              + " of its rows is rewritten without them, whatever its size; a value above 1"
+              + " never applies.");
+  static final ConfigKey<String> SORT_ORDER =
+      optional(
+          "sort-order",
+          SORT_ORDER_TEXT,
+          "",
+          "Order of the rows in compacted files, as Spark's `sort_order` argument writes it"
+              + " (`id DESC NULLS LAST, name`). Empty sets none: rows follow the table's own sort"
+              + " order if it has one (Floe's tables have none), else the order they arrived in.");
+
   static final ConfigKey<String> MAINTENANCE_TABLE_NAME =
       required(
           "name",
@@ -296,6 +375,40 @@ final class FloeConfigSchema {
   static final ConfigKey<Duration> TABLE_ORPHAN_OLDER_THAN = inherited(ORPHAN_OLDER_THAN);
   static final ConfigKey<Integer> TABLE_REWRITE_MANIFESTS_ABOVE =
       inherited(REWRITE_MANIFESTS_ABOVE);
+  static final ConfigKey<Boolean> TABLE_COMPACT = inherited(COMPACT);
+  static final ConfigKey<Long> TABLE_TARGET_FILE_SIZE = inherited(TARGET_FILE_SIZE);
+  static final ConfigKey<Integer> TABLE_COMPACT_MIN_INPUT_FILES =
+      inherited(COMPACT_MIN_INPUT_FILES);
+  static final ConfigKey<Double> TABLE_COMPACT_DELETE_RATIO = inherited(COMPACT_DELETE_RATIO);
+  static final ConfigKey<String> TABLE_SORT_ORDER = inherited(SORT_ORDER);
+
+  /** The keys of a policy in the {@code maintenance} section, declared above. */
+  private static final Map<MaintenancePolicy.Key, ConfigKey<?>> POLICY_KEYS =
+      policyKeys(
+          EXPIRE_OLDER_THAN,
+          RETAIN_LAST,
+          MILESTONES,
+          ORPHAN_OLDER_THAN,
+          REWRITE_MANIFESTS_ABOVE,
+          COMPACT,
+          TARGET_FILE_SIZE,
+          COMPACT_MIN_INPUT_FILES,
+          COMPACT_DELETE_RATIO,
+          SORT_ORDER);
+
+  /** The same keys in an entry of {@code maintenance.tables}. */
+  private static final Map<MaintenancePolicy.Key, ConfigKey<?>> TABLE_POLICY_KEYS =
+      policyKeys(
+          TABLE_EXPIRE_OLDER_THAN,
+          TABLE_RETAIN_LAST,
+          TABLE_MILESTONES,
+          TABLE_ORPHAN_OLDER_THAN,
+          TABLE_REWRITE_MANIFESTS_ABOVE,
+          TABLE_COMPACT,
+          TABLE_TARGET_FILE_SIZE,
+          TABLE_COMPACT_MIN_INPUT_FILES,
+          TABLE_COMPACT_DELETE_RATIO,
+          TABLE_SORT_ORDER);
 
   // The type is read first; a future source type (mysql) gets its own keys after it.
   static final ConfigSection SOURCE =
@@ -356,28 +469,21 @@ final class FloeConfigSchema {
           Kind.LIST,
           "Policies of single tables or namespaces. A key left out is inherited: a table's entry"
               + " from its namespace's entry (`namespace.*`), that from the `maintenance` section.",
-          List.of(
-              MAINTENANCE_TABLE_NAME,
-              TABLE_EXPIRE_OLDER_THAN,
-              TABLE_RETAIN_LAST,
-              TABLE_MILESTONES,
-              TABLE_ORPHAN_OLDER_THAN,
-              TABLE_REWRITE_MANIFESTS_ABOVE),
+          concat(List.of(MAINTENANCE_TABLE_NAME), TABLE_POLICY_KEYS.values()),
           List.of());
   static final ConfigSection MAINTENANCE =
       new ConfigSection(
           "maintenance",
           Kind.OPTIONAL,
-          "Table maintenance that `floe run` does in the background: snapshot expiry, manifest"
-              + " rewrite and orphan file removal. The keys set the policy of every table.",
-          List.of(
-              MAINTENANCE_ENABLED,
-              MAINTENANCE_INTERVAL,
-              EXPIRE_OLDER_THAN,
-              RETAIN_LAST,
-              MILESTONES,
-              ORPHAN_OLDER_THAN,
-              REWRITE_MANIFESTS_ABOVE),
+          "Table maintenance that `floe run` does in the background: compaction, manifest"
+              + " rewrite, snapshot expiry and orphan file removal. The keys from"
+              + " `expire-older-than` on set the policy of every table; `tables` overrides them"
+              + " per table or namespace, and a table property `floe.maintenance.<key>` (such as"
+              + " `floe.maintenance.retain-last=20`) overrides both for its table.",
+          concat(
+              List.of(
+                  MAINTENANCE_ENABLED, MAINTENANCE_INTERVAL, MAX_CONCURRENT_TABLES, MAX_IO_RATE),
+              POLICY_KEYS.values()),
           List.of(MAINTENANCE_TABLES));
   static final ConfigSection ROOT =
       ConfigSection.root(List.of(WAREHOUSE), List.of(PIPELINES, SQL, MAINTENANCE));
@@ -413,14 +519,18 @@ final class FloeConfigSchema {
             result-reuse: 10m
       maintenance:
         interval: 1h
+        max-concurrent-tables: 2
+        max-io-rate: 64MB
         expire-older-than: 5d
         retain-last: 100
         orphan-older-than: 3d
+        target-file-size: 256MB
         tables:
           - name: raw.*
             milestones: daily
           - name: raw.orders
             retain-last: 500
+            sort-order: customer_id, created_at DESC
       """;
 
   private FloeConfigSchema() {}
@@ -526,26 +636,95 @@ final class FloeConfigSchema {
   }
 
   private static MaintenanceConfig maintenance(ConfigValues values) {
+    long maxIoRate = values.get(MAX_IO_RATE);
+    Map<MaintenancePolicy.Key, Object> written = new EnumMap<>(MaintenancePolicy.Key.class);
+    POLICY_KEYS.forEach(
+        (key, configKey) -> {
+          if (values.written(configKey)) {
+            written.put(key, values.get(configKey));
+          }
+        });
     return new MaintenanceConfig(
         values.get(MAINTENANCE_ENABLED),
         values.get(MAINTENANCE_INTERVAL),
-        new MaintenancePolicy(
-            values.get(EXPIRE_OLDER_THAN),
-            values.get(RETAIN_LAST),
-            values.get(MILESTONES),
-            values.get(ORPHAN_OLDER_THAN),
-            values.get(REWRITE_MANIFESTS_ABOVE)),
+        values.get(MAX_CONCURRENT_TABLES),
+        maxIoRate == Long.MAX_VALUE ? 0 : maxIoRate,
+        written,
         values.list(MAINTENANCE_TABLES).stream()
             .map(
-                table ->
-                    new MaintenanceTableConfig(
-                        table.get(MAINTENANCE_TABLE_NAME),
-                        Optional.ofNullable(table.get(TABLE_EXPIRE_OLDER_THAN)),
-                        Optional.ofNullable(table.get(TABLE_RETAIN_LAST)),
-                        Optional.ofNullable(table.get(TABLE_MILESTONES)),
-                        Optional.ofNullable(table.get(TABLE_ORPHAN_OLDER_THAN)),
-                        Optional.ofNullable(table.get(TABLE_REWRITE_MANIFESTS_ABOVE))))
+                table -> {
+                  Map<MaintenancePolicy.Key, Object> set =
+                      new EnumMap<>(MaintenancePolicy.Key.class);
+                  TABLE_POLICY_KEYS.forEach(
+                      (key, configKey) -> {
+                        Object value = table.get(configKey);
+                        if (value != null) {
+                          set.put(key, value);
+                        }
+                      });
+                  return new MaintenanceTableConfig(table.get(MAINTENANCE_TABLE_NAME), set);
+                })
             .toList());
+  }
+
+  /** Every policy key at its declared default. */
+  static MaintenancePolicy policyDefaults() {
+    return PolicyDefaults.POLICY;
+  }
+
+  /** Holds the defaults, read once on first use. */
+  private static final class PolicyDefaults {
+    static final MaintenancePolicy POLICY = readPolicyDefaults();
+
+    private static MaintenancePolicy readPolicyDefaults() {
+      ConfigValues maintenance = defaultRoot().section(MAINTENANCE);
+      Map<MaintenancePolicy.Key, Object> values = new EnumMap<>(MaintenancePolicy.Key.class);
+      POLICY_KEYS.forEach((key, configKey) -> values.put(key, maintenance.get(configKey)));
+      return MaintenancePolicy.of(values);
+    }
+  }
+
+  /**
+   * Reads a policy value written outside the configuration file (a table property, an option), with
+   * the rules of the key's declaration.
+   *
+   * @param reason receives what is allowed, in words, when the text is invalid
+   * @return the value, or null when the text is invalid
+   */
+  static Object parsePolicyValue(MaintenancePolicy.Key key, String text, StringBuilder reason) {
+    List<String> reasons = new ArrayList<>();
+    Object value = POLICY_KEYS.get(key).type().parse(text, reasons);
+    reason.append(String.join("; ", reasons));
+    return value;
+  }
+
+  /** A policy value as the configuration file writes it. */
+  static String formatPolicyValue(MaintenancePolicy.Key key, Object value) {
+    return POLICY_KEYS.get(key).format(key.check(value));
+  }
+
+  /** Maps each key of {@link MaintenancePolicy.Key}, in its order, to its declaration. */
+  private static Map<MaintenancePolicy.Key, ConfigKey<?>> policyKeys(ConfigKey<?>... declared) {
+    MaintenancePolicy.Key[] keys = MaintenancePolicy.Key.values();
+    if (declared.length != keys.length) {
+      throw new IllegalStateException("expected a declaration for each of " + List.of(keys));
+    }
+    Map<MaintenancePolicy.Key, ConfigKey<?>> map = new EnumMap<>(MaintenancePolicy.Key.class);
+    for (int index = 0; index < keys.length; index++) {
+      if (!declared[index].name().equals(keys[index].configName())) {
+        throw new IllegalStateException(
+            "declaration " + declared[index].name() + " does not match " + keys[index]);
+      }
+      map.put(keys[index], declared[index]);
+    }
+    return Collections.unmodifiableMap(map);
+  }
+
+  private static List<ConfigKey<?>> concat(
+      List<ConfigKey<?>> first, Collection<ConfigKey<?>> second) {
+    List<ConfigKey<?>> keys = new ArrayList<>(first);
+    keys.addAll(second);
+    return keys;
   }
 
   /**

@@ -3,6 +3,7 @@ package io.floe.core.config;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigDecimal;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,11 +29,14 @@ import java.util.stream.Collectors;
 final class ValueType<T> {
   private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
   private static final Pattern INTEGER = Pattern.compile("[+-]?\\d{1,19}");
+  private static final Pattern DECIMAL = Pattern.compile("\\d{1,9}(\\.\\d{1,9})?");
   private static final Pattern BYTE_SIZE =
-      Pattern.compile("(\\d{1,19})(b|kb|mb|gb|tb)?", Pattern.CASE_INSENSITIVE);
+      Pattern.compile("(\\d{1,19})(b|kb|mb|gb|tb|kib|mib|gib|tib)?", Pattern.CASE_INSENSITIVE);
   private static final String BYTE_SIZE_FORM =
-      "a whole number of bytes, optionally followed by B, KB, MB, GB or TB in any case"
-          + " (binary multiples: 1KB = 1024 bytes), such as 512MB or 10GB";
+      "a whole number of bytes, optionally followed by B, KB, MB, GB or TB (or KiB, MiB, GiB,"
+          + " TiB) in any case (binary multiples: 1KB = 1KiB = 1024 bytes), such as 512MB, 1GiB"
+          + " or 10GB";
+  private static final String[] BYTE_UNITS = {"", "KB", "MB", "GB", "TB"};
   private static final String UNLIMITED = "unlimited";
 
   /** Reads a value, reporting problems to the reader; returns null when the value is invalid. */
@@ -48,12 +52,30 @@ final class ValueType<T> {
   private final List<String> documentedRules;
   private final List<Rule<T>> rules;
 
+  /** Parses a single value's text; null for values that are not single (lists). */
+  private final Function<String, Optional<T>> parser;
+
+  /** What {@link #parser} accepts, in words; null when {@link #parser} is. */
+  private final String form;
+
+  /** Writes a value back as text that {@link #parser} reads. */
+  private final Function<T, String> formatter;
+
   private ValueType(
-      String name, NodeReader<T> nodeReader, List<String> documentedRules, List<Rule<T>> rules) {
+      String name,
+      NodeReader<T> nodeReader,
+      List<String> documentedRules,
+      List<Rule<T>> rules,
+      Function<String, Optional<T>> parser,
+      String form,
+      Function<T, String> formatter) {
     this.name = requireNonNull(name, "name is null");
     this.nodeReader = requireNonNull(nodeReader, "nodeReader is null");
     this.documentedRules = List.copyOf(requireNonNull(documentedRules, "documentedRules is null"));
     this.rules = List.copyOf(requireNonNull(rules, "rules is null"));
+    this.parser = parser;
+    this.form = form;
+    this.formatter = requireNonNull(formatter, "formatter is null");
   }
 
   /**
@@ -62,6 +84,16 @@ final class ValueType<T> {
    */
   private static <T> ValueType<T> scalar(
       String name, Function<String, Optional<T>> parser, String form, boolean documented) {
+    return scalar(name, parser, form, documented, String::valueOf);
+  }
+
+  /** A {@link #scalar} whose values are written back as text by {@code formatter}. */
+  private static <T> ValueType<T> scalar(
+      String name,
+      Function<String, Optional<T>> parser,
+      String form,
+      boolean documented,
+      Function<T, String> formatter) {
     NodeReader<T> nodeReader =
         (node, path, reader) -> {
           String text = reader.text(node, path);
@@ -74,7 +106,14 @@ final class ValueType<T> {
           }
           return value.orElse(null);
         };
-    return new ValueType<>(name, nodeReader, documented ? List.of(form) : List.of(), List.of());
+    return new ValueType<>(
+        name,
+        nodeReader,
+        documented ? List.of(form) : List.of(),
+        List.of(),
+        parser,
+        form,
+        formatter);
   }
 
   static ValueType<String> string() {
@@ -115,7 +154,27 @@ final class ValueType<T> {
         ValueType::parseDuration,
         "write a number followed by ms, s, m, h or d (such as 250ms, 1s, 2m, 1h, 5d)"
             + " or an ISO-8601 duration (such as PT1S)",
-        true);
+        true,
+        ValueType::formatDuration);
+  }
+
+  /** The duration in the largest unit that writes it exactly: {@code 3d}, {@code 90s}. */
+  private static String formatDuration(Duration duration) {
+    if (duration.isNegative() || duration.toNanosPart() % 1_000_000 != 0) {
+      return duration.toString();
+    }
+    long millis = duration.toMillis();
+    if (millis == 0) {
+      return "0s";
+    }
+    long[] sizes = {86_400_000, 3_600_000, 60_000, 1_000};
+    String[] units = {"d", "h", "m", "s"};
+    for (int index = 0; index < sizes.length; index++) {
+      if (millis % sizes[index] == 0) {
+        return millis / sizes[index] + units[index];
+      }
+    }
+    return millis + "ms";
   }
 
   private static Optional<Duration> parseDuration(String text) {
@@ -181,7 +240,12 @@ final class ValueType<T> {
    * multiples of 1024, in any case), such as {@code 512MB}.
    */
   static ValueType<Long> byteSize() {
-    return scalar("byte size", ValueType::parseByteSize, "write " + BYTE_SIZE_FORM, true);
+    return scalar(
+        "byte size",
+        ValueType::parseByteSize,
+        "write " + BYTE_SIZE_FORM,
+        true,
+        ValueType::formatByteSize);
   }
 
   /** A {@link #byteSize()} or the word {@code unlimited}, which reads as {@link Long#MAX_VALUE}. */
@@ -190,7 +254,35 @@ final class ValueType<T> {
         "byte size or `" + UNLIMITED + "`",
         text -> text.equals(UNLIMITED) ? Optional.of(Long.MAX_VALUE) : parseByteSize(text),
         "write " + UNLIMITED + " or " + BYTE_SIZE_FORM,
-        true);
+        true,
+        size -> size == Long.MAX_VALUE ? UNLIMITED : formatByteSize(size));
+  }
+
+  /** The size in the largest unit that writes it exactly: {@code 512MB}, {@code 1000}. */
+  private static String formatByteSize(long bytes) {
+    for (int unit = BYTE_UNITS.length - 1; unit > 0; unit--) {
+      long size = 1L << (10 * unit);
+      if (bytes != 0 && bytes % size == 0) {
+        return bytes / size + BYTE_UNITS[unit];
+      }
+    }
+    return Long.toString(bytes);
+  }
+
+  /**
+   * A number such as {@code 0.1} or {@code 2}: digits, optionally followed by a dot and more
+   * digits.
+   */
+  static ValueType<Double> decimal() {
+    return scalar(
+        "number",
+        text ->
+            DECIMAL.matcher(text).matches()
+                ? Optional.of(Double.parseDouble(text))
+                : Optional.empty(),
+        "write a number such as 0.1 or 2",
+        false,
+        value -> BigDecimal.valueOf(value).stripTrailingZeros().toPlainString());
   }
 
   private static Optional<Long> parseByteSize(String text) {
@@ -198,7 +290,10 @@ final class ValueType<T> {
     if (!matcher.matches()) {
       return Optional.empty();
     }
-    String unit = matcher.group(2) == null ? "b" : matcher.group(2).toLowerCase(Locale.ROOT);
+    String unit =
+        matcher.group(2) == null
+            ? "b"
+            : matcher.group(2).toLowerCase(Locale.ROOT).replace("ib", "b");
     int shift =
         switch (unit) {
           case "kb" -> 10;
@@ -227,7 +322,8 @@ final class ValueType<T> {
                 .filter(constant -> constant.name().toLowerCase(Locale.ROOT).equals(text))
                 .findFirst(),
         "allowed values: " + String.join(", ", choices),
-        false);
+        false,
+        constant -> constant.name().toLowerCase(Locale.ROOT));
   }
 
   /** A YAML list whose entries are of {@code element} type and must not repeat. */
@@ -262,7 +358,8 @@ final class ValueType<T> {
     List<String> documented = new ArrayList<>();
     element.documentedRules.forEach(rule -> documented.add("each entry " + rule));
     documented.add("entries must not repeat");
-    return new ValueType<>(name, nodeReader, documented, List.of());
+    return new ValueType<>(
+        name, nodeReader, documented, List.of(), null, null, values -> values.toString());
   }
 
   /** This type with one more rule that a parsed value must follow. */
@@ -271,7 +368,7 @@ final class ValueType<T> {
     newDocumentedRules.add(rule);
     List<Rule<T>> newRules = new ArrayList<>(rules);
     newRules.add(new Rule<>(test, rule));
-    return new ValueType<>(name, nodeReader, newDocumentedRules, newRules);
+    return new ValueType<>(name, nodeReader, newDocumentedRules, newRules, parser, form, formatter);
   }
 
   String name() {
@@ -281,6 +378,36 @@ final class ValueType<T> {
   /** The rules in words, for the reference documentation. */
   List<String> documentedRules() {
     return documentedRules;
+  }
+
+  /**
+   * Reads text written outside the configuration file, such as a table property or a command line
+   * option: taken literally, without environment variables.
+   *
+   * @param reasons receives, when the text is invalid, what is allowed in words ("must be ...")
+   * @return the value, or null when the text is invalid
+   */
+  T parse(String text, List<String> reasons) {
+    if (parser == null) {
+      throw new IllegalStateException("a " + name + " is not written as one text");
+    }
+    Optional<T> value = parser.apply(text);
+    if (value.isEmpty()) {
+      reasons.add(form);
+      return null;
+    }
+    for (Rule<T> rule : rules) {
+      if (!rule.test().test(value.get())) {
+        reasons.add(rule.text());
+        return null;
+      }
+    }
+    return value.get();
+  }
+
+  /** The value as text that this type reads back: {@code 1h}, {@code 512MB}, {@code daily}. */
+  String format(T value) {
+    return formatter.apply(value);
   }
 
   T read(JsonNode node, String path, ConfigReader reader) {

@@ -432,7 +432,11 @@ class ConfigLoaderTest {
     "3Kb, 3072",
     "512MB, 536870912",
     "10GB, 10737418240",
-    "1TB, 1099511627776"
+    "1TB, 1099511627776",
+    "4KiB, 4096",
+    "128mib, 134217728",
+    "1GiB, 1073741824",
+    "2TiB, 2199023255552"
   })
   void readsByteSizes(String text, long expected) {
     assertThat(parse("sql:\n  cache-size: " + text + "\n").sql().cacheSize()).isEqualTo(expected);
@@ -464,8 +468,8 @@ class ConfigLoaderTest {
     assertThat(problems("sql:\n  cache-size: 12XB\n"))
         .contains(
             "sql.cache-size: invalid value '12XB'; write a whole number of bytes, optionally"
-                + " followed by B, KB, MB, GB or TB in any case (binary multiples: 1KB = 1024"
-                + " bytes), such as 512MB or 10GB");
+                + " followed by B, KB, MB, GB or TB (or KiB, MiB, GiB, TiB) in any case (binary"
+                + " multiples: 1KB = 1KiB = 1024 bytes), such as 512MB, 1GiB or 10GB");
     assertThat(problems("sql:\n  cache-size: 1.5GB\n"))
         .contains("sql.cache-size: invalid value '1.5GB'");
     assertThat(problems("sql:\n  cache-size: unlimited\n"))
@@ -476,8 +480,9 @@ class ConfigLoaderTest {
             problems("sql:\n  workgroups:\n    - name: adhoc\n      bytes-scanned-limit: lots\n"))
         .contains(
             "sql.workgroups[0].bytes-scanned-limit: invalid value 'lots'; write unlimited or a"
-                + " whole number of bytes, optionally followed by B, KB, MB, GB or TB in any case"
-                + " (binary multiples: 1KB = 1024 bytes), such as 512MB or 10GB");
+                + " whole number of bytes, optionally followed by B, KB, MB, GB or TB (or KiB, MiB,"
+                + " GiB, TiB) in any case (binary multiples: 1KB = 1KiB = 1024 bytes), such as"
+                + " 512MB, 1GiB or 10GB");
   }
 
   @Test

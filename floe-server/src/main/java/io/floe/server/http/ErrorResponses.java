@@ -37,9 +37,16 @@ final class ErrorResponses {
 
   /** Writes the {@code "error"} member's value: the object with code, SQLSTATE and message. */
   static void writeError(JsonGenerator json, FloeException error) throws IOException {
+    writeError(json, error, true);
+  }
+
+  private static void writeError(JsonGenerator json, FloeException error, boolean sqlState)
+      throws IOException {
     json.writeStartObject();
     json.writeStringField("code", error.code().label());
-    json.writeStringField("sqlState", QueryException.sqlState(error));
+    if (sqlState) {
+      json.writeStringField("sqlState", QueryException.sqlState(error));
+    }
     json.writeStringField("message", error.getMessage());
     if (error instanceof QueryException && ((QueryException) error).position() > 0) {
       json.writeNumberField("position", ((QueryException) error).position());
@@ -48,11 +55,15 @@ final class ErrorResponses {
   }
 
   static byte[] body(FloeException error) {
+    return body(error, true);
+  }
+
+  private static byte[] body(FloeException error, boolean sqlState) {
     return Responses.json(
         json -> {
           json.writeStartObject();
           json.writeFieldName("error");
-          writeError(json, error);
+          writeError(json, error, sqlState);
           json.writeEndObject();
         });
   }
@@ -63,9 +74,18 @@ final class ErrorResponses {
   }
 
   static void send(Response response, Callback callback, int status, FloeException error) {
+    send(response, callback, status, error, true);
+  }
+
+  /**
+   * Answers with {@code status} and the error's body; with {@code sqlState} false, the body has no
+   * {@code sqlState} (errors of the maintenance endpoints, which run no SQL).
+   */
+  static void send(
+      Response response, Callback callback, int status, FloeException error, boolean sqlState) {
     if (status == HttpStatus.UNAUTHORIZED_401) {
       response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, AUTHENTICATE);
     }
-    Responses.json(response, callback, status, body(error));
+    Responses.json(response, callback, status, body(error, sqlState));
   }
 }

@@ -4,9 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
 import java.net.BindException;
+import java.time.Clock;
 import java.time.Duration;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -18,8 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP query API on an embedded Jetty server: {@code POST /v1/query}, {@code GET /v1/queries},
- * {@code DELETE /v1/queries/{id}} and {@code GET /v1/health}. Each running query holds one server
- * thread while its rows stream.
+ * {@code DELETE /v1/queries/{id}}, {@code GET /v1/health}, and table maintenance under {@code
+ * /v1/maintenance/} ({@link MaintenanceApi}). Each running query or maintenance operation holds one
+ * server thread.
  */
 public final class HttpQueryServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpQueryServer.class);
@@ -62,8 +65,9 @@ public final class HttpQueryServer implements AutoCloseable {
    *
    * @throws FloeException with a {@link BindException} cause when the port is taken
    */
-  public static HttpQueryServer start(QueryEngine engine, SqlUsers users, Settings settings) {
-    return start(engine, users, settings, IDLE_TIMEOUT);
+  public static HttpQueryServer start(
+      QueryEngine engine, SqlUsers users, Settings settings, WarehouseMaintenance maintenance) {
+    return start(engine, users, settings, maintenance, IDLE_TIMEOUT);
   }
 
   /**
@@ -71,7 +75,11 @@ public final class HttpQueryServer implements AutoCloseable {
    * while a query computes.
    */
   static HttpQueryServer start(
-      QueryEngine engine, SqlUsers users, Settings settings, Duration idleTimeout) {
+      QueryEngine engine,
+      SqlUsers users,
+      Settings settings,
+      WarehouseMaintenance maintenance,
+      Duration idleTimeout) {
     QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS);
     threads.setName("floe-http");
     Server server = new Server(threads);
@@ -83,7 +91,13 @@ public final class HttpQueryServer implements AutoCloseable {
     connector.setPort(settings.port());
     connector.setIdleTimeout(idleTimeout.toMillis());
     server.addConnector(connector);
-    QueryApi api = new QueryApi(engine, users, settings.queryTimeout(), settings.maxQueryLength());
+    QueryApi api =
+        new QueryApi(
+            engine,
+            users,
+            settings.queryTimeout(),
+            settings.maxQueryLength(),
+            new MaintenanceApi(maintenance, Clock.systemUTC()));
     server.setHandler(api);
     try {
       server.start();

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP query API. Every endpoint but {@code /v1/health} needs HTTP Basic authentication as one
- * of the {@code sql.users}; every error is answered with the JSON of {@link ErrorResponses}.
+ * of the {@code sql.users}; every error is answered with the JSON of {@link ErrorResponses},
+ * without {@code sqlState} for the maintenance endpoints.
  *
  * <ul>
  *   <li>{@code POST /v1/query} runs a query in the user's workgroup ({@link QueryRequest}, {@link
@@ -31,6 +32,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code DELETE /v1/queries/{id}} cancels one of them: {@code {"queryId": .., "cancelled":
  *       true}}, or 404
  *   <li>{@code GET /v1/health} answers {@code {"status":"ok"}}
+ *   <li>{@code /v1/maintenance/...}: table maintenance, see {@link MaintenanceApi}
  * </ul>
  */
 final class QueryApi extends Handler.Abstract {
@@ -46,18 +48,25 @@ final class QueryApi extends Handler.Abstract {
   private final long bodyLimit;
   private final RunningQueries running = new RunningQueries();
   private final QueryResponder responder;
+  private final MaintenanceApi maintenance;
 
   /**
    * @param queryTimeout the default timeout of queries, and the longest a request may ask for
    * @param maxQueryLength the longest query text in characters; bodies over {@link #bodyLimit(int)}
    *     bytes are refused
    */
-  QueryApi(QueryEngine engine, SqlUsers users, Duration queryTimeout, int maxQueryLength) {
+  QueryApi(
+      QueryEngine engine,
+      SqlUsers users,
+      Duration queryTimeout,
+      int maxQueryLength,
+      MaintenanceApi maintenance) {
     super(InvocationType.BLOCKING);
     this.users = requireNonNull(users, "users is null");
     this.queryTimeout = requireNonNull(queryTimeout, "queryTimeout is null");
     this.bodyLimit = bodyLimit(maxQueryLength);
     this.responder = new QueryResponder(requireNonNull(engine, "engine is null"), running);
+    this.maintenance = requireNonNull(maintenance, "maintenance is null");
   }
 
   /**
@@ -96,6 +105,9 @@ final class QueryApi extends Handler.Abstract {
         allow(method, "DELETE");
         cancel(
             response, callback, authenticate(request), path.substring(QUERIES_PATH.length() + 1));
+      } else if (path.startsWith(MaintenanceApi.PREFIX)) {
+        authenticate(request);
+        maintenance.serve(request, response, callback, path);
       } else {
         throw new RequestRejected(
             HttpStatus.NOT_FOUND_404,
@@ -106,14 +118,16 @@ final class QueryApi extends Handler.Abstract {
                     + " "
                     + path
                     + ": no such endpoint; the endpoints are POST /v1/query, GET /v1/queries,"
-                    + " DELETE /v1/queries/{id} and GET /v1/health"));
+                    + " DELETE /v1/queries/{id}, GET /v1/health, GET /v1/maintenance/runs,"
+                    + " GET /v1/maintenance/policy and POST /v1/maintenance/{operation}"));
       }
     } catch (RequestRejected e) {
       if (e.status() == HttpStatus.METHOD_NOT_ALLOWED_405) {
         response.getHeaders().put(HttpHeader.ALLOW, allowed(path));
       }
       closeIfUnread(request, response);
-      ErrorResponses.send(response, callback, e.status(), e.error());
+      ErrorResponses.send(
+          response, callback, e.status(), e.error(), !path.startsWith(MaintenanceApi.PREFIX));
     } catch (RuntimeException e) {
       LOG.error("Cannot serve {} {}", method, path, e);
       if (response.isCommitted()) {
@@ -159,6 +173,9 @@ final class QueryApi extends Handler.Abstract {
   private static String allowed(String path) {
     if (path.equals(QUERY_PATH)) {
       return "POST";
+    }
+    if (path.startsWith(MaintenanceApi.PREFIX)) {
+      return MaintenanceApi.allowed(path);
     }
     return path.equals(HEALTH_PATH) || path.equals(QUERIES_PATH) ? "GET" : "DELETE";
   }

@@ -3,7 +3,10 @@ package io.floe.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.writer.CdcTableWriter;
+import io.floe.maintenance.MaintenanceHistory;
+import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
 import io.floe.sql.Workgroup;
@@ -109,6 +112,8 @@ final class TestServer implements AutoCloseable {
             engine,
             users,
             new HttpQueryServer.Settings("127.0.0.1", 0, QUERY_TIMEOUT, MAX_QUERY_LENGTH),
+            new WarehouseMaintenance(
+                catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(warehouse)),
             idleTimeout);
     return new TestServer(catalog, engine, server);
   }
