@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs Floe's benchmarks. See bench/README.md.
 #
-#   bench/run.sh full-load|streaming|freshness|read-cost|sql [size arguments...]
+#   bench/run.sh full-load|streaming|freshness|read-cost|read-amplification|compaction|sql [size arguments...]
 #   bench/run.sh all      # every benchmark at full size, one after the other
 #   bench/run.sh quick    # every benchmark at a reduced size (a smoke run of a few minutes)
 #
 # Builds first if the benchmark jar is missing or older than any pom.xml or main source file.
 # Environment: BENCH_SKIP_BUILD=1 skips that check; BENCH_MAVEN_FLAGS adds Maven flags (e.g. -o);
 # BENCH_JAVA_OPTS adds JVM options (e.g. -Dfloe.bench.keep=true keeps the warehouses).
+# read-amplification: -Dfloe.bench.maintenanceIntervalSeconds=N sets the maintenance interval.
 set -euo pipefail
 
 script="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
@@ -17,7 +18,7 @@ jar=bench/target/floe-bench-0.1.0-SNAPSHOT.jar
 classpath_file=bench/target/classpath.txt
 
 usage() {
-  sed -n '2,10p' "$script" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,12p' "$script" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -27,6 +28,8 @@ main_class() {
     streaming) echo StreamingBenchmark ;;
     freshness) echo FreshnessBenchmark ;;
     read-cost) echo ReadCostBenchmark ;;
+    read-amplification) echo ReadAmplificationBenchmark ;;
+    compaction) echo CompactionBenchmark ;;
     sql) echo SqlBenchmark ;;
     *) return 1 ;;
   esac
@@ -105,11 +108,12 @@ case "$name" in
   -h | --help) usage ;;
   all)
     build
-    run_all full-load streaming freshness read-cost sql
+    run_all full-load streaming freshness read-cost read-amplification compaction sql
     ;;
   quick)
     build
-    run_all "full-load 200000 1" "streaming 50000 20 4 100000 1" "freshness 20" "read-cost 20" "sql 1000000 31 3"
+    run_all "full-load 200000 1" "streaming 50000 20 4 100000 1" "freshness 20" "read-cost 20" \
+      "read-amplification 120 500 200000 30 3" "compaction 300000 40 500 15 1" "sql 1000000 31 3"
     ;;
   *)
     main_class "$name" >/dev/null || usage

@@ -65,6 +65,27 @@ final class VisibilityObserver implements AutoCloseable {
     return polls.get();
   }
 
+  /** Waits at most {@code timeout} until every sampled id was seen. */
+  void awaitSeen(Map<Long, Long> samples, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline
+        && samples.keySet().stream().anyMatch(id -> firstSeen(id) == null)) {
+      checkFailure();
+      Thread.sleep(pollInterval.toMillis());
+    }
+  }
+
+  /**
+   * Client commit to first seen, in milliseconds, of each sampled id (id to client-side commit
+   * time, {@link System#nanoTime()}) that was seen.
+   */
+  double[] visibleMillis(Map<Long, Long> samples) {
+    return samples.entrySet().stream()
+        .filter(sample -> firstSeen(sample.getKey()) != null)
+        .mapToDouble(sample -> Bench.millis(firstSeen(sample.getKey()) - sample.getValue()))
+        .toArray();
+  }
+
   private void run() {
     try {
       while (running) {
