@@ -260,10 +260,12 @@ final class FloeConfigSchema {
                       interval.compareTo(MINIMUM_MAINTENANCE_INTERVAL) >= 0
                           && interval.compareTo(MAXIMUM_MAINTENANCE_INTERVAL) <= 0,
                   "must be between 1s and 7d"),
-          "10m",
+          "1m",
           "How often every table of every namespace is checked and the maintenance that is due"
-              + " runs, `max-concurrent-tables` tables at a time. Orphan file removal, which lists"
-              + " the table's files, runs at most once a day per table.");
+              + " runs, `max-concurrent-tables` tables at a time. A CDC table commits every"
+              + " second, so deleted rows gather fast: checking every minute keeps compaction"
+              + " ahead of them, and a check that finds nothing due only plans the table. Orphan"
+              + " file removal, which lists the table's files, runs at most once a day per table.");
   static final ConfigKey<Integer> MAX_CONCURRENT_TABLES =
       optional(
           "max-concurrent-tables",

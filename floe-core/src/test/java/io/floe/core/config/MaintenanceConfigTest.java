@@ -32,7 +32,7 @@ class MaintenanceConfigTest {
   @Test
   void pinsEveryDefault() {
     MaintenanceConfig expected =
-        new MaintenanceConfig(true, Duration.ofMinutes(10), 1, 64L << 20, Map.of(), List.of());
+        new MaintenanceConfig(true, Duration.ofMinutes(1), 1, 64L << 20, Map.of(), List.of());
 
     assertThat(MaintenancePolicy.defaults()).isEqualTo(DEFAULT_POLICY);
     assertThat(MaintenanceConfig.defaults()).isEqualTo(expected);
