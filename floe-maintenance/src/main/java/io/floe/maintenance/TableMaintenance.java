@@ -117,6 +117,10 @@ public final class TableMaintenance {
             table,
             "rewrite data files of",
             loaded -> DataCompaction.run(loaded, options, progress));
+    if (result.snapshotId() < 0) {
+      LOG.debug("No data files of table {} need rewriting", table);
+      return result;
+    }
     LOG.info(
         "Rewrote {} data files ({} bytes) of table {} into {} ({} bytes), folding {} deleted rows"
             + " and dropping {} delete files, in {} ms",

@@ -257,6 +257,9 @@ final class MaintainCommand {
               + " away. Options not given come from the table's policy (floe maintain policy);"
               + " I/O is bounded by maintenance.max-io-rate. Progress goes to stderr.")
   static final class DataFiles implements Callable<Integer> {
+    /** Shortest time between two progress lines. */
+    static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
+
     @Mixin Target target = new Target();
 
     @Option(
@@ -288,15 +291,23 @@ final class MaintainCommand {
     @Override
     public Integer call() {
       TableIdentifier table = target.identifier();
+      long[] lastPrinted = {System.nanoTime() - PROGRESS_EVERY.toNanos()};
       RewriteProgress progress =
-          (doneBytes, totalBytes, message) ->
-              System.err.printf(
-                  Locale.ROOT,
-                  "%s: %s of %s%s%n",
-                  target.table,
-                  Bytes.format(doneBytes),
-                  Bytes.format(totalBytes),
-                  message.isEmpty() ? "" : ", " + message);
+          (doneBytes, totalBytes, message) -> {
+            // At most one line a second, and the last one.
+            long now = System.nanoTime();
+            if (now - lastPrinted[0] < PROGRESS_EVERY.toNanos() && doneBytes < totalBytes) {
+              return;
+            }
+            lastPrinted[0] = now;
+            System.err.printf(
+                Locale.ROOT,
+                "%s: %s of %s%s%n",
+                target.table,
+                Bytes.format(doneBytes),
+                Bytes.format(totalBytes),
+                message.isEmpty() ? "" : ", " + message);
+          };
       RewriteDataFilesResult result =
           target.run(
               m -> {

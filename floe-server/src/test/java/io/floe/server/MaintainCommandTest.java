@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.catalog.TableFiles;
 import io.floe.core.writer.CdcTableWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -340,6 +341,27 @@ class MaintainCommandTest {
                 + missing
                 + ": no such directory; pass the warehouse with -w");
     assertThat(Files.exists(missing)).isFalse();
+  }
+
+  @Test
+  void rewritesDataFilesWithProgress() throws Exception {
+    writeCommits(8);
+    String dir = warehouse.toString();
+
+    Run run =
+        floe("maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--min-input-files", "2");
+
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).matches("(?s)Rewrote \\d+ data files of raw.notes into 1 .*\n");
+    assertThat(run.err()).contains("raw.notes: ").contains(" of ").contains("file group 1 of 1");
+    try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+      Table table = catalog.loadTable(TableIdentifier.of("raw", "notes"));
+      assertThat(TableFiles.load(table).dataFiles()).hasSize(1);
+      assertThat(TableFiles.load(table).deleteFiles()).isEmpty();
+    }
+    assertThat(floe("maintain", "history", "-w", dir).out()).contains("rewrite-data-files");
+    assertThat(floe("maintain", "rewrite-data-files", "-w", dir, "raw.notes").out())
+        .startsWith("Nothing to rewrite in raw.notes");
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.floe.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.catalog.TableFiles;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceRun;
 import io.floe.maintenance.TableMaintenance;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.iceberg.Snapshot;
@@ -35,6 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MaintenanceIT {
   private static final int RETAIN_LAST = 5;
+
+  /** Data files a table may hold between two passes: the writer's own ones and one rewrite's. */
+  private static final int MOST_DATA_FILES = 6;
 
   /** Commits that may land between the last pass and the count. */
   private static final int SLACK = 3;
@@ -93,6 +98,8 @@ class MaintenanceIT {
         }
         ReplicationIT.awaitEqual(catalog, connection, Duration.ofMinutes(2));
         awaitSnapshotsAtMost(catalog, RETAIN_LAST + SLACK, Duration.ofSeconds(30));
+        // Compaction keeps the files of each table few: 2 small files or 2% deleted rows are due.
+        awaitFilesAtMost(catalog, MOST_DATA_FILES, Duration.ofSeconds(30));
         ReplicationIT.awaitEqual(catalog, connection, Duration.ofSeconds(30));
       } finally {
         floe.destroy(); // SIGTERM: a clean stop
@@ -242,6 +249,25 @@ class MaintenanceIT {
       connection.commit();
     } finally {
       connection.setAutoCommit(true);
+    }
+  }
+
+  private static void awaitFilesAtMost(JdbcCatalog catalog, int most, Duration timeout)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Map<String, Integer> counts = new TreeMap<>();
+      for (String name : List.of("everything", "pairs")) {
+        Table table = catalog.loadTable(TableIdentifier.of("raw", name));
+        counts.put(name, TableFiles.load(table).dataFiles().size());
+      }
+      if (counts.values().stream().allMatch(count -> count <= most)) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("data files per table " + counts + ", over " + most);
+      }
+      Thread.sleep(500);
     }
   }
 

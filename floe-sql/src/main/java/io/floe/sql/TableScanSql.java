@@ -1,19 +1,31 @@
 package io.floe.sql;
 
 import io.floe.core.catalog.TableFiles;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
 /**
  * Builds the DuckDB query that reads one planned Iceberg table scan: DuckDB reads the Parquet files
- * Iceberg planned and removes deleted rows with an anti-join on (file, row position).
+ * Iceberg planned and removes deleted rows with an anti-join on row position.
+ *
+ * <p>Files without deletes are read together, without row positions. Each file with deletes is read
+ * on its own and anti-joined on its row positions alone, an integer key: joining all files at once
+ * on (file name, position) hashes the file name of every row, which costs several times as much as
+ * the scan itself. Above {@link #PER_FILE_JOINS} files with deletes, one combined join is used, to
+ * keep the query small.
  */
 final class TableScanSql {
+  /** Most data files with deletes that are joined one by one. */
+  static final int PER_FILE_JOINS = 64;
+
   private TableScanSql() {}
 
   /**
@@ -30,15 +42,51 @@ final class TableScanSql {
             .collect(Collectors.joining(", "));
     Set<String> dataFiles = files.dataFiles().keySet();
     Set<String> deleteFiles = files.deleteFiles().keySet();
+    if (deleteFiles.isEmpty()) {
+      return "SELECT " + columns + " FROM read_parquet(" + list(dataFiles, localPath) + ") d";
+    }
+    Set<String> clean = new LinkedHashSet<>();
+    Set<String> withDeletes = new LinkedHashSet<>();
+    for (String file : dataFiles) {
+      Set<DeleteFile> deletes = files.deletesByDataFile().get(file);
+      (deletes == null || deletes.isEmpty() ? clean : withDeletes).add(file);
+    }
+    if (withDeletes.size() > PER_FILE_JOINS) {
+      return combinedJoin(columns, dataFiles, deleteFiles, localPath);
+    }
+    List<String> parts = new ArrayList<>();
+    if (!clean.isEmpty()) {
+      parts.add("SELECT " + columns + " FROM read_parquet(" + list(clean, localPath) + ") d");
+    }
+    for (String file : withDeletes) {
+      // Delete files name data files by location, which the literal matches also for cached copies.
+      Set<String> deletes = new LinkedHashSet<>();
+      files.deletesByDataFile().get(file).forEach(delete -> deletes.add(delete.location()));
+      parts.add(
+          "SELECT "
+              + columns
+              + " FROM read_parquet("
+              + literal(localPath.apply(file))
+              + ", file_row_number = true) d ANTI JOIN (SELECT pos FROM read_parquet("
+              + list(deletes, localPath)
+              + ") WHERE file_path = "
+              + literal(file)
+              + ") p ON d.file_row_number = p.pos");
+    }
+    return String.join(" UNION ALL ", parts);
+  }
+
+  /** One anti-join of all data files on (file name, row position). */
+  private static String combinedJoin(
+      String columns,
+      Set<String> dataFiles,
+      Set<String> deleteFiles,
+      Function<String, String> localPath) {
     StringBuilder sql = new StringBuilder();
     sql.append("SELECT ")
         .append(columns)
         .append(" FROM read_parquet(")
         .append(list(dataFiles, localPath));
-    if (deleteFiles.isEmpty()) {
-      sql.append(") d");
-      return sql.toString();
-    }
     sql.append(", filename = true, file_row_number = true) d ANTI JOIN ");
     boolean mapped = dataFiles.stream().anyMatch(file -> !file.equals(localPath.apply(file)));
     if (mapped) {
