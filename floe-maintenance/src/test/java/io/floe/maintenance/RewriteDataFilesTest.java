@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.catalog.TableFiles;
 import io.floe.core.writer.CdcTableWriter;
+import io.floe.core.writer.RewriteHandoff;
 import io.floe.core.writer.TableWriters;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -176,6 +177,26 @@ class RewriteDataFilesTest {
       cdc.assertEverySnapshotReadsItsRows();
       assertThat(CdcTableWriter.open(table).liveRows()).isEqualTo(cdc.currentModel().size());
       assertThat(TableFiles.load(table).dataFiles().size()).isLessThan(10);
+    }
+  }
+
+  @Test
+  void writerLeavesReservedFilesAloneUntilTheRewriteIsWithdrawn() throws IOException {
+    try (CdcTable cdc = CdcTable.create(warehouse)) {
+      cdc.writer().setCompactionEnabled(false);
+      cdc.commit(6, 20, 0);
+      RewriteHandoff handoff =
+          cdc.writer().beginRewrite(TableFiles.load(cdc.load()).dataFiles().keySet());
+      cdc.writer().setCompactionEnabled(true);
+      cdc.commit(1, 20, 0);
+      assertThat(TableFiles.load(cdc.load()).dataFiles()).hasSize(7);
+
+      assertThat(handoff.withdraw("given up")).isTrue();
+      cdc.commit(1, 20, 0);
+      assertThat(TableFiles.load(cdc.load()).dataFiles().size()).isLessThan(3);
+      Table table = cdc.load();
+      assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
+          .isEqualTo(cdc.currentModel());
     }
   }
 

@@ -805,6 +805,9 @@ public final class CdcTableWriter {
     }
     // Files reserved by a rewrite in progress are left to it.
     RewriteHandoff rewrite = handoff.get();
+    if (rewrite != null && rewrite.finished() && handoff.compareAndSet(rewrite, null)) {
+      rewrite = null; // withdrawn by the compaction, which failed or gave up
+    }
     Set<String> reserved = rewrite == null ? Set.of() : rewrite.reserved();
     List<DataFile> small = new ArrayList<>();
     for (DataFile file : dataFiles.values()) {
