@@ -350,8 +350,9 @@ final class MaintainCommand {
       name = "rollback",
       mixinStandardHelpOptions = true,
       description =
-          "Make an earlier snapshot current again. Stop the pipeline that writes the table first:"
-              + " changes committed after that snapshot are dropped from the table.")
+          "Make an earlier snapshot current again. Changes committed after that snapshot are"
+              + " dropped from the table; a pipeline writing it goes on from the rolled-back"
+              + " table.")
   static final class Rollback implements Callable<Integer> {
     @Mixin Target target = new Target();
 

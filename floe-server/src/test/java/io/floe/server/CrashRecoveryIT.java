@@ -6,7 +6,6 @@ import io.floe.core.catalog.FloeCatalog;
 import io.floe.testing.EmbeddedPostgres;
 import io.floe.testing.TypesWorkload;
 import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -40,30 +39,8 @@ class CrashRecoveryIT {
         TypesWorkload.createTables(setup);
         TypesWorkload.initialLoad(setup, 3000, 3);
       }
-      Path warehouse = directory.resolve("warehouse");
-      Path config = directory.resolve("floe.yaml");
-      Files.writeString(
-          config,
-          String.join(
-              "\n",
-              "warehouse: " + warehouse,
-              "pipelines:",
-              "  - name: types",
-              "    source:",
-              "      type: postgres",
-              "      url: " + postgres.jdbcUrl("crash"),
-              "      user: " + postgres.user(),
-              "      password: ${CRASH_TEST_PASSWORD:-" + postgres.password() + "}",
-              "      tables: [public.everything, public.pairs]",
-              "    target:",
-              "      namespace: raw",
-              "    commit-interval: 300ms",
-              // floe run also starts the SQL endpoints; free ports keep runs from colliding.
-              "sql:",
-              "  postgres-port: 0",
-              "  http-port: 0",
-              ""),
-          StandardCharsets.UTF_8);
+      Path warehouse = FloeRunProcess.warehouse(directory);
+      Path config = FloeRunProcess.writeConfig(directory, postgres, "crash", "CRASH_TEST_PASSWORD");
 
       AtomicBoolean running = new AtomicBoolean(true);
       AtomicLong statements = new AtomicLong();
@@ -149,21 +126,7 @@ class CrashRecoveryIT {
   }
 
   private Process startFloe(Path config, int run) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder =
-        new ProcessBuilder(
-            java,
-            "-Xmx1g",
-            "-cp",
-            System.getProperty("java.class.path"),
-            Main.class.getName(),
-            "run",
-            config.toString(),
-            "--status-interval",
-            "2s");
-    builder.redirectErrorStream(true);
-    builder.redirectOutput(log(run));
-    return builder.start();
+    return FloeRunProcess.start(config, log(run));
   }
 
   private File log(int run) {

@@ -10,7 +10,6 @@ import io.floe.maintenance.TableMaintenance;
 import io.floe.testing.EmbeddedPostgres;
 import io.floe.testing.TypesWorkload;
 import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -54,27 +53,13 @@ class MaintenanceIT {
         TypesWorkload.createTables(setup);
         TypesWorkload.initialLoad(setup, 1000, 1);
       }
-      Path warehouse = directory.resolve("warehouse");
-      Path config = directory.resolve("floe.yaml");
-      Files.writeString(
-          config,
-          String.join(
-              "\n",
-              "warehouse: " + warehouse,
-              "pipelines:",
-              "  - name: types",
-              "    source:",
-              "      type: postgres",
-              "      url: " + postgres.jdbcUrl("maintained"),
-              "      user: " + postgres.user(),
-              "      password: ${MAINTENANCE_TEST_PASSWORD:-" + postgres.password() + "}",
-              "      tables: [public.everything, public.pairs]",
-              "    target:",
-              "      namespace: raw",
-              "    commit-interval: 300ms",
-              "sql:",
-              "  postgres-port: 0",
-              "  http-port: 0",
+      Path warehouse = FloeRunProcess.warehouse(directory);
+      Path config =
+          FloeRunProcess.writeConfig(
+              directory,
+              postgres,
+              "maintained",
+              "MAINTENANCE_TEST_PASSWORD",
               "maintenance:",
               "  interval: 2s",
               "  retain-last: " + RETAIN_LAST,
@@ -82,9 +67,7 @@ class MaintenanceIT {
               "  orphan-older-than: 1m",
               "  rewrite-manifests-above: 4",
               "  compact-min-input-files: 2",
-              "  compact-delete-ratio: 0.02",
-              ""),
-          StandardCharsets.UTF_8);
+              "  compact-delete-ratio: 0.02");
 
       Process floe = startFloe(config);
       try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
@@ -146,29 +129,9 @@ class MaintenanceIT {
         TypesWorkload.createTables(setup);
         TypesWorkload.initialLoad(setup, 500, 1);
       }
-      Path warehouse = directory.resolve("warehouse");
-      Path config = directory.resolve("floe.yaml");
-      Files.writeString(
-          config,
-          String.join(
-              "\n",
-              "warehouse: " + warehouse,
-              "pipelines:",
-              "  - name: types",
-              "    source:",
-              "      type: postgres",
-              "      url: " + postgres.jdbcUrl("rolled"),
-              "      user: " + postgres.user(),
-              "      password: ${MAINTENANCE_TEST_PASSWORD:-" + postgres.password() + "}",
-              "      tables: [public.everything, public.pairs]",
-              "    target:",
-              "      namespace: raw",
-              "    commit-interval: 300ms",
-              "sql:",
-              "  postgres-port: 0",
-              "  http-port: 0",
-              ""),
-          StandardCharsets.UTF_8);
+      Path warehouse = FloeRunProcess.warehouse(directory);
+      Path config =
+          FloeRunProcess.writeConfig(directory, postgres, "rolled", "MAINTENANCE_TEST_PASSWORD");
       TableIdentifier everything = TableIdentifier.of("raw", "everything");
       Process floe = startFloe(config);
       try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
@@ -295,21 +258,7 @@ class MaintenanceIT {
   }
 
   private Process startFloe(Path config) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder =
-        new ProcessBuilder(
-            java,
-            "-Xmx1g",
-            "-cp",
-            System.getProperty("java.class.path"),
-            Main.class.getName(),
-            "run",
-            config.toString(),
-            "--status-interval",
-            "2s");
-    builder.redirectErrorStream(true);
-    builder.redirectOutput(log());
-    return builder.start();
+    return FloeRunProcess.start(config, log());
   }
 
   private String output() throws Exception {

@@ -1,0 +1,83 @@
+package io.floe.server;
+
+import io.floe.testing.EmbeddedPostgres;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code floe run} in a child JVM, as users start it, replicating {@code TypesWorkload}'s tables
+ * into namespace {@code raw}: shared by the integration tests that stop, kill or outlive it.
+ */
+final class FloeRunProcess {
+  private FloeRunProcess() {}
+
+  /**
+   * Writes {@code floe.yaml} in {@code directory}, with the warehouse in {@code
+   * directory/warehouse}, one pipeline {@code types} from {@code database} (commit interval 300 ms)
+   * and the SQL endpoints on free ports, followed by {@code extraLines}.
+   *
+   * @param passwordVariable the environment variable that may override the password, so the
+   *     configuration shows variable substitution at work
+   */
+  static Path writeConfig(
+      Path directory,
+      EmbeddedPostgres postgres,
+      String database,
+      String passwordVariable,
+      String... extraLines)
+      throws IOException {
+    List<String> lines =
+        new ArrayList<>(
+            List.of(
+                "warehouse: " + warehouse(directory),
+                "pipelines:",
+                "  - name: types",
+                "    source:",
+                "      type: postgres",
+                "      url: " + postgres.jdbcUrl(database),
+                "      user: " + postgres.user(),
+                "      password: ${" + passwordVariable + ":-" + postgres.password() + "}",
+                "      tables: [public.everything, public.pairs]",
+                "    target:",
+                "      namespace: raw",
+                "    commit-interval: 300ms",
+                // floe run also starts the SQL endpoints; free ports keep runs from colliding.
+                "sql:",
+                "  postgres-port: 0",
+                "  http-port: 0"));
+    lines.addAll(List.of(extraLines));
+    lines.add("");
+    Path config = directory.resolve("floe.yaml");
+    Files.writeString(config, String.join("\n", lines), StandardCharsets.UTF_8);
+    return config;
+  }
+
+  /** The warehouse of a configuration written by {@link #writeConfig}. */
+  static Path warehouse(Path directory) {
+    return directory.resolve("warehouse");
+  }
+
+  /** Starts {@code floe run config}, its output (standard and error) going to {@code log}. */
+  static Process start(Path config, File log) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder =
+        new ProcessBuilder(
+            java,
+            "-Xmx1g",
+            "-cp",
+            System.getProperty("java.class.path"),
+            Main.class.getName(),
+            "run",
+            config.toString(),
+            "--status-interval",
+            "2s");
+    builder.redirectErrorStream(true);
+    builder.redirectOutput(log);
+    return builder.start();
+  }
+}
