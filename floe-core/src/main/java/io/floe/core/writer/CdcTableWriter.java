@@ -22,7 +22,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileFormat;
-import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
@@ -272,10 +271,14 @@ public final class CdcTableWriter {
     long started = System.nanoTime();
     boolean rebased = false;
     try {
+      RuntimeException rejected = null;
       for (int attempt = 1; ; attempt++) {
         if (catchUp()) {
           rebased = true;
           abandonRewrite("the table's data changed under it (rolled back, or written elsewhere)");
+        } else if (rejected != null) {
+          // Rejected, but no commit changed the table's data: trying again would not help.
+          throw rejected;
         }
         RewriteHandoff taken = handoff.get();
         DataFileRewrite rewrite = taken == null ? null : taken.take();
@@ -283,27 +286,23 @@ public final class CdcTableWriter {
           taken = null;
         }
         try {
-          CommitResult result = attempt(summary, taken, rewrite, rebased, started);
-          if (taken != null) {
-            handoff.compareAndSet(taken, null);
-          }
-          return result;
-        } catch (CommitFailedException | ValidationException e) {
-          // Rejected: another commit changed the table while this one was written. Retry on top of
-          // it, if it changed the table's data (a change of metadata only would not reject it).
-          if (taken != null) {
-            taken.fail(e);
-            handoff.compareAndSet(taken, null);
-          }
-          if (attempt == COMMIT_ATTEMPTS || !catchUpNeeded()) {
-            throw e;
-          }
+          return attempt(summary, taken, rewrite, rebased, started);
         } catch (RuntimeException e) {
           if (taken != null) {
             taken.fail(e);
+          }
+          // Rejected because another commit landed while this one was written: try again on top
+          // of it, if it changed the table's data.
+          boolean rejection =
+              e instanceof CommitFailedException || e instanceof ValidationException;
+          if (!rejection || attempt == COMMIT_ATTEMPTS) {
+            throw e;
+          }
+          rejected = e;
+        } finally {
+          if (taken != null) {
             handoff.compareAndSet(taken, null);
           }
-          throw e;
         }
       }
     } catch (RuntimeException e) {
@@ -516,12 +515,6 @@ public final class CdcTableWriter {
     rebase();
     knownSnapshotId = snapshotId(current);
     return true;
-  }
-
-  private boolean catchUpNeeded() {
-    table.refresh();
-    Snapshot current = table.currentSnapshot();
-    return snapshotId(current) != knownSnapshotId && dataChangedSinceKnown(current);
   }
 
   /**
@@ -844,20 +837,8 @@ public final class CdcTableWriter {
     if (inserts.isEmpty() && compacted.isEmpty()) {
       return data;
     }
-    DataWriter<Record> writer;
-    try {
-      writer =
-          Parquet.writeData(fileFactory.newOutputFile())
-              .schema(schema)
-              .withSpec(table.spec())
-              .setAll(table.properties())
-              .metricsConfig(MetricsConfig.forTable(table))
-              .createWriterFunc(GenericParquetWriter::create)
-              .overwrite()
-              .build();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    DataWriter<Record> writer =
+        ParquetRows.dataWriter(table, fileFactory.newOutputFile(), table.spec(), null);
     try (writer) {
       for (Pending pending : inserts.values()) {
         writer.write(pending.row);

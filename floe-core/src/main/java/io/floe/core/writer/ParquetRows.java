@@ -1,21 +1,34 @@
 package io.floe.core.writer;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.iceberg.MetadataColumns;
+import org.apache.iceberg.MetricsConfig;
+import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.StructLike;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.encryption.EncryptedOutputFile;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 
-/** Reads Parquet files written by Iceberg as generic records, optionally with row positions. */
-final class ParquetRows {
+/**
+ * Reads Parquet files written by Iceberg as generic records, optionally with row positions, and
+ * writes data files of a table: shared by the CDC writer and table maintenance's compaction.
+ */
+public final class ParquetRows {
   private ParquetRows() {}
 
-  static CloseableIterable<Record> read(FileIO io, String location, Schema projection) {
+  /** Reads the file at {@code location} with the given projection. */
+  public static CloseableIterable<Record> read(FileIO io, String location, Schema projection) {
     return Parquet.read(io.newInputFile(location))
         .project(projection)
         .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema))
@@ -23,14 +36,37 @@ final class ParquetRows {
   }
 
   /** The projection plus Iceberg's {@code _pos} metadata column, last. */
-  static Schema withPosition(Schema projection) {
+  public static Schema withPosition(Schema projection) {
     List<Types.NestedField> fields = new ArrayList<>(projection.columns());
     fields.add(MetadataColumns.ROW_POSITION);
     return new Schema(fields);
   }
 
   /** The row position of a record read with {@link #withPosition}. */
-  static long position(Record row) {
+  public static long position(Record row) {
     return (Long) row.get(row.size() - 1);
+  }
+
+  /**
+   * A writer of one data file of the table, in the table's schema and with its properties and
+   * metrics configuration.
+   *
+   * @param partition the file's partition, or null for an unpartitioned spec
+   */
+  public static DataWriter<Record> dataWriter(
+      Table table, EncryptedOutputFile file, PartitionSpec spec, StructLike partition) {
+    try {
+      return Parquet.writeData(file)
+          .schema(table.schema())
+          .withSpec(spec)
+          .withPartition(partition)
+          .setAll(table.properties())
+          .metricsConfig(MetricsConfig.forTable(table))
+          .createWriterFunc(GenericParquetWriter::create)
+          .overwrite()
+          .build();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }
