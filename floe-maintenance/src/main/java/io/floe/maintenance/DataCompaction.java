@@ -5,6 +5,7 @@ import io.floe.core.FloeException;
 import io.floe.core.catalog.Scans;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.DataFileRewrite;
+import io.floe.core.writer.ParquetRows;
 import io.floe.core.writer.RewriteHandoff;
 import io.floe.core.writer.TableWriters;
 import java.io.IOException;
@@ -31,7 +32,6 @@ import org.apache.iceberg.FileContent;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.MetadataColumns;
-import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.RewriteFiles;
 import org.apache.iceberg.Schema;
@@ -43,14 +43,11 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericDeleteFilter;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetReaders;
-import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.DeleteSchemaUtil;
 import org.apache.iceberg.io.OutputFileFactory;
-import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 
 /**
@@ -82,6 +79,12 @@ final class DataCompaction {
   private final RewriteProgress progress;
   private final Schema schema;
   private final SortOrder sortOrder;
+
+  /**
+   * For each delete file of the snapshot last planned, the data files it applies to: a delete file
+   * that applies only to rewritten files is dropped with them.
+   */
+  private final Map<String, Set<String>> deleteTargets = new HashMap<>();
 
   private DataCompaction(Table table, RewriteDataFilesOptions options, RewriteProgress progress) {
     this.table = table;
@@ -145,6 +148,7 @@ final class DataCompaction {
    * most {@link #GROUP_TARGETS} target sizes of input.
    */
   private List<List<FileScanTask>> plan(Snapshot base) {
+    deleteTargets.clear();
     Map<String, List<FileScanTask>> byPartition = new LinkedHashMap<>();
     Map<String, Long> deletedRows = new HashMap<>();
     Map<String, Map<String, Long>> positionsByDeleteFile = new HashMap<>();
@@ -160,6 +164,9 @@ final class DataCompaction {
             .add(task);
         long deleted = 0;
         for (DeleteFile delete : task.deletes()) {
+          deleteTargets
+              .computeIfAbsent(delete.location(), location -> new HashSet<>())
+              .add(file.location());
           Map<String, Long> positions =
               delete.content() == FileContent.EQUALITY_DELETES
                   ? null
@@ -233,12 +240,8 @@ final class DataCompaction {
       return null;
     }
     Map<String, Long> counts = new HashMap<>();
-    Schema pathPos = DeleteSchemaUtil.pathPosSchema();
     try (CloseableIterable<Record> rows =
-        Parquet.read(table.io().newInputFile(delete.location()))
-            .project(pathPos)
-            .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(pathPos, fileSchema))
-            .build()) {
+        ParquetRows.read(table.io(), delete.location(), DeleteSchemaUtil.pathPosSchema())) {
       for (Record row : rows) {
         counts.merge(row.get(0).toString(), 1L, Long::sum);
       }
@@ -340,13 +343,12 @@ final class DataCompaction {
    */
   private DataFileRewrite write(
       Snapshot base, List<FileScanTask> group, Outputs outputs, Totals totals) {
-    Schema requested = withPosition(schema);
+    Schema requested = ParquetRows.withPosition(schema);
     Map<String, long[]> newLocations = new HashMap<>();
     Set<String> sourceLocations = new HashSet<>();
     List<DataFile> sources = new ArrayList<>();
     List<Row> held = sortOrder == null ? null : new ArrayList<>();
     Map<String, DeleteFile> deletes = new LinkedHashMap<>();
-    Set<String> deletesElsewhere = new HashSet<>();
     DataFile first = group.get(0).file();
     PartitionSpec spec = table.specs().get(first.specId());
     OutputFileFactory files =
@@ -369,12 +371,7 @@ final class DataCompaction {
       long bytesPerRow = Math.max(1, source.fileSizeInBytes() / Math.max(1, source.recordCount()));
       long rows = 0;
       try (CloseableIterable<Record> records =
-          filter.filter(
-              Parquet.read(table.io().newInputFile(source.location()))
-                  .project(required)
-                  .createReaderFunc(
-                      fileSchema -> GenericParquetReaders.buildReader(required, fileSchema))
-                  .build())) {
+          filter.filter(ParquetRows.read(table.io(), source.location(), required))) {
         for (Record record : records) {
           GenericRecord row = GenericRecord.create(schema);
           for (Types.NestedField field : schema.columns()) {
@@ -406,19 +403,9 @@ final class DataCompaction {
     }
     writer.close();
     // Delete files of the group that apply to no data file outside it become obsolete.
-    try (CloseableIterable<FileScanTask> tasks =
-        Scans.scan(table).useSnapshot(base.snapshotId()).planFiles()) {
-      for (FileScanTask task : tasks) {
-        if (!sourceLocations.contains(task.file().location())) {
-          task.deletes().forEach(delete -> deletesElsewhere.add(delete.location()));
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
     List<DeleteFile> obsolete = new ArrayList<>();
     for (DeleteFile delete : deletes.values()) {
-      if (!deletesElsewhere.contains(delete.location())) {
+      if (sourceLocations.containsAll(deleteTargets.get(delete.location()))) {
         obsolete.add(delete);
       }
     }
@@ -492,12 +479,6 @@ final class DataCompaction {
     return table.currentSnapshot().snapshotId();
   }
 
-  private static Schema withPosition(Schema schema) {
-    List<Types.NestedField> fields = new ArrayList<>(schema.columns());
-    fields.add(MetadataColumns.ROW_POSITION);
-    return new Schema(fields);
-  }
-
   /** A row held for sorting, and where to note its new location. */
   private record Row(Record row, long[] targets, int position) {}
 
@@ -529,20 +510,7 @@ final class DataCompaction {
       if (current == null) {
         var file = files.newOutputFile(spec, partition);
         outputs.locations.add(file.encryptingOutputFile().location());
-        try {
-          current =
-              Parquet.writeData(file)
-                  .schema(schema)
-                  .withSpec(spec)
-                  .withPartition(partition)
-                  .setAll(table.properties())
-                  .metricsConfig(MetricsConfig.forTable(table))
-                  .createWriterFunc(GenericParquetWriter::create)
-                  .overwrite()
-                  .build();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
+        current = ParquetRows.dataWriter(table, file, spec, partition);
         rows = 0;
       }
       current.write(row);
