@@ -93,6 +93,8 @@ public final class ReadAmplificationBenchmark {
       double elapsedSeconds,
       double liveMillis,
       double copyMillis,
+      double livePlanningMillis,
+      double copyPlanningMillis,
       int dataFiles,
       int deleteFiles,
       long snapshots,
@@ -204,6 +206,8 @@ public final class ReadAmplificationBenchmark {
           elapsedSeconds,
           comparison.firstMedian(),
           comparison.secondMedian(),
+          comparison.firstPlanningMedian(),
+          comparison.secondPlanningMedian(),
           liveFiles.data(),
           liveFiles.deletes(),
           snapshots,
@@ -255,12 +259,14 @@ public final class ReadAmplificationBenchmark {
       rowsMatch &= sample.liveRows() == rows && sample.copyRows() == rows;
       Bench.result(
           "read-amplification-sample minute=%.1f live_ms=%.1f copy_ms=%.1f ratio=%.2f"
-              + " live_data_files=%d live_delete_files=%d snapshots=%d live_bytes=%d"
+              + " live_planning_ms=%.1f copy_planning_ms=%.1f live_data_files=%d live_delete_files=%d snapshots=%d live_bytes=%d"
               + " copy_bytes=%d copy_written_s=%.1f",
           sample.elapsedSeconds() / 60,
           sample.liveMillis(),
           sample.copyMillis(),
           sample.ratio(),
+          sample.livePlanningMillis(),
+          sample.copyPlanningMillis(),
           sample.dataFiles(),
           sample.deleteFiles(),
           sample.snapshots(),

@@ -6,16 +6,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.catalog.TableFiles;
 import io.floe.core.writer.CdcTableWriter;
+import io.floe.core.writer.ParquetRows;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
@@ -23,7 +29,13 @@ import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.deletes.PositionDelete;
+import org.apache.iceberg.deletes.PositionDeleteWriter;
+import org.apache.iceberg.encryption.EncryptedFiles;
+import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -94,6 +106,78 @@ class QueryEngineTest {
             engine.queryAll(
                 "WITH s AS (SELECT * FROM raw.sales) SELECT count(*) FROM s JOIN raw.empty e ON s.id = e.id"))
         .containsExactly(List.of(0L));
+  }
+
+  /**
+   * Above {@link TableScanSql#PER_FILE_JOINS} data files with deletes, deleted rows are removed by
+   * one join on (file name, position) instead of one join per file; both give the table's rows.
+   */
+  @Test
+  void appliesPositionDeletesOfManyDataFilesInOneJoin() throws IOException {
+    Table table =
+        catalog.createTable(
+            TableIdentifier.of("raw", "many"),
+            SCHEMA,
+            PartitionSpec.unpartitioned(),
+            Map.of("format-version", "2"));
+    int files = TableScanSql.PER_FILE_JOINS + 6;
+    int rowsPerFile = 10;
+    AppendFiles append = table.newAppend();
+    List<DataFile> written = new ArrayList<>();
+    for (int file = 0; file < files; file++) {
+      DataWriter<Record> writer =
+          ParquetRows.dataWriter(
+              table,
+              EncryptedFiles.plainAsEncryptedOutput(
+                  table.io().newOutputFile(table.locationProvider().newDataLocation("d" + file))),
+              table.spec(),
+              null);
+      try (writer) {
+        for (int i = 0; i < rowsPerFile; i++) {
+          long id = (long) file * rowsPerFile + i;
+          writer.write(row(id, id));
+        }
+      }
+      written.add(writer.toDataFile());
+      append.appendFile(writer.toDataFile());
+    }
+    append.commit();
+    PositionDeleteWriter<Record> deletes =
+        Parquet.writeDeletes(
+                table.io().newOutputFile(table.locationProvider().newDataLocation("deletes")))
+            .withSpec(table.spec())
+            .createWriterFunc(GenericParquetWriter::create)
+            .overwrite()
+            .buildPositionWriter();
+    PositionDelete<Record> delete = PositionDelete.create();
+    long liveRows = 0;
+    long liveSum = 0;
+    try (deletes) {
+      for (int file = 0; file < files; file++) {
+        // Two rows of each file, at positions that differ from file to file.
+        Set<Long> deleted = Set.of((long) file % rowsPerFile, (file + 3L) % rowsPerFile);
+        for (long position : new java.util.TreeSet<>(deleted)) {
+          deletes.write(delete.set(written.get(file).location(), position));
+        }
+        for (int i = 0; i < rowsPerFile; i++) {
+          if (!deleted.contains((long) i)) {
+            liveRows++;
+            liveSum += (long) file * rowsPerFile + i;
+          }
+        }
+      }
+    }
+    table.newRowDelta().addDeletes(deletes.toDeleteFile()).commit();
+
+    TableFiles planned = TableFiles.load(catalog.loadTable(TableIdentifier.of("raw", "many")));
+    assertThat(TableScanSql.sql(table.schema(), planned, location -> location))
+        .as("more than %d data files with deletes are read through one join", files - 6)
+        .contains("filename = true");
+    assertThat(engine.queryAll("SELECT count(*), sum(amount) FROM raw.many"))
+        .containsExactly(List.of(liveRows, BigDecimal.valueOf(liveSum).setScale(2)));
+    assertThat(engine.queryAll("SELECT count(*) FROM raw.many WHERE id IN (0, 3, 11, 14, 15)"))
+        .as("ids 0 and 3 (file 0) and 11 and 14 (file 1) are deleted, 15 is not")
+        .containsExactly(List.of(1L));
   }
 
   @Test
