@@ -44,6 +44,7 @@ import org.apache.iceberg.data.GenericDeleteFilter;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
+import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.DeleteSchemaUtil;
@@ -184,6 +185,7 @@ final class DataCompaction {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    Set<String> matching = matching(base);
     long small = (long) (options.targetFileSizeBytes() * SMALL_FILE_SHARE);
     long groupBytes = options.targetFileSizeBytes() * GROUP_TARGETS;
     if (sortOrder != null) {
@@ -195,6 +197,9 @@ final class DataCompaction {
       List<FileScanTask> deleteHeavy = new ArrayList<>();
       for (FileScanTask task : tasks) {
         DataFile file = task.file();
+        if (matching != null && !matching.contains(file.location())) {
+          continue;
+        }
         long deleted = deletedRows.get(file.location());
         boolean heavy =
             deleted == Long.MAX_VALUE
@@ -229,6 +234,28 @@ final class DataCompaction {
       groups.add(group);
     }
     return groups;
+  }
+
+  /**
+   * The data files of the base snapshot that may hold rows matching the options' filter, as
+   * Iceberg's planning finds them from partition values and column bounds; null without a filter.
+   */
+  private Set<String> matching(Snapshot base) {
+    if (options.filter().op() == Expression.Operation.TRUE) {
+      return null;
+    }
+    Set<String> matching = new HashSet<>();
+    try (CloseableIterable<FileScanTask> tasks =
+        Scans.scan(table)
+            .useSnapshot(base.snapshotId())
+            .caseSensitive(false)
+            .filter(options.filter())
+            .planFiles()) {
+      tasks.forEach(task -> matching.add(task.file().location()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return matching;
   }
 
   /**

@@ -2,6 +2,9 @@ package io.floe.maintenance;
 
 import static java.util.Objects.requireNonNull;
 
+import org.apache.iceberg.expressions.Expression;
+import org.apache.iceberg.expressions.Expressions;
+
 /**
  * What {@link TableMaintenance#rewriteDataFiles} rewrites and how.
  *
@@ -15,13 +18,16 @@ import static java.util.Objects.requireNonNull;
  *     Spark's {@code sort_order} argument ({@code "id DESC NULLS LAST, name"}); empty for the
  *     table's own sort order, or null to keep arrival order when the table has none
  * @param throttle bounds the bytes read and written per second
+ * @param filter only data files that may hold rows matching it are considered, as with Spark's
+ *     {@code where}: each such file is rewritten whole when it is due
  */
 public record RewriteDataFilesOptions(
     long targetFileSizeBytes,
     int minInputFiles,
     double deleteRatio,
     String sortOrder,
-    IoThrottle throttle) {
+    IoThrottle throttle,
+    Expression filter) {
 
   /** Iceberg's default target file size (write.target-file-size-bytes): 512 MiB. */
   public static final long DEFAULT_TARGET_FILE_SIZE = 512L << 20;
@@ -45,6 +51,29 @@ public record RewriteDataFilesOptions(
       throw new IllegalArgumentException("Delete ratio must be above 0, was " + deleteRatio);
     }
     requireNonNull(throttle, "throttle is null");
+    requireNonNull(filter, "filter is null");
+  }
+
+  /** Options for every data file of the table. */
+  public RewriteDataFilesOptions(
+      long targetFileSizeBytes,
+      int minInputFiles,
+      double deleteRatio,
+      String sortOrder,
+      IoThrottle throttle) {
+    this(
+        targetFileSizeBytes,
+        minInputFiles,
+        deleteRatio,
+        sortOrder,
+        throttle,
+        Expressions.alwaysTrue());
+  }
+
+  /** These options for the data files that may hold rows matching {@code filter} only. */
+  public RewriteDataFilesOptions withFilter(Expression filter) {
+    return new RewriteDataFilesOptions(
+        targetFileSizeBytes, minInputFiles, deleteRatio, sortOrder, throttle, filter);
   }
 
   /** Defaults: 512 MiB files, 5 input files, 10% deleted rows, no sort, no throttle. */

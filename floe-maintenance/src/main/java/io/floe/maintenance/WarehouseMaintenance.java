@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
+import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.UpdateProperties;
 import org.apache.iceberg.catalog.Catalog;
@@ -175,6 +176,15 @@ public final class WarehouseMaintenance {
   /** The latest recorded runs, newest first; of one table, or of every table when it is null. */
   public List<MaintenanceRun> runs(TableIdentifier table, int limit) {
     return history.recent(table, limit);
+  }
+
+  /**
+   * The table's current schema.
+   *
+   * @throws FloeException with {@link ErrorCode#TABLE_NOT_FOUND} when there is no such table
+   */
+  public Schema schema(TableIdentifier table) {
+    return load(table, "read the schema of").schema();
   }
 
   /** {@link TableMaintenance#rewriteDataFiles}, recorded. */

@@ -288,6 +288,15 @@ final class MaintainCommand {
         description = "Sort the rewritten rows, such as \"id DESC NULLS LAST, name\".")
     String sortOrder;
 
+    @Option(
+        names = "--where",
+        paramLabel = "CONDITION",
+        description =
+            "Only the files that may hold rows matching this condition on the table's columns,"
+                + " such as \"updated_at >= '2026-11-01'\" (comparisons, BETWEEN, IN, IS NULL,"
+                + " AND, OR, NOT).")
+    String where;
+
     @Override
     public Integer call() {
       TableIdentifier table = target.identifier();
@@ -319,7 +328,10 @@ final class MaintainCommand {
                         minInputFiles,
                         deleteRatio,
                         sortOrder);
-                return m.rewriteDataFiles(table, m.rewriteOptions(policy.policy()), progress);
+                return m.rewriteDataFiles(
+                    table,
+                    MaintenanceArguments.rewriteOptions(m, table, policy, where, "--where"),
+                    progress);
               });
       if (result.snapshotId() < 0) {
         System.out.printf(

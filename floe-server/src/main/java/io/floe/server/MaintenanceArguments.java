@@ -6,6 +6,9 @@ import io.floe.core.Timestamps;
 import io.floe.core.config.EffectiveMaintenancePolicy;
 import io.floe.core.config.MaintenancePolicy;
 import io.floe.maintenance.ExpirePolicy;
+import io.floe.maintenance.RewriteDataFilesOptions;
+import io.floe.maintenance.WarehouseMaintenance;
+import io.floe.sql.WhereConditions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -150,5 +153,30 @@ public final class MaintenanceArguments {
       result = result.with(MaintenancePolicy.Key.SORT_ORDER, sortOrder, prefix + "sort-order");
     }
     return result;
+  }
+
+  /**
+   * Compaction options of the table's policy, limited by a {@code where} condition on its columns
+   * when one is given (null for the whole table).
+   *
+   * @param option how the condition's option is written, for messages: {@code --where} or {@code
+   *     where}
+   */
+  public static RewriteDataFilesOptions rewriteOptions(
+      WarehouseMaintenance maintenance,
+      TableIdentifier table,
+      EffectiveMaintenancePolicy policy,
+      String where,
+      String option) {
+    RewriteDataFilesOptions options = maintenance.rewriteOptions(policy.policy());
+    if (where == null) {
+      return options;
+    }
+    try {
+      return options.withFilter(WhereConditions.parse(maintenance.schema(table), where));
+    } catch (IllegalArgumentException e) {
+      throw new FloeException(
+          ErrorCode.CONFIG_INVALID, "Cannot use " + option + " " + where + ": " + e.getMessage());
+    }
   }
 }

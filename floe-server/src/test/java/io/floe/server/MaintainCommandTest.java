@@ -347,9 +347,32 @@ class MaintainCommandTest {
   void rewritesDataFilesWithProgress() throws Exception {
     writeCommits(8);
     String dir = warehouse.toString();
+    // No data file holds an id above 5 (ids are 0 to 2).
+    Run none =
+        floe(
+            "maintain",
+            "rewrite-data-files",
+            "-w",
+            dir,
+            "raw.notes",
+            "--min-input-files",
+            "2",
+            "--where",
+            "id > 5");
+    assertThat(none.exitCode()).as(none.err()).isZero();
+    assertThat(none.out()).startsWith("Nothing to rewrite in raw.notes");
 
     Run run =
-        floe("maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--min-input-files", "2");
+        floe(
+            "maintain",
+            "rewrite-data-files",
+            "-w",
+            dir,
+            "raw.notes",
+            "--min-input-files",
+            "2",
+            "--where",
+            "id BETWEEN 0 AND 2");
 
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.out()).matches("(?s)Rewrote \\d+ data files of raw.notes into 1 .*\n");
@@ -398,6 +421,10 @@ class MaintainCommandTest {
     assertThat(order.err())
         .contains(
             "Cannot use --sort-order id SIDEWAYS: must be empty, or columns separated by commas");
+    Run where = floe("maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--where", "x > 1");
+    assertThat(where.exitCode()).isEqualTo(1);
+    assertThat(where.err())
+        .contains("Cannot use --where x > 1: the table has no column x of a primitive type");
     Run table = floe("maintain", "rewrite-data-files", "-w", dir, "notes");
     assertThat(table.err()).contains("name the table as namespace.table");
     Run missing = floe("maintain", "rewrite-data-files", "-w", dir, "raw.nope");

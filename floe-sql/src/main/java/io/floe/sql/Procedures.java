@@ -37,9 +37,10 @@ import org.apache.iceberg.catalog.TableIdentifier;
  *   <li>{@code expire_snapshots(table, older_than, retain_last)}
  *   <li>{@code remove_orphan_files(table, older_than, dry_run)}
  *   <li>{@code rewrite_manifests(table)}
- *   <li>{@code rewrite_data_files(table, strategy, sort_order, options)}: strategy {@code
+ *   <li>{@code rewrite_data_files(table, strategy, sort_order, options, where)}: strategy {@code
  *       'binpack'} or {@code 'sort'}; options a {@code map(...)} of {@code target-file-size-bytes},
- *       {@code min-input-files} and {@code delete-ratio}
+ *       {@code min-input-files} and {@code delete-ratio}; where a condition on the table's columns
+ *       ({@link WhereConditions}) that limits the rewrite to the files that may hold matching rows
  *   <li>{@code rollback_to_snapshot(table, snapshot_id)}, {@code rollback_to_timestamp(table,
  *       timestamp)}, {@code set_current_snapshot(table, snapshot_id)}
  * </ul>
@@ -178,15 +179,6 @@ final class Procedures {
 
   private Result rewriteDataFiles(TableIdentifier table, Map<String, Object> arguments) {
     String procedure = "system.rewrite_data_files";
-    if (arguments.get("where") != null) {
-      throw new QueryException(
-          ErrorCode.SQL_INVALID,
-          SqlState.FEATURE_NOT_SUPPORTED,
-          "Cannot call "
-              + procedure
-              + " with where: Floe rewrites the files of the whole table that need it; leave"
-              + " where out");
-    }
     Object strategy = arguments.get("strategy");
     String sortOrder =
         arguments.get("sort_order") == null ? null : text(arguments.get("sort_order"));
@@ -257,6 +249,17 @@ final class Procedures {
           ErrorCode.SQL_INVALID,
           SqlState.DATA_EXCEPTION,
           "Cannot call " + procedure + ": " + e.getMessage());
+    }
+    Object where = arguments.get("where");
+    if (where != null) {
+      try {
+        chosen = chosen.withFilter(WhereConditions.parse(maintenance.schema(table), text(where)));
+      } catch (IllegalArgumentException e) {
+        throw new QueryException(
+            ErrorCode.SQL_INVALID,
+            SqlState.DATA_EXCEPTION,
+            "Cannot call " + procedure + " with where: " + e.getMessage());
+      }
     }
     RewriteDataFilesResult result;
     try {

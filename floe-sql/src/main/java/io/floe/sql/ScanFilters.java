@@ -101,6 +101,150 @@ final class ScanFilters {
     return result;
   }
 
+  /**
+   * The whole of a WHERE condition on one table's columns, from DuckDB's parse tree, as an Iceberg
+   * expression: comparisons ({@code =, <>, <, <=, >, >=}), {@code BETWEEN}, {@code [NOT] IN} and
+   * {@code IS [NOT] NULL} of a column with constants, combined with AND, OR and NOT.
+   *
+   * @throws IllegalArgumentException naming the part that is not such a condition
+   */
+  static Expression condition(JsonNode where, Schema schema) {
+    ScanFilters columns = new ScanFilters(Map.of(WHOLE_CONDITION, schema));
+    Expression expression = columns.strict(where);
+    try {
+      Binder.bind(schema.asStruct(), expression, false);
+    } catch (ValidationException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    return expression;
+  }
+
+  private static final String WHOLE_CONDITION = "";
+
+  private Expression strict(JsonNode node) {
+    String type = node.path("type").asText();
+    switch (type) {
+      case "CONJUNCTION_AND":
+      case "CONJUNCTION_OR":
+        Expression combined = null;
+        for (JsonNode child : node.path("children")) {
+          Expression part = strict(child);
+          combined =
+              combined == null
+                  ? part
+                  : type.equals("CONJUNCTION_AND")
+                      ? Expressions.and(combined, part)
+                      : Expressions.or(combined, part);
+        }
+        return combined;
+      case "OPERATOR_NOT":
+        return Expressions.not(strict(node.path("children").path(0)));
+      case "OPERATOR_IS_NULL":
+        return Expressions.isNull(strictColumn(node.path("children").path(0)).name);
+      case "OPERATOR_IS_NOT_NULL":
+        return Expressions.notNull(strictColumn(node.path("children").path(0)).name);
+      case "COMPARE_BETWEEN":
+        {
+          Column column = strictColumn(node.path("input"));
+          return Expressions.and(
+              Expressions.greaterThanOrEqual(column.name, strictValue(node.path("lower"), column)),
+              Expressions.lessThanOrEqual(column.name, strictValue(node.path("upper"), column)));
+        }
+      case "COMPARE_IN":
+      case "COMPARE_NOT_IN":
+        {
+          JsonNode children = node.path("children");
+          Column column = strictColumn(children.path(0));
+          List<Object> values = new ArrayList<>();
+          for (int i = 1; i < children.size(); i++) {
+            values.add(strictValue(children.get(i), column));
+          }
+          return type.equals("COMPARE_IN")
+              ? Expressions.in(column.name, values.toArray())
+              : Expressions.notIn(column.name, values.toArray());
+        }
+      case "COMPARE_NOTEQUAL":
+      case "COMPARE_EQUAL":
+      case "COMPARE_LESSTHAN":
+      case "COMPARE_GREATERTHAN":
+      case "COMPARE_LESSTHANOREQUALTO":
+      case "COMPARE_GREATERTHANOREQUALTO":
+        {
+          if (isColumn(node.path("left")) == isColumn(node.path("right"))) {
+            throw new IllegalArgumentException(
+                "'"
+                    + describe(node.path("left"))
+                    + "' and '"
+                    + describe(node.path("right"))
+                    + "': compare one column with a constant");
+          }
+          boolean flipped = !isColumn(node.path("left"));
+          Column column = strictColumn(flipped ? node.path("right") : node.path("left"));
+          Object value = strictValue(flipped ? node.path("left") : node.path("right"), column);
+          return type.equals("COMPARE_NOTEQUAL")
+              ? Expressions.notEqual(column.name, value)
+              : comparison(flipped ? flip(type) : type, column.name, value);
+        }
+      default:
+        throw new IllegalArgumentException(
+            "'"
+                + describe(node)
+                + "' is not a condition on the table's files; use comparisons (=, <>, <, <=, >,"
+                + " >=), BETWEEN, [NOT] IN and IS [NOT] NULL of a column with constants, combined"
+                + " with AND, OR and NOT");
+    }
+  }
+
+  private Column strictColumn(JsonNode node) {
+    JsonNode names = node.path("column_names");
+    if (!isColumn(node) || names.size() != 1) {
+      throw new IllegalArgumentException(
+          "'" + describe(node) + "' is not a column of the table; name one column by itself");
+    }
+    Column column = column(WHOLE_CONDITION, names.get(0).asText());
+    if (column == null) {
+      throw new IllegalArgumentException(
+          "the table has no column "
+              + names.get(0).asText()
+              + " of a primitive type; its columns: "
+              + String.join(
+                  ", ",
+                  schemas.get(WHOLE_CONDITION).columns().stream()
+                      .map(Types.NestedField::name)
+                      .toList()));
+    }
+    return column;
+  }
+
+  private static Object strictValue(JsonNode node, Column column) {
+    Object value = value(node, column.type);
+    if (value == null) {
+      throw new IllegalArgumentException(
+          "cannot compare column "
+              + column.name
+              + " ("
+              + column.type
+              + ") with '"
+              + describe(node)
+              + "'; write a constant of the column's type, such as a number or a quoted date");
+    }
+    return value;
+  }
+
+  /** The text of an expression for messages: a constant's text, a column's name, or its kind. */
+  private static String describe(JsonNode node) {
+    if ("CONSTANT".equals(node.path("class").asText())) {
+      return node.path("literal").path("text").asText();
+    }
+    if (isColumn(node)) {
+      List<String> names = new ArrayList<>();
+      node.path("column_names").forEach(name -> names.add(name.asText()));
+      return String.join(".", names);
+    }
+    String function = node.path("function_name").asText();
+    return function.isEmpty() ? node.path("type").asText().toLowerCase(Locale.ROOT) : function;
+  }
+
   private void walk(JsonNode node) {
     if (node.isObject() && "SELECT_NODE".equals(node.path("type").asText())) {
       Map<String, String> bindings = new HashMap<>();

@@ -194,6 +194,72 @@ class ProceduresTest {
         .containsExactly(List.of(0, 0, 0L, 0, 0));
   }
 
+  /** Spark's where: only the files that may hold matching rows are rewritten. */
+  @Test
+  void rewritesOnlyTheFilesThatMayMatchWhere() {
+    Schema schema =
+        new Schema(
+            List.of(
+                Types.NestedField.required(1, "id", Types.LongType.get()),
+                Types.NestedField.optional(2, "region", Types.StringType.get())),
+            Set.of(1));
+    Table table =
+        catalog.createTable(
+            TableIdentifier.of("raw", "events"),
+            schema,
+            PartitionSpec.unpartitioned(),
+            Map.of("format-version", "2"));
+    CdcTableWriter events = CdcTableWriter.open(table);
+    events.setCompactionEnabled(false);
+    // Three files: ids 1-10, 11-20 and 21-30.
+    for (int commit = 0; commit < 3; commit++) {
+      for (long id = 1; id <= 10; id++) {
+        GenericRecord event = GenericRecord.create(schema);
+        event.set(0, commit * 10L + id);
+        event.set(1, id % 2 == 0 ? "eu" : "us");
+        events.upsert(event, null);
+      }
+      events.commit(Map.of(), false);
+    }
+    String files = "SELECT record_count FROM raw.events.files ORDER BY record_count";
+    assertThat(engine.queryAll(files)).containsExactly(List.of(10L), List.of(10L), List.of(10L));
+
+    assertThat(
+            engine.queryAll(
+                "CALL system.rewrite_data_files(table => 'raw.events', where => 'id <= 20',"
+                    + " options => map('min-input-files', '2'))"))
+        .extracting(row -> row.subList(0, 2))
+        .containsExactly(List.of(2, 1));
+    assertThat(engine.queryAll(files)).containsExactly(List.of(10L), List.of(20L));
+    assertThat(engine.queryAll("SELECT count(*), count(DISTINCT id) FROM raw.events"))
+        .containsExactly(List.of(30L, 30L));
+    // No file holds an id above 100, nor a null region.
+    assertThat(
+            engine.queryAll(
+                "CALL system.rewrite_data_files('raw.events', where => 'id > 100 OR region IS NULL',"
+                    + " options => map('min-input-files', '1'))"))
+        .containsExactly(List.of(0, 0, 0L, 0, 0));
+
+    String call = "CALL system.rewrite_data_files('raw.events', where => '%s')";
+    assertThatThrownBy(() -> engine.queryAll(String.format(call, "nope = 1")))
+        .hasMessageContaining(
+            "Cannot call system.rewrite_data_files with where: the table has no column nope of a"
+                + " primitive type; its columns: id, region");
+    assertThatThrownBy(() -> engine.queryAll(String.format(call, "id > region")))
+        .hasMessageContaining("'id' and 'region': compare one column with a constant");
+    assertThatThrownBy(() -> engine.queryAll(String.format(call, "id > ''x''")))
+        .hasMessageContaining("cannot compare column id (long) with 'x'");
+    assertThatThrownBy(() -> engine.queryAll(String.format(call, "length(region) > 2")))
+        .hasMessageContaining("compare one column with a constant");
+    assertThatThrownBy(() -> engine.queryAll(String.format(call, "id >")))
+        .hasMessageContaining("'id >' is not a SQL condition");
+    assertThatThrownBy(() -> engine.queryAll(String.format(call, "id > 1 GROUP BY id")))
+        .hasMessageContaining("is not one condition on the table's columns");
+    assertThatThrownBy(() -> engine.queryAll(String.format(call, "id IN (SELECT 1)")))
+        .hasMessageContaining(
+            "'subquery' is not a condition on the table's files; use comparisons");
+  }
+
   @Test
   void refusesBadCalls() {
     assertThatThrownBy(() -> engine.queryAll("CALL system.nope('raw.sales')"))
@@ -217,9 +283,6 @@ class ProceduresTest {
                     "CALL system.rewrite_data_files('raw.sales', options => map('max-x', '1'))"))
         .hasMessageContaining(
             "unknown option 'max-x'; supported: target-file-size-bytes, min-input-files");
-    assertThatThrownBy(
-            () -> engine.queryAll("CALL system.rewrite_data_files('raw.sales', where => 'id > 1')"))
-        .hasMessageContaining("leave where out");
     assertThatThrownBy(
             () -> engine.queryAll("CALL system.rewrite_data_files('raw.sales', 'sort', 'nope')"))
         .hasMessageContaining("no column nope in the table");

@@ -81,7 +81,7 @@ final class MaintenanceApi {
     operations.put(MaintenanceRun.Operation.REWRITE_MANIFESTS, List.of());
     operations.put(
         MaintenanceRun.Operation.REWRITE_DATA_FILES,
-        List.of("target-file-size", "min-input-files", "delete-ratio", "sort-order"));
+        List.of("target-file-size", "min-input-files", "delete-ratio", "sort-order", "where"));
     return operations;
   }
 
@@ -233,7 +233,10 @@ final class MaintenanceApi {
                     member(body, "delete-ratio", operation),
                     member(body, "sort-order", operation));
             yield maintenance.rewriteDataFiles(
-                table, maintenance.rewriteOptions(policy.policy()), RewriteProgress.NONE);
+                table,
+                MaintenanceArguments.rewriteOptions(
+                    maintenance, table, policy, member(body, "where", operation), "where"),
+                RewriteProgress.NONE);
           }
           default -> throw new IllegalStateException("not an operation of the API: " + operation);
         };

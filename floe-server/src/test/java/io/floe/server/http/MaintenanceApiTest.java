@@ -183,6 +183,10 @@ class MaintenanceApiTest {
         .startsWith(
             "FLOE-001 Cannot use target-file-size 12XB: write a whole number of bytes, optionally"
                 + " followed by B, KB, MB, GB or TB");
+    assertThat(
+            error(
+                post("rewrite-data-files", "{\"table\": \"raw.sales\", \"where\": \"id >\"}"), 400))
+        .startsWith("FLOE-001 Cannot use where id >: 'id >' is not a SQL condition");
     assertThat(error(get("/v1/maintenance/runs?limit=lots"), 400))
         .isEqualTo(
             "FLOE-001 Cannot list maintenance runs: limit 'lots' is not a whole number from 1 to"
