@@ -60,6 +60,12 @@ final class DataCompaction {
   /** Files smaller than this share of the target size are small. */
   static final double SMALL_FILE_SHARE = 0.75;
 
+  /**
+   * Files larger than this multiple of the target size are rewritten into files of the target size,
+   * as Spark's default {@code max-file-size-bytes} (1.8 times the target) does.
+   */
+  static final double LARGE_FILE_SHARE = 1.8;
+
   /** Most input bytes of one file group (one commit), as a multiple of the target size. */
   static final int GROUP_TARGETS = 2;
 
@@ -144,9 +150,11 @@ final class DataCompaction {
   /**
    * Chooses the files to rewrite, by partition: files smaller than {@link #SMALL_FILE_SHARE} of the
    * target when a partition has at least {@code minInputFiles} of them, and every file whose
-   * deleted rows reach {@code deleteRatio} of its rows or that equality deletes apply to (then
-   * together with the partition's small files). Each partition's files are split into groups of at
-   * most {@link #GROUP_TARGETS} target sizes of input.
+   * deleted rows reach {@code deleteRatio} of its rows, that equality deletes apply to, or that is
+   * larger than {@link #LARGE_FILE_SHARE} targets (then together with the partition's small files).
+   * A sorted rewrite leaves alone files larger than {@link #SORT_GROUP_BYTES}, which it would have
+   * to hold in memory. Each partition's files are split into groups of at most {@link
+   * #GROUP_TARGETS} target sizes of input.
    */
   private List<List<FileScanTask>> plan(Snapshot base) {
     deleteTargets.clear();
@@ -187,6 +195,7 @@ final class DataCompaction {
     }
     Set<String> matching = matching(base);
     long small = (long) (options.targetFileSizeBytes() * SMALL_FILE_SHARE);
+    long large = (long) (options.targetFileSizeBytes() * LARGE_FILE_SHARE);
     long groupBytes = options.targetFileSizeBytes() * GROUP_TARGETS;
     if (sortOrder != null) {
       groupBytes = Math.min(groupBytes, SORT_GROUP_BYTES);
@@ -194,7 +203,7 @@ final class DataCompaction {
     List<List<FileScanTask>> groups = new ArrayList<>();
     for (List<FileScanTask> tasks : byPartition.values()) {
       List<FileScanTask> smallFiles = new ArrayList<>();
-      List<FileScanTask> deleteHeavy = new ArrayList<>();
+      List<FileScanTask> due = new ArrayList<>();
       for (FileScanTask task : tasks) {
         DataFile file = task.file();
         if (matching != null && !matching.contains(file.location())) {
@@ -205,14 +214,17 @@ final class DataCompaction {
             deleted == Long.MAX_VALUE
                 || (file.recordCount() > 0
                     && deleted >= options.deleteRatio() * file.recordCount());
-        if (heavy) {
-          deleteHeavy.add(task);
+        boolean oversized =
+            file.fileSizeInBytes() > large
+                && (sortOrder == null || file.fileSizeInBytes() <= SORT_GROUP_BYTES);
+        if (heavy || oversized) {
+          due.add(task);
         } else if (file.fileSizeInBytes() < small) {
           smallFiles.add(task);
         }
       }
-      List<FileScanTask> chosen = new ArrayList<>(deleteHeavy);
-      if (!deleteHeavy.isEmpty() || smallFiles.size() >= options.minInputFiles()) {
+      List<FileScanTask> chosen = new ArrayList<>(due);
+      if (!due.isEmpty() || smallFiles.size() >= options.minInputFiles()) {
         chosen.addAll(smallFiles);
       }
       if (chosen.isEmpty()) {

@@ -68,9 +68,11 @@
  *
  * <ol>
  *   <li><b>Plan</b> on the maintenance thread, at snapshot B: per partition, the files smaller than
- *       75% of the target size (when there are at least {@code min-input-files}), and every file
- *       whose deleted rows reach {@code delete-ratio} of its rows or that equality deletes apply
- *       to. Groups of at most two target sizes of input, each committed on its own.
+ *       75% of the target size (when there are at least {@code min-input-files}), every file whose
+ *       deleted rows reach {@code delete-ratio} of its rows or that equality deletes apply to, and
+ *       every file above 1.8 target sizes (split); with a {@code where} condition, only files that
+ *       may hold matching rows. Groups of at most two target sizes of input, each committed on its
+ *       own.
  *   <li><b>Reserve</b> the group's files with the table's writer ({@code
  *       CdcTableWriter.beginRewrite}, found through {@code TableWriters}, where a pipeline of this
  *       process registers its writers): the writer's own tidying of small files leaves them alone.

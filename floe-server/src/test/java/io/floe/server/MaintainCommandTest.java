@@ -59,6 +59,12 @@ class MaintainCommandTest {
     }
   }
 
+  private static String[] append(String[] arguments, String last) {
+    String[] all = java.util.Arrays.copyOf(arguments, arguments.length + 1);
+    all[arguments.length] = last;
+    return all;
+  }
+
   private List<Long> writeCommits(int commits) throws Exception {
     List<Long> snapshots = new ArrayList<>();
     try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
@@ -277,7 +283,7 @@ class MaintainCommandTest {
         .isEqualTo("floe.maintenance.retain-last");
     assertThat(policy.get("compact").get("value").asBoolean()).isFalse();
     assertThat(policy.get("target-file-size").get("value").asLong()).isEqualTo(256L << 20);
-    assertThat(policy.get("expire-older-than").get("value").asText()).isEqualTo("1h");
+    assertThat(policy.get("expire-older-than").get("value").asText()).isEqualTo("10m");
     assertThat(tableProperties())
         .containsEntry("floe.maintenance.retain-last", "20")
         .containsEntry("floe.maintenance.compact", "false");
@@ -347,32 +353,15 @@ class MaintainCommandTest {
   void rewritesDataFilesWithProgress() throws Exception {
     writeCommits(8);
     String dir = warehouse.toString();
+    String[] rewrite = {
+      "maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--min-input-files", "2", "--where"
+    };
     // No data file holds an id above 5 (ids are 0 to 2).
-    Run none =
-        floe(
-            "maintain",
-            "rewrite-data-files",
-            "-w",
-            dir,
-            "raw.notes",
-            "--min-input-files",
-            "2",
-            "--where",
-            "id > 5");
+    Run none = floe(append(rewrite, "id > 5"));
     assertThat(none.exitCode()).as(none.err()).isZero();
     assertThat(none.out()).startsWith("Nothing to rewrite in raw.notes");
 
-    Run run =
-        floe(
-            "maintain",
-            "rewrite-data-files",
-            "-w",
-            dir,
-            "raw.notes",
-            "--min-input-files",
-            "2",
-            "--where",
-            "id BETWEEN 0 AND 2");
+    Run run = floe(append(rewrite, "id BETWEEN 0 AND 2"));
 
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.out()).matches("(?s)Rewrote \\d+ data files of raw.notes into 1 .*\n");

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class MaintenanceConfigTest {
   private static final MaintenancePolicy DEFAULT_POLICY =
       new MaintenancePolicy(
-          Duration.ofHours(1),
+          Duration.ofMinutes(10),
           100,
           Milestones.NONE,
           Duration.ofDays(3),
@@ -200,7 +200,7 @@ class MaintenanceConfigTest {
     assertThat(policy.targetFileSize()).isEqualTo(128L << 20);
     assertThat(policy.compact()).isFalse();
     assertThat(policy.compactMinInputFiles()).isEqualTo(3);
-    assertThat(policy.expireOlderThan()).isEqualTo(Duration.ofHours(1));
+    assertThat(policy.expireOlderThan()).isEqualTo(Duration.ofMinutes(10));
     assertThat(effective.source(MaintenancePolicy.Key.RETAIN_LAST))
         .isEqualTo(new Source(Kind.TABLE_PROPERTY, "floe.maintenance.retain-last"));
     assertThat(effective.source(MaintenancePolicy.Key.TARGET_FILE_SIZE).toString())

@@ -136,7 +136,7 @@ class MaintenanceApiTest {
                 + "\"origin\":\"floe.maintenance.target-file-size\"}");
     assertThat(policy.get("retain-last").toString())
         .isEqualTo("{\"value\":100,\"source\":\"default\",\"origin\":\"\"}");
-    assertThat(policy.get("expire-older-than").get("value").asText()).isEqualTo("1h");
+    assertThat(policy.get("expire-older-than").get("value").asText()).isEqualTo("10m");
     assertThat(policy.get("compact").get("value").isBoolean()).isTrue();
     assertThat(policy.get("compact-delete-ratio").get("value").asDouble()).isEqualTo(0.1);
     assertThat(policy.get("sort-order").get("value").asText()).isEmpty();
