@@ -220,7 +220,11 @@ public final class TableMaintenance {
     }
   }
 
-  private Table load(TableIdentifier identifier, String action) {
+  /**
+   * Loads a table for {@code action} ("expire snapshots of"), or says there is no such table and
+   * which tables its namespace has.
+   */
+  Table load(TableIdentifier identifier, String action) {
     try {
       return catalog.loadTable(identifier);
     } catch (NoSuchTableException e) {

@@ -23,7 +23,6 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.UpdateProperties;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -345,17 +344,6 @@ public final class WarehouseMaintenance {
 
   private Table load(TableIdentifier identifier, String action) {
     requireNonNull(identifier, "table is null");
-    try {
-      return catalog.loadTable(identifier);
-    } catch (NoSuchTableException e) {
-      throw new FloeException(
-          ErrorCode.TABLE_NOT_FOUND,
-          "Cannot "
-              + action
-              + " table "
-              + identifier
-              + ": no such table; check the name, namespace.table",
-          e);
-    }
+    return maintenance.load(identifier, action);
   }
 }
