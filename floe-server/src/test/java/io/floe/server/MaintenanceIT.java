@@ -73,6 +73,9 @@ class MaintenanceIT {
       try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
           Connection connection = postgres.connect("maintained")) {
         TypesWorkload workload = new TypesWorkload(connection, 5);
+        // 15 s of streaming commits, counted from the end of the full load: enough snapshots for
+        // expiry to have work, however long the load took.
+        awaitOutput("LOADING -> STREAMING", Duration.ofMinutes(2));
         long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (System.nanoTime() < end) {
           assertThat(floe.isAlive()).as("floe run is alive: %s", output()).isTrue();
@@ -254,6 +257,16 @@ class MaintenanceIT {
         throw new AssertionError("a table still has " + largest + " snapshots, over " + most);
       }
       Thread.sleep(500);
+    }
+  }
+
+  private void awaitOutput(String text, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!output().contains(text)) {
+      assertThat(System.nanoTime())
+          .as("floe run logged '%s' within %s: %s", text, timeout, output())
+          .isLessThan(deadline);
+      Thread.sleep(200);
     }
   }
 

@@ -10,7 +10,6 @@ import io.floe.core.catalog.TableFiles;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.ParquetRows;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -113,7 +112,7 @@ class QueryEngineTest {
    * one join on (file name, position) instead of one join per file; both give the table's rows.
    */
   @Test
-  void appliesPositionDeletesOfManyDataFilesInOneJoin() throws IOException {
+  void appliesPositionDeletesOfManyDataFilesInOneJoin() throws Exception {
     Table table =
         catalog.createTable(
             TableIdentifier.of("raw", "many"),
@@ -178,6 +177,29 @@ class QueryEngineTest {
     assertThat(engine.queryAll("SELECT count(*) FROM raw.many WHERE id IN (0, 3, 11, 14, 15)"))
         .as("ids 0 and 3 (file 0) and 11 and 14 (file 1) are deleted, 15 is not")
         .containsExactly(List.of(1L));
+
+    // Files of object storage are read from cached copies with other names; delete files still
+    // name the data files by location.
+    Path cache = Files.createDirectories(warehouse.resolve("cache"));
+    Map<String, String> copies = new java.util.HashMap<>();
+    for (String location :
+        java.util.stream.Stream.concat(
+                planned.dataFiles().keySet().stream(), planned.deleteFiles().keySet().stream())
+            .toList()) {
+      Path copy = cache.resolve("copy-" + copies.size() + ".parquet");
+      Files.copy(Path.of(location.replaceFirst("^file:", "")), copy);
+      copies.put(location, copy.toString());
+    }
+    String mapped = TableScanSql.sql(table.schema(), planned, copies::get);
+    assertThat(mapped).as("locations mapped to the copies' paths").contains("JOIN (VALUES");
+    try (java.sql.Connection duck = FreshDuckDb.open(new java.util.Properties());
+        java.sql.Statement statement = duck.createStatement();
+        java.sql.ResultSet result =
+            statement.executeQuery("SELECT count(*), sum(amount) FROM (" + mapped + ")")) {
+      assertThat(result.next()).isTrue();
+      assertThat(result.getLong(1)).isEqualTo(liveRows);
+      assertThat(result.getBigDecimal(2)).isEqualTo(BigDecimal.valueOf(liveSum).setScale(2));
+    }
   }
 
   @Test
