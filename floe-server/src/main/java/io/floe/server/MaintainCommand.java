@@ -129,6 +129,19 @@ final class MaintainCommand {
     }
   }
 
+  /** The {@code --format} option of {@code history} and {@code policy}. */
+  static final class FormatOption {
+    @Option(
+        names = "--format",
+        defaultValue = "table",
+        description = "table or json (default: ${DEFAULT-VALUE}).")
+    String text;
+
+    Format parse() {
+      return Format.parse(text);
+    }
+  }
+
   /** How {@code history} and {@code policy} print. */
   enum Format {
     TABLE,
@@ -430,15 +443,11 @@ final class MaintainCommand {
         description = "Show at most N runs (default: ${DEFAULT-VALUE}).")
     String limit;
 
-    @Option(
-        names = "--format",
-        defaultValue = "table",
-        description = "table or json (default: ${DEFAULT-VALUE}).")
-    String format;
+    @Mixin FormatOption format = new FormatOption();
 
     @Override
     public Integer call() {
-      Format output = Format.parse(format);
+      Format output = format.parse();
       int most = limit(limit);
       TableIdentifier identifier = table == null ? null : MaintenanceArguments.table(table);
       Path root = warehouse.root();
@@ -499,15 +508,11 @@ final class MaintainCommand {
         description = "Remove the table property floe.maintenance.KEY; repeatable.")
     List<String> unset = List.of();
 
-    @Option(
-        names = "--format",
-        defaultValue = "table",
-        description = "table or json (default: ${DEFAULT-VALUE}).")
-    String format;
+    @Mixin FormatOption format = new FormatOption();
 
     @Override
     public Integer call() {
-      Format output = Format.parse(format);
+      Format output = format.parse();
       TableIdentifier table = target.identifier();
       EffectiveMaintenancePolicy policy =
           target.run(
