@@ -12,6 +12,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -254,11 +256,11 @@ class RewriteDataFilesTest {
   void splitsFilesLargerThanTheTarget() throws IOException {
     try (CdcTable cdc = CdcTable.create(warehouse)) {
       cdc.writer().setCompactionEnabled(false);
-      java.util.Random random = new java.util.Random(7);
+      Random random = new Random(7);
       for (long id = 1_000; id < 21_000; id++) {
         cdc.writer().upsert(CdcTable.row(id, "n" + random.nextLong(), "big-" + id), null);
       }
-      cdc.writer().commit(java.util.Map.of(), false);
+      cdc.writer().commit(Map.of(), false);
       Table before = cdc.load();
       DataFile large = TableFiles.load(before).dataFiles().values().iterator().next();
       long target = large.fileSizeInBytes() / 4;

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -60,7 +61,7 @@ class MaintainCommandTest {
   }
 
   private static String[] append(String[] arguments, String last) {
-    String[] all = java.util.Arrays.copyOf(arguments, arguments.length + 1);
+    String[] all = Arrays.copyOf(arguments, arguments.length + 1);
     all[arguments.length] = last;
     return all;
   }

@@ -15,10 +15,17 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionSpec;
@@ -155,7 +162,7 @@ class QueryEngineTest {
       for (int file = 0; file < files; file++) {
         // Two rows of each file, at positions that differ from file to file.
         Set<Long> deleted = Set.of((long) file % rowsPerFile, (file + 3L) % rowsPerFile);
-        for (long position : new java.util.TreeSet<>(deleted)) {
+        for (long position : new TreeSet<>(deleted)) {
           deletes.write(delete.set(written.get(file).location(), position));
         }
         for (int i = 0; i < rowsPerFile; i++) {
@@ -181,9 +188,9 @@ class QueryEngineTest {
     // Files of object storage are read from cached copies with other names; delete files still
     // name the data files by location.
     Path cache = Files.createDirectories(warehouse.resolve("cache"));
-    Map<String, String> copies = new java.util.HashMap<>();
+    Map<String, String> copies = new HashMap<>();
     for (String location :
-        java.util.stream.Stream.concat(
+        Stream.concat(
                 planned.dataFiles().keySet().stream(), planned.deleteFiles().keySet().stream())
             .toList()) {
       Path copy = cache.resolve("copy-" + copies.size() + ".parquet");
@@ -192,9 +199,9 @@ class QueryEngineTest {
     }
     String mapped = TableScanSql.sql(table.schema(), planned, copies::get);
     assertThat(mapped).as("locations mapped to the copies' paths").contains("JOIN (VALUES");
-    try (java.sql.Connection duck = FreshDuckDb.open(new java.util.Properties());
-        java.sql.Statement statement = duck.createStatement();
-        java.sql.ResultSet result =
+    try (Connection duck = FreshDuckDb.open(new Properties());
+        Statement statement = duck.createStatement();
+        ResultSet result =
             statement.executeQuery("SELECT count(*), sum(amount) FROM (" + mapped + ")")) {
       assertThat(result.next()).isTrue();
       assertThat(result.getLong(1)).isEqualTo(liveRows);
