@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -89,6 +90,10 @@ public final class QueryEngine implements AutoCloseable {
 
   private static final int REUSE_MAX_ROWS = 10_000;
   private static final int PLANNED_SCANS_KEPT = 64;
+
+  /** Most snapshots a table's last plan is advanced over; further ones are planned in full. */
+  private static final int ADVANCE_MAX_SNAPSHOTS = 100;
+
   private static final java.util.regex.Pattern TIMESTAMP_LITERAL =
       java.util.regex.Pattern.compile("(?is)(?:timestamp(?:tz)?\\s*)?'([^']*)'");
 
@@ -107,6 +112,8 @@ public final class QueryEngine implements AutoCloseable {
               return size() > PLANNED_SCANS_KEPT;
             }
           });
+  // The last unfiltered plan of each table's current snapshot, which later snapshots advance from.
+  private final Map<UUID, LatestPlan> latestPlans = new ConcurrentHashMap<>();
   private final FreshDuckDb instances = new FreshDuckDb(2);
   private final Procedures procedures;
   private FileCache cache;
@@ -473,6 +480,9 @@ public final class QueryEngine implements AutoCloseable {
     return columns;
   }
 
+  /** The files of one snapshot of a table, unfiltered. */
+  private record LatestPlan(long snapshotId, TableFiles files) {}
+
   /** One table reference, planned. */
   private static final class ScanPlan {
     final TableReference reference;
@@ -577,16 +587,51 @@ public final class QueryEngine implements AutoCloseable {
         String key = plan.table.uuid() + "@" + plan.snapshotId + ":" + plan.filter;
         plan.files = plannedFiles.get(key);
         if (plan.files == null) {
-          org.apache.iceberg.TableScan scan =
-              Scans.scan(plan.table)
-                  .useSnapshot(plan.snapshotId)
-                  .caseSensitive(false)
-                  .filter(plan.filter);
-          plan.files = TableFiles.plan(plan.table, scan);
+          plan.files = planFiles(plan);
           plannedFiles.put(key, plan.files);
         }
       }
       return plans;
+    }
+
+    /**
+     * Plans the files of one reference: from the table's last planned snapshot when the reference
+     * reads a snapshot after it (the usual query of a table that a pipeline writes), else with
+     * Iceberg's planning.
+     */
+    private TableFiles planFiles(ScanPlan plan) {
+      boolean current = plan.snapshotId == plan.table.currentSnapshot().snapshotId();
+      LatestPlan latest = latestPlans.get(plan.table.uuid());
+      TableFiles all = null;
+      if (latest != null && latest.snapshotId() == plan.snapshotId) {
+        all = latest.files();
+      } else if (latest != null) {
+        all =
+            latest
+                .files()
+                .advance(plan.table, latest.snapshotId(), plan.snapshotId, ADVANCE_MAX_SNAPSHOTS)
+                .orElse(null);
+      }
+      boolean unfiltered = plan.filter.op() == Expression.Operation.TRUE;
+      if (all == null && !unfiltered) {
+        return TableFiles.plan(
+            plan.table,
+            Scans.scan(plan.table)
+                .useSnapshot(plan.snapshotId)
+                .caseSensitive(false)
+                .filter(plan.filter));
+      }
+      if (all == null) {
+        // With column bounds, which filters of later queries are judged by.
+        all =
+            TableFiles.plan(
+                plan.table,
+                Scans.scan(plan.table).useSnapshot(plan.snapshotId).includeColumnStats());
+      }
+      if (current) {
+        latestPlans.put(plan.table.uuid(), new LatestPlan(plan.snapshotId, all));
+      }
+      return all.filter(plan.table, plan.schema, plan.filter);
     }
 
     private Table load(TableIdentifier identifier) {

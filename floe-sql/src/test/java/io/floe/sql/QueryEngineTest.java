@@ -23,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -112,6 +113,45 @@ class QueryEngineTest {
             engine.queryAll(
                 "WITH s AS (SELECT * FROM raw.sales) SELECT count(*) FROM s JOIN raw.empty e ON s.id = e.id"))
         .containsExactly(List.of(0L));
+  }
+
+  /**
+   * Each query of a table that keeps committing plans the new snapshot from the files planned for
+   * the last one; filtered queries too. The writer's commits merge small files and delete files on
+   * the way, which later plans must drop.
+   */
+  @Test
+  void readsEachNewSnapshotOfATableThatKeepsCommitting() {
+    Map<Long, Long> model = new HashMap<>();
+    for (long id = 1; id <= 10; id++) {
+      model.put(id, id * 10);
+    }
+    model.remove(3L);
+    model.put(4L, 1000L);
+    Table table = catalog.loadTable(TableIdentifier.of("raw", "sales"));
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    Random random = new Random(7);
+    for (int commit = 0; commit < 15; commit++) {
+      for (int change = 0; change < 4; change++) {
+        long id = 1L + random.nextInt(20);
+        if (random.nextBoolean() && model.containsKey(id)) {
+          writer.delete(row(id, 0));
+          model.remove(id);
+        } else {
+          long amount = random.nextInt(1000);
+          writer.upsert(row(id, amount), null);
+          model.put(id, amount);
+        }
+      }
+      writer.commit(Map.of(), false);
+      long sum = model.values().stream().mapToLong(Long::longValue).sum();
+      assertThat(engine.queryAll("SELECT count(*), sum(amount) FROM raw.sales"))
+          .as("after commit %d", commit)
+          .containsExactly(List.of((long) model.size(), BigDecimal.valueOf(sum).setScale(2)));
+      assertThat(engine.queryAll("SELECT count(*) FROM raw.sales WHERE id > 15"))
+          .as("after commit %d, filtered", commit)
+          .containsExactly(List.of(model.keySet().stream().filter(id -> id > 15).count()));
+    }
   }
 
   /**

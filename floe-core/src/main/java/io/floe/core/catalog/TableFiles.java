@@ -4,18 +4,38 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileContent;
 import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.MetadataColumns;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.SnapshotChanges;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableScan;
+import org.apache.iceberg.expressions.Evaluator;
+import org.apache.iceberg.expressions.Expression;
+import org.apache.iceberg.expressions.InclusiveMetricsEvaluator;
+import org.apache.iceberg.expressions.Projections;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Comparators;
+import org.apache.iceberg.types.Conversions;
+import org.apache.iceberg.types.Types;
+import org.apache.iceberg.util.ContentFileUtil;
+import org.apache.iceberg.util.StructLikeWrapper;
 
 /**
  * The live data files of a table's current snapshot and the position-delete files that apply to
@@ -75,6 +95,135 @@ public final class TableFiles {
       }
     }
     return new TableFiles(dataFiles, deleteFiles, deletesByDataFile);
+  }
+
+  /**
+   * The files of snapshot {@code snapshotId}, found from this plan of its ancestor {@code
+   * baseSnapshotId} (an unfiltered plan) by applying the files that the snapshots in between added
+   * and removed. Only the manifest lists and the manifests those snapshots wrote are read, where
+   * planning reads every manifest of the table: a table that commits every second is planned again
+   * for each new snapshot. Empty when the snapshot does not descend from the base within {@code
+   * maxSnapshots} snapshots (a rollback, an expired base), or when a snapshot added equality
+   * deletes; plan the snapshot in full then.
+   *
+   * <p>Which delete files apply to which data file follows Iceberg's rules for position deletes:
+   * the same partition, a data sequence number no newer than the delete file's, and the data file's
+   * location within the delete file's bounds of {@code file_path}.
+   */
+  public Optional<TableFiles> advance(
+      Table table, long baseSnapshotId, long snapshotId, int maxSnapshots) {
+    Deque<Snapshot> between = new ArrayDeque<>();
+    Snapshot snapshot = table.snapshot(snapshotId);
+    while (snapshot != null && snapshot.snapshotId() != baseSnapshotId) {
+      if (between.size() == maxSnapshots) {
+        return Optional.empty();
+      }
+      between.addFirst(snapshot);
+      snapshot = snapshot.parentId() == null ? null : table.snapshot(snapshot.parentId());
+    }
+    if (snapshot == null) {
+      return Optional.empty();
+    }
+    Map<String, DataFile> data = new LinkedHashMap<>(dataFiles);
+    Map<String, DeleteFile> deletes = new LinkedHashMap<>(deleteFiles);
+    for (Snapshot step : between) {
+      SnapshotChanges changes = SnapshotChanges.builderFor(table).snapshot(step).build();
+      changes.removedDataFiles().forEach(file -> data.remove(file.location()));
+      changes.addedDataFiles().forEach(file -> data.put(file.location(), file));
+      changes.removedDeleteFiles().forEach(file -> deletes.remove(file.location()));
+      for (DeleteFile file : changes.addedDeleteFiles()) {
+        if (file.content() == FileContent.EQUALITY_DELETES) {
+          return Optional.empty();
+        }
+        deletes.put(file.location(), file);
+      }
+    }
+    return Optional.of(assign(table, data, deletes));
+  }
+
+  /**
+   * The data files of this plan that may hold rows matching {@code filter}, judged from partition
+   * values and column bounds as Iceberg's planning judges them, with the delete files that apply to
+   * them. A file planned without column bounds is kept: plan with {@code includeColumnStats()} a
+   * plan that will be filtered.
+   */
+  public TableFiles filter(Table table, Schema schema, Expression filter) {
+    if (filter.op() == Expression.Operation.TRUE) {
+      return this;
+    }
+    InclusiveMetricsEvaluator metrics = new InclusiveMetricsEvaluator(schema, filter, false);
+    Map<Integer, Evaluator> partitions = new HashMap<>();
+    Map<String, DataFile> data = new LinkedHashMap<>();
+    Map<String, Set<DeleteFile>> byDataFile = new LinkedHashMap<>();
+    Map<String, DeleteFile> deletes = new LinkedHashMap<>();
+    for (DataFile file : dataFiles.values()) {
+      Evaluator partition =
+          partitions.computeIfAbsent(
+              file.specId(),
+              id -> {
+                PartitionSpec spec = table.specs().get(id);
+                return new Evaluator(
+                    spec.partitionType(),
+                    Projections.inclusive(spec, false).project(filter),
+                    false);
+              });
+      if (partition.eval(file.partition()) && metrics.eval(file)) {
+        data.put(file.location(), file);
+        Set<DeleteFile> applying = deletesByDataFile.getOrDefault(file.location(), Set.of());
+        byDataFile.put(file.location(), applying);
+        applying.forEach(delete -> deletes.put(delete.location(), delete));
+      }
+    }
+    return new TableFiles(data, deletes, byDataFile);
+  }
+
+  /** Finds the delete files that apply to each data file, as Iceberg does for position deletes. */
+  private static TableFiles assign(
+      Table table, Map<String, DataFile> data, Map<String, DeleteFile> allDeletes) {
+    Map<String, Set<DeleteFile>> byDataFile = new LinkedHashMap<>();
+    Map<String, DeleteFile> applying = new LinkedHashMap<>();
+    for (DataFile file : data.values()) {
+      Set<DeleteFile> deletes = new LinkedHashSet<>();
+      for (DeleteFile delete : allDeletes.values()) {
+        if (applies(table, delete, file)) {
+          deletes.add(delete);
+          applying.put(delete.location(), delete);
+        }
+      }
+      byDataFile.put(file.location(), deletes);
+    }
+    return new TableFiles(data, applying, byDataFile);
+  }
+
+  private static boolean applies(Table table, DeleteFile delete, DataFile file) {
+    if (delete.dataSequenceNumber() < file.dataSequenceNumber()
+        || delete.specId() != file.specId()) {
+      return false;
+    }
+    PartitionSpec spec = table.specs().get(file.specId());
+    if (!spec.isUnpartitioned()) {
+      Types.StructType type = spec.partitionType();
+      if (!StructLikeWrapper.forType(type)
+          .set(file.partition())
+          .equals(StructLikeWrapper.forType(type).set(delete.partition()))) {
+        return false;
+      }
+    }
+    String referenced = ContentFileUtil.referencedDataFileLocation(delete);
+    if (referenced != null) {
+      return referenced.equals(file.location());
+    }
+    Map<Integer, ByteBuffer> lower = delete.lowerBounds();
+    Map<Integer, ByteBuffer> upper = delete.upperBounds();
+    int pathField = MetadataColumns.DELETE_FILE_PATH.fieldId();
+    if (lower == null || upper == null || !lower.containsKey(pathField)) {
+      return true;
+    }
+    Comparator<CharSequence> order = Comparators.charSequences();
+    CharSequence location = file.location();
+    CharSequence min = Conversions.fromByteBuffer(Types.StringType.get(), lower.get(pathField));
+    CharSequence max = Conversions.fromByteBuffer(Types.StringType.get(), upper.get(pathField));
+    return order.compare(min, location) <= 0 && order.compare(location, max) <= 0;
   }
 
   /** Live data files by location. */
