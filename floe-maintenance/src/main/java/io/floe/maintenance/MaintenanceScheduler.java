@@ -2,6 +2,7 @@ package io.floe.maintenance;
 
 import static java.util.Objects.requireNonNull;
 
+import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.MaintenancePolicy;
@@ -275,10 +276,20 @@ public final class MaintenanceScheduler implements AutoCloseable {
     try {
       maintain(table, runs);
     } catch (RuntimeException e) {
-      // Not an operation's failure (those are recorded): the table changed under the pass.
-      LOG.error("Cannot maintain table {}; going on with the next table", table, e);
+      if (dropped(e)) {
+        LOG.info("Table {} was dropped during maintenance; going on with the next table", table);
+      } else {
+        // Not an operation's failure (those are recorded): the table changed under the pass.
+        LOG.error("Cannot maintain table {}; going on with the next table", table, e);
+      }
     }
     return runs;
+  }
+
+  /** Whether a failure says that the table is gone: dropped since it was listed. */
+  private static boolean dropped(RuntimeException failure) {
+    return failure instanceof NoSuchTableException
+        || (failure instanceof FloeException floe && floe.code() == ErrorCode.TABLE_NOT_FOUND);
   }
 
   /** Every table of every namespace, by namespace and name. */
@@ -431,6 +442,10 @@ public final class MaintenanceScheduler implements AutoCloseable {
   }
 
   private void record(List<MaintenanceRun> runs, WarehouseMaintenance.Outcome<?> outcome) {
+    if (dropped(outcome.failure())) {
+      // Not recorded, as a manual run on a missing table is not; the table's pass ends here.
+      throw outcome.failure();
+    }
     if (outcome.failure() != null) {
       LOG.error(
           "Maintenance of table {} failed ({}); going on with the next operation: {}",

@@ -327,6 +327,23 @@ class MaintenanceSchedulerTest {
   }
 
   @Test
+  void tableDroppedDuringMaintenanceIsNotAFailure() {
+    cdc.commit(10, 25, 0);
+    OverlapCatalog catalog = new OverlapCatalog(cdc.catalog);
+    catalog.dropOnSecondLoad = CdcTable.ID;
+    List<MaintenanceRun> runs;
+    try (MaintenanceScheduler scheduler =
+        new MaintenanceScheduler(
+            new WarehouseMaintenance(
+                catalog, config(List.of()), MaintenanceHistory.of(warehouse), clock))) {
+      runs = scheduler.runNow();
+      assertThat(scheduler.history()).isEqualTo(runs);
+    }
+    assertThat(cdc.catalog.tableExists(CdcTable.ID)).as("dropped after its first load").isFalse();
+    assertThat(runs).as("nothing recorded for the dropped table").isEmpty();
+  }
+
+  @Test
   void historyThatCannotBeWrittenDoesNotStopMaintenance(@TempDir Path elsewhere)
       throws IOException {
     // A directory where the catalog database should be: every record fails.
@@ -375,13 +392,18 @@ class MaintenanceSchedulerTest {
 
   /**
    * The warehouse's catalog, with the first load of each table by a maintenance thread held for a
-   * moment, to count how many tables the scheduler maintains at once.
+   * moment, to count how many tables the scheduler maintains at once; and a table that may be
+   * dropped while it is maintained.
    */
   private static final class OverlapCatalog implements Catalog, SupportsNamespaces {
     private final JdbcCatalog delegate;
     private final Set<TableIdentifier> held = ConcurrentHashMap.newKeySet();
     private final AtomicInteger atOnce = new AtomicInteger();
     private final AtomicInteger mostAtOnce = new AtomicInteger();
+    private final AtomicInteger loads = new AtomicInteger();
+
+    /** A table dropped just before its second load by maintenance: its first operation's. */
+    volatile TableIdentifier dropOnSecondLoad;
 
     OverlapCatalog(JdbcCatalog delegate) {
       this.delegate = delegate;
@@ -398,6 +420,9 @@ class MaintenanceSchedulerTest {
 
     @Override
     public Table loadTable(TableIdentifier identifier) {
+      if (identifier.equals(dropOnSecondLoad) && loads.incrementAndGet() == 2) {
+        delegate.dropTable(identifier, false);
+      }
       if (Thread.currentThread().getName().startsWith("floe-maintenance-table-")
           && held.add(identifier)) {
         mostAtOnce.accumulateAndGet(atOnce.incrementAndGet(), Math::max);
