@@ -510,7 +510,11 @@ final class DataCompaction {
    * its source files since the base snapshot, or removed them.
    */
   private long commitDirectly(Snapshot base, DataFileRewrite rewrite) {
-    RewriteFiles commit = table.newRewrite().validateFromSnapshot(base.snapshotId());
+    RewriteFiles commit =
+        table
+            .newRewrite()
+            .scanManifestsWith(Scans.callerThread())
+            .validateFromSnapshot(base.snapshotId());
     rewrite.sources().forEach(commit::deleteFile);
     rewrite.obsoleteDeletes().forEach(commit::deleteFile);
     rewrite.outputs().forEach(commit::addFile);

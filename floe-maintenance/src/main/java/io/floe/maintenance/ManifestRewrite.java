@@ -1,5 +1,6 @@
 package io.floe.maintenance;
 
+import io.floe.core.catalog.Scans;
 import java.util.Map;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Snapshot;
@@ -28,6 +29,7 @@ final class ManifestRewrite {
     Map<Integer, PartitionSpec> specs = table.specs();
     table
         .rewriteManifests()
+        .scanManifestsWith(Scans.callerThread())
         // A key that outlives the file object: manifest readers reuse their records.
         .clusterBy(
             file ->

@@ -2,6 +2,7 @@ package io.floe.core.catalog;
 
 import java.util.List;
 import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableScan;
@@ -19,6 +20,15 @@ public final class Scans {
    */
   public static TableScan scan(Table table) {
     return table.newScan().planWith(CALLER_THREAD);
+  }
+
+  /**
+   * An executor that runs each task in the calling thread, for Iceberg's manifest work in commits
+   * ({@code scanManifestsWith}): with its worker pool, a commit waits for the workers in 10 ms
+   * sleeps, several times per commit.
+   */
+  public static ExecutorService callerThread() {
+    return CALLER_THREAD;
   }
 
   private static final class CallerThreadExecutor extends AbstractExecutorService {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.Scans;
 import io.floe.core.catalog.TableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -333,7 +334,7 @@ public final class CdcTableWriter {
     try {
       fillUnchangedValues();
       Snapshot base = table.currentSnapshot();
-      RowDelta delta = table.newRowDelta();
+      RowDelta delta = table.newRowDelta().scanManifestsWith(Scans.callerThread());
       if (truncate && base != null) {
         dataFiles.values().forEach(delta::removeRows);
         deleteFiles.values().forEach(delta::removeDeletes);
