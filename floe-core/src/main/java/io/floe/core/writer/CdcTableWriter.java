@@ -904,6 +904,7 @@ public final class CdcTableWriter {
     if (byPath.isEmpty()) {
       return null;
     }
+    // Parses Hadoop's default configuration, as every Parquet writer does: see ParquetRows.
     PositionDeleteWriter<Record> writer;
     try {
       writer =

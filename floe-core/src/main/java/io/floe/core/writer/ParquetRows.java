@@ -51,6 +51,13 @@ public final class ParquetRows {
    * A writer of one data file of the table, in the table's schema and with its properties and
    * metrics configuration.
    *
+   * <p>Each writer parses Hadoop's default configuration (core-default.xml, about 5 ms): Iceberg's
+   * Parquet writer creates a new Hadoop {@code Configuration} for every file that is not a {@code
+   * HadoopOutputFile} and takes none from its caller (apache/iceberg#10180). A {@code
+   * HadoopOutputFile} would reuse one, but it writes through Hadoop's file system layer instead of
+   * the table's FileIO (on the local file system: checksum side files, or {@code chmod} processes
+   * for every file without Hadoop's native library; on S3: no S3FileIO), so Floe pays the parse.
+   *
    * @param partition the file's partition, or null for an unpartitioned spec
    */
   public static DataWriter<Record> dataWriter(
