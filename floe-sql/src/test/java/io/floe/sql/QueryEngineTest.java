@@ -9,6 +9,7 @@ import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableFiles;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.ParquetRows;
+import io.floe.testing.SalesTable;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.math.BigDecimal;
@@ -30,11 +31,8 @@ import java.util.stream.Stream;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionSpec;
-import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.deletes.PositionDelete;
@@ -43,22 +41,12 @@ import org.apache.iceberg.encryption.EncryptedFiles;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.parquet.Parquet;
-import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class QueryEngineTest {
-  private static final Schema SCHEMA =
-      new Schema(
-          List.of(
-              Types.NestedField.required(1, "id", Types.LongType.get()),
-              Types.NestedField.optional(2, "amount", Types.DecimalType.of(10, 2)),
-              Types.NestedField.optional(
-                  3, "tags", Types.ListType.ofOptional(4, Types.StringType.get()))),
-          Set.of(1));
-
   @TempDir Path warehouse;
   private JdbcCatalog catalog;
   private QueryEngine engine;
@@ -66,25 +54,10 @@ class QueryEngineTest {
   @BeforeEach
   void setUp() {
     catalog = FloeCatalog.open(warehouse);
-    catalog.createNamespace(Namespace.of("raw"));
-    Table table =
-        catalog.createTable(
-            TableIdentifier.of("raw", "sales"),
-            SCHEMA,
-            PartitionSpec.unpartitioned(),
-            Map.of("format-version", "2"));
-    catalog.createTable(
-        TableIdentifier.of("raw", "empty"),
-        SCHEMA,
-        PartitionSpec.unpartitioned(),
-        Map.of("format-version", "2"));
-    CdcTableWriter writer = CdcTableWriter.open(table);
-    for (long id = 1; id <= 10; id++) {
-      writer.upsert(row(id, id * 10), null);
-    }
-    writer.commit(Map.of(), false);
-    writer.delete(row(3, 0));
-    writer.upsert(row(4, 1000), null);
+    CdcTableWriter writer = SalesTable.create(catalog);
+    SalesTable.createEmpty(catalog, TableIdentifier.of("raw", "empty"));
+    writer.delete(SalesTable.key(3));
+    writer.upsert(SalesTable.row(4, 1000), null);
     writer.commit(Map.of(), false);
     engine = new QueryEngine(catalog, warehouse);
   }
@@ -92,14 +65,6 @@ class QueryEngineTest {
   @AfterEach
   void tearDown() throws Exception {
     catalog.close();
-  }
-
-  private static Record row(long id, long amount) {
-    GenericRecord record = GenericRecord.create(SCHEMA);
-    record.set(0, id);
-    record.set(1, BigDecimal.valueOf(amount, 0).setScale(2));
-    record.set(2, List.of("t" + id));
-    return record;
   }
 
   @Test
@@ -135,11 +100,11 @@ class QueryEngineTest {
       for (int change = 0; change < 4; change++) {
         long id = 1L + random.nextInt(20);
         if (random.nextBoolean() && model.containsKey(id)) {
-          writer.delete(row(id, 0));
+          writer.delete(SalesTable.key(id));
           model.remove(id);
         } else {
           long amount = random.nextInt(1000);
-          writer.upsert(row(id, amount), null);
+          writer.upsert(SalesTable.row(id, amount), null);
           model.put(id, amount);
         }
       }
@@ -163,7 +128,7 @@ class QueryEngineTest {
     Table table =
         catalog.createTable(
             TableIdentifier.of("raw", "many"),
-            SCHEMA,
+            SalesTable.SCHEMA,
             PartitionSpec.unpartitioned(),
             Map.of("format-version", "2"));
     int files = TableScanSql.PER_FILE_JOINS + 6;
@@ -181,7 +146,7 @@ class QueryEngineTest {
       try (writer) {
         for (int i = 0; i < rowsPerFile; i++) {
           long id = (long) file * rowsPerFile + i;
-          writer.write(row(id, id));
+          writer.write(SalesTable.row(id, id));
         }
       }
       written.add(writer.toDataFile());

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.floe.core.writer.CdcTableWriter;
+import io.floe.testing.SalesTable;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -63,7 +64,7 @@ class MaintenanceApiTest {
     CdcTableWriter writer =
         CdcTableWriter.open(server.catalog.loadTable(TableIdentifier.of("raw", "sales")));
     for (long id = 1; id <= 2; id++) {
-      writer.upsert(TestServer.key(id), null);
+      writer.upsert(SalesTable.key(id), null);
       writer.commit(Map.of(), false);
     }
     String later = Instant.now().plusSeconds(60).toString();

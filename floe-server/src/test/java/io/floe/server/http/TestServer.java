@@ -4,16 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.MaintenanceConfig;
-import io.floe.core.writer.CdcTableWriter;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
 import io.floe.sql.Workgroup;
+import io.floe.testing.SalesTable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,17 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import org.apache.iceberg.PartitionSpec;
-import org.apache.iceberg.Schema;
-import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Namespace;
-import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.GenericRecord;
-import org.apache.iceberg.data.Record;
 import org.apache.iceberg.jdbc.JdbcCatalog;
-import org.apache.iceberg.types.Types;
 
 /**
  * An HTTP query API on loopback over a warehouse with one table, {@code raw.sales} (ids 1 to 10,
@@ -47,15 +36,6 @@ final class TestServer implements AutoCloseable {
   static final int MAX_QUERY_LENGTH = 1000;
   static final Duration QUERY_TIMEOUT = Duration.ofMinutes(1);
   static final ObjectMapper JSON = new ObjectMapper();
-
-  private static final Schema SCHEMA =
-      new Schema(
-          List.of(
-              Types.NestedField.required(1, "id", Types.LongType.get()),
-              Types.NestedField.optional(2, "amount", Types.DecimalType.of(10, 2)),
-              Types.NestedField.optional(
-                  3, "tags", Types.ListType.ofOptional(4, Types.StringType.get()))),
-          Set.of(1));
 
   final JdbcCatalog catalog;
   final QueryEngine engine;
@@ -85,22 +65,7 @@ final class TestServer implements AutoCloseable {
 
   static TestServer start(Path warehouse, SqlUsers users, Duration idleTimeout) {
     JdbcCatalog catalog = FloeCatalog.open(warehouse);
-    catalog.createNamespace(Namespace.of("raw"));
-    Table table =
-        catalog.createTable(
-            TableIdentifier.of("raw", "sales"),
-            SCHEMA,
-            PartitionSpec.unpartitioned(),
-            Map.of("format-version", "2"));
-    CdcTableWriter writer = CdcTableWriter.open(table);
-    for (long id = 1; id <= 10; id++) {
-      GenericRecord record = GenericRecord.create(SCHEMA);
-      record.set(0, id);
-      record.set(1, BigDecimal.valueOf(id * 10).setScale(2));
-      record.set(2, List.of("t" + id));
-      writer.upsert(record, null);
-    }
-    writer.commit(Map.of(), false);
+    SalesTable.create(catalog);
     QueryEngine engine =
         new QueryEngine(
             catalog,
@@ -116,12 +81,6 @@ final class TestServer implements AutoCloseable {
                 catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(warehouse)),
             idleTimeout);
     return new TestServer(catalog, engine, server);
-  }
-
-  static Record key(long id) {
-    GenericRecord record = GenericRecord.create(SCHEMA);
-    record.set(0, id);
-    return record;
   }
 
   URI uri(String pathAndQuery) {

@@ -5,6 +5,7 @@ import io.floe.core.writer.CdcTableWriter;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
 import io.floe.sql.Workgroup;
+import io.floe.testing.SalesTable;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -38,14 +39,6 @@ final class PgWireFixture implements AutoCloseable {
   static final String USER = "analyst";
   static final String PASSWORD = "pencil-Ünïcode-42";
 
-  private static final Schema SALES =
-      new Schema(
-          List.of(
-              Types.NestedField.required(1, "id", Types.LongType.get()),
-              Types.NestedField.optional(2, "amount", Types.DecimalType.of(10, 2)),
-              Types.NestedField.optional(
-                  3, "tags", Types.ListType.ofOptional(4, Types.StringType.get()))),
-          Set.of(1));
   private static final Schema ORDERS =
       new Schema(
           List.of(
@@ -82,28 +75,10 @@ final class PgWireFixture implements AutoCloseable {
   }
 
   private static void writeSales(JdbcCatalog catalog) {
-    Table table =
-        catalog.createTable(
-            TableIdentifier.of("raw", "sales"),
-            SALES,
-            PartitionSpec.unpartitioned(),
-            Map.of("format-version", "2"));
-    CdcTableWriter writer = CdcTableWriter.open(table);
-    for (long id = 1; id <= 10; id++) {
-      writer.upsert(sale(id, id * 10), null);
-    }
+    CdcTableWriter writer = SalesTable.create(catalog);
+    writer.delete(SalesTable.key(3));
+    writer.upsert(SalesTable.row(4, 1000), null);
     writer.commit(Map.of(), false);
-    writer.delete(sale(3, 0));
-    writer.upsert(sale(4, 1000), null);
-    writer.commit(Map.of(), false);
-  }
-
-  private static Record sale(long id, long amount) {
-    GenericRecord record = GenericRecord.create(SALES);
-    record.set(0, id);
-    record.set(1, BigDecimal.valueOf(amount).setScale(2));
-    record.set(2, List.of("t" + id));
-    return record;
   }
 
   private static void writeOrders(JdbcCatalog catalog) {
