@@ -8,6 +8,7 @@ import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceRun;
+import io.floe.testing.SalesTable;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,10 +23,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
-import org.apache.iceberg.data.Record;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterEach;
@@ -37,13 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code CALL system.*} maintenance procedures through the SQL engine. */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class ProceduresTest {
-  private static final Schema SCHEMA =
-      new Schema(
-          List.of(
-              Types.NestedField.required(1, "id", Types.LongType.get()),
-              Types.NestedField.optional(2, "amount", Types.DecimalType.of(10, 2))),
-          Set.of(1));
-
   @TempDir Path warehouse;
   private JdbcCatalog catalog;
   private QueryEngine engine;
@@ -53,17 +45,11 @@ class ProceduresTest {
   @BeforeEach
   void setUp() {
     catalog = FloeCatalog.open(warehouse);
-    catalog.createNamespace(Namespace.of("raw"));
-    Table table =
-        catalog.createTable(
-            TableIdentifier.of("raw", "sales"),
-            SCHEMA,
-            PartitionSpec.unpartitioned(),
-            Map.of("format-version", "2"));
+    Table table = SalesTable.createEmpty(catalog, SalesTable.ID);
     writer = CdcTableWriter.open(table);
     for (int commit = 0; commit < 6; commit++) {
       for (long id = 1; id <= 20; id++) {
-        writer.upsert(row(id, id * 10 + commit), null);
+        writer.upsert(SalesTable.row(id, id * 10 + commit), null);
       }
       writer.commit(Map.of(), false);
       snapshots.add(writer.table().currentSnapshot().snapshotId());
@@ -75,13 +61,6 @@ class ProceduresTest {
   void tearDown() throws Exception {
     engine.close();
     catalog.close();
-  }
-
-  private static Record row(long id, long amount) {
-    GenericRecord record = GenericRecord.create(SCHEMA);
-    record.set(0, id);
-    record.set(1, BigDecimal.valueOf(amount).setScale(2));
-    return record;
   }
 
   private static String timestampAfterLastCommit(Table table) {
@@ -160,7 +139,7 @@ class ProceduresTest {
     writer.setCompactionEnabled(false);
     for (int commit = 0; commit < 5; commit++) {
       for (long id = 1; id <= 10; id++) {
-        writer.upsert(row(id, id * 10 + 5), null);
+        writer.upsert(SalesTable.row(id, id * 10 + 5), null);
       }
       writer.commit(Map.of(), false);
     }

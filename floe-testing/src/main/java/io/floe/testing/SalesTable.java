@@ -38,10 +38,6 @@ public final class SalesTable {
    * and tags {@code ["t<id>"]}, in one commit; more changes go through the returned writer.
    */
   public static CdcTableWriter create(Catalog catalog) {
-    if (catalog instanceof SupportsNamespaces namespaces
-        && !namespaces.namespaceExists(ID.namespace())) {
-      namespaces.createNamespace(ID.namespace());
-    }
     Table table = createEmpty(catalog, ID);
     CdcTableWriter writer = CdcTableWriter.open(table);
     for (long id = 1; id <= 10; id++) {
@@ -51,8 +47,15 @@ public final class SalesTable {
     return writer;
   }
 
-  /** An empty format-v2 table of the same schema, unpartitioned, in an existing namespace. */
+  /**
+   * An empty format-v2 table of the same schema, unpartitioned; its namespace is created when
+   * missing.
+   */
   public static Table createEmpty(Catalog catalog, TableIdentifier identifier) {
+    if (catalog instanceof SupportsNamespaces namespaces
+        && !namespaces.namespaceExists(identifier.namespace())) {
+      namespaces.createNamespace(identifier.namespace());
+    }
     return catalog.createTable(
         identifier, SCHEMA, PartitionSpec.unpartitioned(), Map.of("format-version", "2"));
   }
