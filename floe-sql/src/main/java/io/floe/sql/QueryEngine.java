@@ -53,6 +53,7 @@ import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.NoSuchTableException;
+import org.apache.iceberg.exceptions.NotFoundException;
 import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.util.SnapshotUtil;
@@ -606,11 +607,16 @@ public final class QueryEngine implements AutoCloseable {
       if (latest != null && latest.snapshotId() == plan.snapshotId) {
         all = latest.files();
       } else if (latest != null) {
-        all =
-            latest
-                .files()
-                .advance(plan.table, latest.snapshotId(), plan.snapshotId, ADVANCE_MAX_SNAPSHOTS)
-                .orElse(null);
+        try {
+          all =
+              latest
+                  .files()
+                  .advance(plan.table, latest.snapshotId(), plan.snapshotId, ADVANCE_MAX_SNAPSHOTS)
+                  .orElse(null);
+        } catch (NotFoundException e) {
+          // A snapshot in between was expired, and its files deleted, since the table was loaded.
+          LOG.debug("Planning {} in full: {}", plan.table.name(), e.getMessage(), e);
+        }
       }
       boolean unfiltered = plan.filter.op() == Expression.Operation.TRUE;
       if (all == null && !unfiltered) {

@@ -31,6 +31,7 @@ import java.util.stream.Stream;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.Record;
@@ -117,6 +118,26 @@ class QueryEngineTest {
           .as("after commit %d, filtered", commit)
           .containsExactly(List.of(model.keySet().stream().filter(id -> id > 15).count()));
     }
+  }
+
+  /**
+   * A snapshot between the last planned one and the current one whose files an expiry deleted after
+   * the query loaded the table: the query plans the current snapshot in full.
+   */
+  @Test
+  void plansInFullWhenASnapshotInBetweenLostItsFiles() throws Exception {
+    assertThat(engine.queryAll("SELECT count(*) FROM raw.sales")).containsExactly(List.of(9L));
+    Table table = catalog.loadTable(SalesTable.ID);
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    writer.upsert(SalesTable.row(11, 110), null);
+    writer.commit(Map.of(), false);
+    Snapshot between = writer.table().currentSnapshot();
+    writer.upsert(SalesTable.row(12, 120), null);
+    writer.commit(Map.of(), false);
+    Files.delete(Path.of(between.manifestListLocation().replaceFirst("^file:", "")));
+
+    assertThat(engine.queryAll("SELECT count(*), sum(amount) FROM raw.sales"))
+        .containsExactly(List.of(11L, new BigDecimal("1710.00")));
   }
 
   /**
