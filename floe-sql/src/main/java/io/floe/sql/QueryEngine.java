@@ -92,6 +92,9 @@ public final class QueryEngine implements AutoCloseable {
   private static final int REUSE_MAX_ROWS = 10_000;
   private static final int PLANNED_SCANS_KEPT = 64;
 
+  /** Tables whose last plan is kept. */
+  private static final int LATEST_PLANS_KEPT = 256;
+
   /** Most snapshots a table's last plan is advanced over; further ones are planned in full. */
   private static final int ADVANCE_MAX_SNAPSHOTS = 100;
 
@@ -103,18 +106,9 @@ public final class QueryEngine implements AutoCloseable {
   private final Map<String, QueryExecution> running = new ConcurrentHashMap<>();
   private final ResultReuse reuse = new ResultReuse(64);
   // Snapshots never change: the files planned for a snapshot and filter can be planned once.
-  private final Map<String, TableFiles> plannedFiles =
-      java.util.Collections.synchronizedMap(
-          new LinkedHashMap<>(16, 0.75f, true) {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, TableFiles> eldest) {
-              return size() > PLANNED_SCANS_KEPT;
-            }
-          });
+  private final Map<String, TableFiles> plannedFiles = leastRecentlyUsed(PLANNED_SCANS_KEPT);
   // The last unfiltered plan of each table's current snapshot, which later snapshots advance from.
-  private final Map<UUID, LatestPlan> latestPlans = new ConcurrentHashMap<>();
+  private final Map<UUID, LatestPlan> latestPlans = leastRecentlyUsed(LATEST_PLANS_KEPT);
   private final FreshDuckDb instances = new FreshDuckDb(2);
   private final Procedures procedures;
   private FileCache cache;
@@ -479,6 +473,19 @@ public final class QueryEngine implements AutoCloseable {
       columns.add(new SqlColumn(metadata.getColumnLabel(i), metadata.getColumnTypeName(i)));
     }
     return columns;
+  }
+
+  /** A synchronized map that keeps the {@code kept} entries used last. */
+  private static <K, V> Map<K, V> leastRecentlyUsed(int kept) {
+    return java.util.Collections.synchronizedMap(
+        new LinkedHashMap<>(16, 0.75f, true) {
+          private static final long serialVersionUID = 1L;
+
+          @Override
+          protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+            return size() > kept;
+          }
+        });
   }
 
   /** The files of one snapshot of a table, unfiltered. */
