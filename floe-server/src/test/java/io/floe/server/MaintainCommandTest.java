@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableFiles;
 import io.floe.core.writer.CdcTableWriter;
+import io.floe.testing.CdcTables;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +19,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
@@ -70,12 +70,7 @@ class MaintainCommandTest {
     List<Long> snapshots = new ArrayList<>();
     try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
       catalog.createNamespace(Namespace.of("raw"));
-      Table table =
-          catalog.createTable(
-              TableIdentifier.of("raw", "notes"),
-              SCHEMA,
-              PartitionSpec.unpartitioned(),
-              Map.of("format-version", "2"));
+      Table table = CdcTables.create(catalog, TableIdentifier.of("raw", "notes"), SCHEMA);
       CdcTableWriter writer = CdcTableWriter.open(table);
       for (int commit = 0; commit < commits; commit++) {
         GenericRecord row = GenericRecord.create(SCHEMA);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.testing.CdcTables;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -201,12 +202,7 @@ class FileCacheS3IT {
                 Types.NestedField.required(1, "id", Types.LongType.get()),
                 Types.NestedField.optional(2, "qty", Types.IntegerType.get())),
             java.util.Set.of(1));
-    Table orders =
-        catalog.createTable(
-            TableIdentifier.of("shop", "orders"),
-            schema,
-            PartitionSpec.unpartitioned(),
-            Map.of("format-version", "2"));
+    Table orders = CdcTables.create(catalog, TableIdentifier.of("shop", "orders"), schema);
     io.floe.core.writer.CdcTableWriter writer = io.floe.core.writer.CdcTableWriter.open(orders);
     for (long id = 1; id <= 500; id++) {
       GenericRecord row = GenericRecord.create(schema);

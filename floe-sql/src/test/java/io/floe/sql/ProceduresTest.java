@@ -8,6 +8,7 @@ import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceRun;
+import io.floe.testing.CdcTables;
 import io.floe.testing.SalesTable;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -20,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -182,12 +182,7 @@ class ProceduresTest {
                 Types.NestedField.required(1, "id", Types.LongType.get()),
                 Types.NestedField.optional(2, "region", Types.StringType.get())),
             Set.of(1));
-    Table table =
-        catalog.createTable(
-            TableIdentifier.of("raw", "events"),
-            schema,
-            PartitionSpec.unpartitioned(),
-            Map.of("format-version", "2"));
+    Table table = CdcTables.create(catalog, TableIdentifier.of("raw", "events"), schema);
     CdcTableWriter events = CdcTableWriter.open(table);
     events.setCompactionEnabled(false);
     // Three files: ids 1-10, 11-20 and 21-30.

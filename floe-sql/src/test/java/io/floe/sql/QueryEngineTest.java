@@ -30,7 +30,6 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -146,12 +145,7 @@ class QueryEngineTest {
    */
   @Test
   void appliesPositionDeletesOfManyDataFilesInOneJoin() throws Exception {
-    Table table =
-        catalog.createTable(
-            TableIdentifier.of("raw", "many"),
-            SalesTable.SCHEMA,
-            PartitionSpec.unpartitioned(),
-            Map.of("format-version", "2"));
+    Table table = SalesTable.createEmpty(catalog, TableIdentifier.of("raw", "many"));
     int files = TableScanSql.PER_FILE_JOINS + 6;
     int rowsPerFile = 10;
     AppendFiles append = table.newAppend();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.floe.core.ErrorCode;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.writer.CdcTableWriter;
+import io.floe.testing.CdcTables;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +19,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Namespace;
@@ -54,12 +54,7 @@ class QueryFeaturesTest {
   void setUp() {
     catalog = FloeCatalog.open(warehouse);
     catalog.createNamespace(Namespace.of("raw"));
-    Table table =
-        catalog.createTable(
-            TableIdentifier.of("raw", "sales"),
-            SCHEMA,
-            PartitionSpec.unpartitioned(),
-            Map.of("format-version", "2"));
+    Table table = CdcTables.create(catalog, TableIdentifier.of("raw", "sales"), SCHEMA);
     writer = CdcTableWriter.open(table);
     writer.setCompactionEnabled(false);
     for (int batch = 0; batch < 4; batch++) {

@@ -5,11 +5,9 @@ import java.math.BigDecimal;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
-import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
@@ -47,17 +45,9 @@ public final class SalesTable {
     return writer;
   }
 
-  /**
-   * An empty format-v2 table of the same schema, unpartitioned; its namespace is created when
-   * missing.
-   */
+  /** An empty table of the same schema ({@link CdcTables#create}). */
   public static Table createEmpty(Catalog catalog, TableIdentifier identifier) {
-    if (catalog instanceof SupportsNamespaces namespaces
-        && !namespaces.namespaceExists(identifier.namespace())) {
-      namespaces.createNamespace(identifier.namespace());
-    }
-    return catalog.createTable(
-        identifier, SCHEMA, PartitionSpec.unpartitioned(), Map.of("format-version", "2"));
+    return CdcTables.create(catalog, identifier, SCHEMA);
   }
 
   /** A row with tags {@code ["t<id>"]}. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.writer.CdcTableWriter;
+import io.floe.testing.CdcTables;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
@@ -40,7 +41,6 @@ import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.ManifestFiles;
 import org.apache.iceberg.ManifestReader;
 import org.apache.iceberg.MetadataColumns;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotChanges;
@@ -250,12 +250,7 @@ final class ShopFixture implements AutoCloseable {
   }
 
   private void create(String name, Schema schema) {
-    Table table =
-        catalog.createTable(
-            TableIdentifier.of(NAMESPACE, name),
-            schema,
-            PartitionSpec.unpartitioned(),
-            Map.of("format-version", "2"));
+    Table table = CdcTables.create(catalog, TableIdentifier.of(NAMESPACE, name), schema);
     tables.put(name, table);
     writers.put(name, CdcTableWriter.open(table));
     versions.put(name, new ArrayList<>());

@@ -5,6 +5,7 @@ import io.floe.core.writer.CdcTableWriter;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
 import io.floe.sql.Workgroup;
+import io.floe.testing.CdcTables;
 import io.floe.testing.SalesTable;
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Namespace;
@@ -82,12 +82,7 @@ final class PgWireFixture implements AutoCloseable {
   }
 
   private static void writeOrders(JdbcCatalog catalog) {
-    Table table =
-        catalog.createTable(
-            TableIdentifier.of("raw", "orders"),
-            ORDERS,
-            PartitionSpec.unpartitioned(),
-            Map.of("format-version", "2"));
+    Table table = CdcTables.create(catalog, TableIdentifier.of("raw", "orders"), ORDERS);
     CdcTableWriter writer = CdcTableWriter.open(table);
     for (long id = 1; id <= 100; id++) {
       writer.upsert(order(id, new BigDecimal(id + ".50")), null);
