@@ -3,6 +3,7 @@ package io.floe.maintenance;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.Scans;
+import io.floe.core.catalog.TableFiles;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.DataFileRewrite;
 import io.floe.core.writer.ParquetRows;
@@ -26,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileContent;
@@ -40,6 +42,7 @@ import org.apache.iceberg.SortOrder;
 import org.apache.iceberg.SortOrderComparators;
 import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableScan;
 import org.apache.iceberg.data.GenericDeleteFilter;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
@@ -161,8 +164,12 @@ final class DataCompaction {
     Map<String, List<FileScanTask>> byPartition = new LinkedHashMap<>();
     Map<String, Long> deletedRows = new HashMap<>();
     Map<String, Map<String, Long>> positionsByDeleteFile = new HashMap<>();
+    boolean filtered = options.filter().op() != Expression.Operation.TRUE;
+    // Every file is planned, not only the matching ones: a delete file may be dropped only when
+    // all the data files it applies to are rewritten.
+    TableScan scan = Scans.scan(table).useSnapshot(base.snapshotId());
     try (CloseableIterable<FileScanTask> tasks =
-        Scans.scan(table).useSnapshot(base.snapshotId()).planFiles()) {
+        (filtered ? scan.includeColumnStats() : scan).planFiles()) {
       for (FileScanTask task : tasks) {
         DataFile file = task.file();
         PartitionSpec spec = table.specs().get(file.specId());
@@ -193,7 +200,8 @@ final class DataCompaction {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    Set<String> matching = matching(base);
+    Predicate<DataFile> matching =
+        filtered ? TableFiles.mayMatch(table, schema, options.filter()) : file -> true;
     long small = (long) (options.targetFileSizeBytes() * SMALL_FILE_SHARE);
     long large = (long) (options.targetFileSizeBytes() * LARGE_FILE_SHARE);
     long groupBytes = options.targetFileSizeBytes() * GROUP_TARGETS;
@@ -206,7 +214,7 @@ final class DataCompaction {
       List<FileScanTask> due = new ArrayList<>();
       for (FileScanTask task : tasks) {
         DataFile file = task.file();
-        if (matching != null && !matching.contains(file.location())) {
+        if (!matching.test(file)) {
           continue;
         }
         long deleted = deletedRows.get(file.location());
@@ -246,28 +254,6 @@ final class DataCompaction {
       groups.add(group);
     }
     return groups;
-  }
-
-  /**
-   * The data files of the base snapshot that may hold rows matching the options' filter, as
-   * Iceberg's planning finds them from partition values and column bounds; null without a filter.
-   */
-  private Set<String> matching(Snapshot base) {
-    if (options.filter().op() == Expression.Operation.TRUE) {
-      return null;
-    }
-    Set<String> matching = new HashSet<>();
-    try (CloseableIterable<FileScanTask> tasks =
-        Scans.scan(table)
-            .useSnapshot(base.snapshotId())
-            .caseSensitive(false)
-            .filter(options.filter())
-            .planFiles()) {
-      tasks.forEach(task -> matching.add(task.file().location()));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return matching;
   }
 
   /**

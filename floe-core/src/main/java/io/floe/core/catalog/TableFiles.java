@@ -15,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileContent;
@@ -151,12 +152,30 @@ public final class TableFiles {
     if (filter.op() == Expression.Operation.TRUE) {
       return this;
     }
-    InclusiveMetricsEvaluator metrics = new InclusiveMetricsEvaluator(schema, filter, false);
-    Map<Integer, Evaluator> partitions = new HashMap<>();
+    Predicate<DataFile> mayMatch = mayMatch(table, schema, filter);
     Map<String, DataFile> data = new LinkedHashMap<>();
     Map<String, Set<DeleteFile>> byDataFile = new LinkedHashMap<>();
     Map<String, DeleteFile> deletes = new LinkedHashMap<>();
     for (DataFile file : dataFiles.values()) {
+      if (mayMatch.test(file)) {
+        data.put(file.location(), file);
+        Set<DeleteFile> applying = deletesByDataFile.getOrDefault(file.location(), Set.of());
+        byDataFile.put(file.location(), applying);
+        applying.forEach(delete -> deletes.put(delete.location(), delete));
+      }
+    }
+    return new TableFiles(data, deletes, byDataFile);
+  }
+
+  /**
+   * Whether a data file may hold rows matching {@code filter} (case-insensitive column names), by
+   * its partition values and column bounds, as Iceberg's planning judges it. A file without column
+   * bounds (planned without {@code includeColumnStats()}) may match.
+   */
+  public static Predicate<DataFile> mayMatch(Table table, Schema schema, Expression filter) {
+    InclusiveMetricsEvaluator metrics = new InclusiveMetricsEvaluator(schema, filter, false);
+    Map<Integer, Evaluator> partitions = new HashMap<>();
+    return file -> {
       Evaluator partition =
           partitions.computeIfAbsent(
               file.specId(),
@@ -167,14 +186,8 @@ public final class TableFiles {
                     Projections.inclusive(spec, false).project(filter),
                     false);
               });
-      if (partition.eval(file.partition()) && metrics.eval(file)) {
-        data.put(file.location(), file);
-        Set<DeleteFile> applying = deletesByDataFile.getOrDefault(file.location(), Set.of());
-        byDataFile.put(file.location(), applying);
-        applying.forEach(delete -> deletes.put(delete.location(), delete));
-      }
-    }
-    return new TableFiles(data, deletes, byDataFile);
+      return partition.eval(file.partition()) && metrics.eval(file);
+    };
   }
 
   /** Finds the delete files that apply to each data file, as Iceberg does for position deletes. */
