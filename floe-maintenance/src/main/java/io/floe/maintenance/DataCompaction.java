@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -35,7 +36,6 @@ import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.MetadataColumns;
 import org.apache.iceberg.PartitionSpec;
-import org.apache.iceberg.RewriteFiles;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SortOrder;
@@ -50,7 +50,6 @@ import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
-import org.apache.iceberg.io.DeleteSchemaUtil;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.types.Types;
 
@@ -265,14 +264,8 @@ final class DataCompaction {
       return null;
     }
     Map<String, Long> counts = new HashMap<>();
-    try (CloseableIterable<Record> rows =
-        ParquetRows.read(table.io(), delete.location(), DeleteSchemaUtil.pathPosSchema())) {
-      for (Record row : rows) {
-        counts.merge(row.get(0).toString(), 1L, Long::sum);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    ParquetRows.readPositionDeletes(table.io(), delete.location())
+        .forEach((path, positions) -> counts.put(path, (long) positions.size()));
     return counts;
   }
 
@@ -297,6 +290,7 @@ final class DataCompaction {
       long snapshotId;
       int rewrittenFiles;
       long deletedSince = 0;
+      int removedDeleteFiles = rewrite.obsoleteDeletes().size();
       if (handoff != null) {
         RewriteHandoff.Outcome outcome = await(handoff, handoff.submit(rewrite));
         if (outcome.stale()) {
@@ -306,16 +300,24 @@ final class DataCompaction {
         rewrittenFiles = outcome.rewrittenFiles();
         deletedSince = outcome.rowsDeletedSince();
       } else {
+        DirectRewriteCommit direct = new DirectRewriteCommit(table, base, rewrite);
+        OptionalLong committedSnapshot;
         try {
-          snapshotId = commitDirectly(base, rewrite);
+          committedSnapshot = direct.commit();
         } catch (CommitStateUnknownException e) {
           committed = true; // its files may be referenced: keep them
           throw e;
         }
+        if (committedSnapshot.isEmpty()) {
+          return false;
+        }
+        snapshotId = committedSnapshot.getAsLong();
         rewrittenFiles = rewrite.sources().size();
+        removedDeleteFiles = direct.removedDeleteFiles();
+        deletedSince = direct.rowsDeletedSince();
       }
       committed = true;
-      record(rewrite, rewrittenFiles, snapshotId, deletedSince, totals);
+      record(rewrite, rewrittenFiles, removedDeleteFiles, snapshotId, deletedSince, totals);
       return true;
     } finally {
       // A rewrite the writer took is the writer's to clean up.
@@ -348,6 +350,7 @@ final class DataCompaction {
   private static void record(
       DataFileRewrite rewrite,
       int rewrittenFiles,
+      int removedDeleteFiles,
       long snapshotId,
       long deletedSince,
       Totals totals) {
@@ -357,7 +360,7 @@ final class DataCompaction {
     for (DataFile output : rewrite.outputs()) {
       totals.addedBytes += output.fileSizeInBytes();
     }
-    totals.removedDeleteFiles += rewrite.obsoleteDeletes().size();
+    totals.removedDeleteFiles += removedDeleteFiles;
     totals.deletedSince += deletedSince;
     totals.snapshotId = snapshotId;
   }
@@ -489,23 +492,6 @@ final class DataCompaction {
           "Cannot rewrite data files of table " + table.name() + ": " + cause.getMessage(),
           cause);
     }
-  }
-
-  /**
-   * Commits the rewrite beside other writers: Iceberg refuses it if another commit deleted rows of
-   * its source files since the base snapshot, or removed them.
-   */
-  private long commitDirectly(Snapshot base, DataFileRewrite rewrite) {
-    RewriteFiles commit =
-        table
-            .newRewrite()
-            .scanManifestsWith(Scans.callerThread())
-            .validateFromSnapshot(base.snapshotId());
-    rewrite.sources().forEach(commit::deleteFile);
-    rewrite.obsoleteDeletes().forEach(commit::deleteFile);
-    rewrite.outputs().forEach(commit::addFile);
-    commit.commit();
-    return table.currentSnapshot().snapshotId();
   }
 
   /** A row held for sorting, and where to note its new location. */

@@ -104,10 +104,15 @@
  * position-delete file. {@code RewriteDataFilesTest} checks it with rewrites running while the
  * writer commits random changes, and {@code MaintenanceIT} through {@code floe run}.
  *
- * <p>Without a writer in this process, the rewrite is committed with Iceberg's {@code RewriteFiles}
- * validated from B, which fails if deletes were committed against its files meanwhile ("run it
- * again"). A writer in another process then notices at its next commit that the table's data
- * changed, and reloads its index.
+ * <p>Without a writer in this process ({@code floe maintain} or the HTTP API beside a pipeline of
+ * another process), the rewrite is committed with Iceberg's {@code RewriteFiles} ({@link
+ * io.floe.maintenance.DirectRewriteCommit}). The position deletes other commits made on its source
+ * files since B are read from those commits and carried over to the new files through the same map
+ * of where each row went; the commit is validated from the snapshot they end at, and one that loses
+ * a race with another such commit carries that one over too and tries again (at most 10 times). The
+ * new files keep B's data sequence number, so equality deletes committed meanwhile still apply to
+ * them. A writer in another process notices at its next commit that the table's data changed, and
+ * reloads its index.
  *
  * <h2>Rollback beside a CDC writer</h2>
  *
@@ -124,8 +129,7 @@
  * <h2>Left for later</h2>
  *
  * <ul>
- *   <li>Compaction of a subset of the table ({@code where}), and compaction of files larger than
- *       the target (splitting).
+ *   <li>Sorted compaction of more than 256 MiB of input at once: a sorted group is held in memory.
  *   <li>Bulk deletes and parallel listing for large tables on object storage, scheme equivalence
  *       (s3 and s3a) in orphan removal, removal of unused partition specs and schemas.
  *   <li>A guard against a table whose location contains other tables' files: orphan removal assumes

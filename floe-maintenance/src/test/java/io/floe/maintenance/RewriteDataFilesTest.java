@@ -90,47 +90,83 @@ class RewriteDataFilesTest {
 
   @Test
   void handedToTheWriterWhileItKeepsCommitting() throws Exception {
+    rewriteWhileTheWriterKeepsCommitting(true, 5);
+  }
+
+  /**
+   * A compaction run where no writer of the table is registered, as {@code floe maintain} beside a
+   * pipeline of another process (here committing every 200 ms): the writer's deletes of rows the
+   * rewrite carries, committed while it writes and while it commits, are carried over to the new
+   * files, and the writer reloads its index when it sees the rewrite.
+   */
+  @Test
+  void committedDirectlyWhileAWriterOfAnotherProcessKeepsCommitting() throws Exception {
+    rewriteWhileTheWriterKeepsCommitting(false, 200);
+  }
+
+  private void rewriteWhileTheWriterKeepsCommitting(boolean registered, long pauseMillis)
+      throws Exception {
     try (CdcTable cdc = CdcTable.create(warehouse)) {
       cdc.writer().setCompactionEnabled(false);
       cdc.commit(20, 20, 0);
-      cdc.writer().setCompactionEnabled(true);
-      TableWriters.register(cdc.writer());
-      CountDownLatch reading = new CountDownLatch(1);
-      CountDownLatch changed = new CountDownLatch(1);
-      ExecutorService executor = Executors.newSingleThreadExecutor();
-      try {
-        Future<RewriteDataFilesResult> rewrite =
-            executor.submit(
-                () ->
-                    cdc.maintenance.rewriteDataFiles(
-                        CdcTable.ID,
-                        options(5, null),
-                        (done, total, message) -> {
-                          reading.countDown();
-                          await(changed);
-                        }));
-        assertThat(reading.await(30, TimeUnit.SECONDS)).isTrue();
+      // A registered writer leaves the rewrite's files alone; an unregistered one must not compact
+      // them here (the next test).
+      cdc.writer().setCompactionEnabled(registered);
+      if (registered) {
+        TableWriters.register(cdc.writer());
+      }
+      try (PausedRewrite rewrite = new PausedRewrite(cdc)) {
         // Updates and deletes of rows the rewrite is carrying, committed while it runs.
         cdc.commit(3, 20, 0);
-        changed.countDown();
+        rewrite.release();
         int commits = 0;
         while (!rewrite.isDone() && commits < 2000) {
-          cdc.commit(1, 5, 5);
+          cdc.commit(1, 5, pauseMillis);
           commits++;
         }
-        RewriteDataFilesResult result = rewrite.get(30, TimeUnit.SECONDS);
+        RewriteDataFilesResult result = rewrite.result();
         assertThat(result.rewrittenDataFiles()).isEqualTo(20);
         assertThat(result.rowsChangedMeanwhile()).isPositive();
-        cdc.commit(10, 20, 0);
+        if (!registered) {
+          // The rewrite's own snapshot changes no row.
+          Table table = cdc.load();
+          assertThat(CdcTable.read(table, result.snapshotId()))
+              .isEqualTo(CdcTable.read(table, table.snapshot(result.snapshotId()).parentId()));
+        }
       } finally {
         TableWriters.unregister(cdc.writer());
-        executor.shutdownNow();
       }
+      cdc.writer().setCompactionEnabled(true);
+      cdc.commit(10, 20, 0);
       Table table = cdc.load();
       assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
           .isEqualTo(cdc.currentModel());
       cdc.assertEverySnapshotReadsItsRows();
       assertThat(CdcTableWriter.open(table).liveRows()).isEqualTo(cdc.currentModel().size());
+    }
+  }
+
+  /**
+   * Without a registered writer, a writer that compacts the rewrite's files itself meanwhile makes
+   * the rewrite plan again instead of failing.
+   */
+  @Test
+  void directRewriteOfFilesTheWriterCompactedMeanwhileIsPlannedAgain() throws Exception {
+    try (CdcTable cdc = CdcTable.create(warehouse)) {
+      cdc.writer().setCompactionEnabled(false);
+      cdc.commit(20, 20, 0);
+      try (PausedRewrite rewrite = new PausedRewrite(cdc)) {
+        cdc.writer().setCompactionEnabled(true);
+        cdc.commit(1, 20, 0);
+        assertThat(TableFiles.load(cdc.load()).dataFiles().size()).isLessThan(5);
+        rewrite.release();
+        assertThat(rewrite.result().rewrittenDataFiles()).isZero();
+      }
+      cdc.commit(5, 20, 0);
+      Table table = cdc.load();
+      assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
+          .isEqualTo(cdc.currentModel());
+      cdc.assertEverySnapshotReadsItsRows();
     }
   }
 
@@ -324,6 +360,49 @@ class RewriteDataFilesTest {
       assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
           .isEqualTo(cdc.currentModel());
       assertThat(CdcTableWriter.open(table).liveRows()).isEqualTo(cdc.currentModel().size());
+    }
+  }
+
+  /**
+   * A rewrite of {@link CdcTable}'s table (at least 5 small files) in another thread that, once it
+   * has begun reading, waits at its first progress report until released.
+   */
+  private static final class PausedRewrite implements AutoCloseable {
+    private final CountDownLatch reading = new CountDownLatch(1);
+    private final CountDownLatch released = new CountDownLatch(1);
+    private final ExecutorService executor = Executors.newSingleThreadExecutor();
+    private final Future<RewriteDataFilesResult> result;
+
+    PausedRewrite(CdcTable cdc) {
+      result =
+          executor.submit(
+              () ->
+                  cdc.maintenance.rewriteDataFiles(
+                      CdcTable.ID,
+                      options(5, null),
+                      (done, total, message) -> {
+                        reading.countDown();
+                        await(released);
+                      }));
+      await(reading);
+    }
+
+    void release() {
+      released.countDown();
+    }
+
+    boolean isDone() {
+      return result.isDone();
+    }
+
+    RewriteDataFilesResult result() throws Exception {
+      return result.get(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+      released.countDown();
+      executor.shutdownNow();
     }
   }
 

@@ -208,7 +208,12 @@ public final class TableFiles {
     return new TableFiles(data, applying, byDataFile);
   }
 
-  private static boolean applies(Table table, DeleteFile delete, DataFile file) {
+  /**
+   * Whether a position-delete file may delete rows of a data file, by Iceberg's rules: a sequence
+   * number not below the data file's, the same spec and partition, and the data file named as the
+   * delete file's referenced file or within its bounds of {@code file_path}.
+   */
+  public static boolean applies(Table table, DeleteFile delete, DataFile file) {
     if (delete.dataSequenceNumber() < file.dataSequenceNumber()
         || delete.specId() != file.specId()) {
       return false;

@@ -31,15 +31,11 @@ import org.apache.iceberg.SnapshotSummary;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetWriter;
-import org.apache.iceberg.deletes.PositionDelete;
-import org.apache.iceberg.deletes.PositionDeleteWriter;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.OutputFileFactory;
-import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.types.Types;
 
@@ -893,7 +889,7 @@ public final class CdcTableWriter {
               byPath.computeIfAbsent(path, p -> new ArrayList<>()).addAll(positions));
     }
     for (DeleteFile merged : tidy.mergedDeletes) {
-      KeyIndex.readPositionDeletes(table, merged.location())
+      ParquetRows.readPositionDeletes(table.io(), merged.location())
           .forEach(
               (path, positions) -> {
                 if (dataFiles.containsKey(path) && !removed.contains(path)) {
@@ -904,36 +900,8 @@ public final class CdcTableWriter {
     if (byPath.isEmpty()) {
       return null;
     }
-    // Parses Hadoop's default configuration, as every Parquet writer does: see ParquetRows.
-    PositionDeleteWriter<Record> writer;
-    try {
-      writer =
-          Parquet.writeDeletes(fileFactory.newOutputFile())
-              .withSpec(table.spec())
-              .setAll(table.properties())
-              .createWriterFunc(GenericParquetWriter::create)
-              .overwrite()
-              .buildPositionWriter();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    PositionDelete<Record> delete = PositionDelete.create();
-    try (writer) {
-      for (Map.Entry<String, List<Long>> entry : byPath.entrySet()) {
-        List<Long> positions = entry.getValue();
-        positions.sort(null);
-        long previous = -1;
-        for (long position : positions) {
-          if (position != previous) {
-            writer.write(delete.set(entry.getKey(), position));
-          }
-          previous = position;
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return writer.toDeleteFile();
+    return ParquetRows.writePositionDeletes(
+        table, fileFactory.newOutputFile(), table.spec(), null, byPath);
   }
 
   private void applyToIndex(

@@ -52,6 +52,16 @@ public record DataFileRewrite(
     return KeyIndex.location(output, position);
   }
 
+  /** The index in {@link #outputs} of a location made by {@link #location}. */
+  public static int output(long location) {
+    return KeyIndex.fileNumber(location);
+  }
+
+  /** The row position of a location made by {@link #location}. */
+  public static long position(long location) {
+    return KeyIndex.position(location);
+  }
+
   /** The bytes of all source files. */
   public long sourceBytes() {
     return sources.stream().mapToLong(DataFile::fileSizeInBytes).sum();

@@ -13,7 +13,6 @@ import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.DeleteSchemaUtil;
 
 /**
  * The writer's primary-key index: for every live row of a table, the data file and row position
@@ -93,7 +92,8 @@ final class KeyIndex {
       for (DeleteFile delete : entry.getValue()) {
         Map<String, Set<Long>> positions =
             deletedPositionsByDeleteFile.computeIfAbsent(
-                delete.location(), location -> readPositionDeletes(table, location));
+                delete.location(),
+                location -> ParquetRows.readPositionDeletes(table.io(), location));
         deleted.addAll(positions.getOrDefault(dataPath, Set.of()));
       }
       int fileNumber = index.fileNumber(dataPath);
@@ -110,21 +110,5 @@ final class KeyIndex {
       }
     }
     return index;
-  }
-
-  /** Reads a position-delete file: deleted positions by data file path. */
-  static Map<String, Set<Long>> readPositionDeletes(Table table, String location) {
-    Map<String, Set<Long>> positions = new HashMap<>();
-    try (CloseableIterable<Record> rows =
-        ParquetRows.read(table.io(), location, DeleteSchemaUtil.pathPosSchema())) {
-      for (Record row : rows) {
-        positions
-            .computeIfAbsent(row.get(0).toString(), path -> new HashSet<>())
-            .add((Long) row.get(1));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return positions;
   }
 }

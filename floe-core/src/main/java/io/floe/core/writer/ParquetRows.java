@@ -3,7 +3,14 @@ package io.floe.core.writer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeSet;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.MetadataColumns;
 import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.PartitionSpec;
@@ -13,16 +20,20 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.deletes.PositionDelete;
+import org.apache.iceberg.deletes.PositionDeleteWriter;
 import org.apache.iceberg.encryption.EncryptedOutputFile;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.io.DeleteSchemaUtil;
 import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 
 /**
- * Reads Parquet files written by Iceberg as generic records, optionally with row positions, and
- * writes data files of a table: shared by the CDC writer and table maintenance's compaction.
+ * Reads Parquet files written by Iceberg as generic records, optionally with row positions, reads
+ * and writes position-delete files, and writes data files of a table: shared by the CDC writer and
+ * table maintenance's compaction.
  */
 public final class ParquetRows {
   private ParquetRows() {}
@@ -33,6 +44,60 @@ public final class ParquetRows {
         .project(projection)
         .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema))
         .build();
+  }
+
+  /** The positions a Parquet position-delete file deletes, by the data file they are in. */
+  public static Map<String, Set<Long>> readPositionDeletes(FileIO io, String location) {
+    Map<String, Set<Long>> positions = new HashMap<>();
+    try (CloseableIterable<Record> rows = read(io, location, DeleteSchemaUtil.pathPosSchema())) {
+      for (Record row : rows) {
+        positions
+            .computeIfAbsent(row.get(0).toString(), path -> new TreeSet<>())
+            .add((Long) row.get(1));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return positions;
+  }
+
+  /**
+   * Writes a position-delete file of the given partition that deletes {@code positions} (by data
+   * file location). It holds them in the order Iceberg requires, by location and then position,
+   * each position once. Parses Hadoop's default configuration, as {@link #dataWriter} does.
+   *
+   * @param partition the partition of the data files, or null for an unpartitioned spec
+   */
+  public static DeleteFile writePositionDeletes(
+      Table table,
+      EncryptedOutputFile file,
+      PartitionSpec spec,
+      StructLike partition,
+      SortedMap<String, ? extends Collection<Long>> positions) {
+    PositionDeleteWriter<Record> writer;
+    try {
+      writer =
+          Parquet.writeDeletes(file)
+              .withSpec(spec)
+              .withPartition(partition)
+              .setAll(table.properties())
+              .createWriterFunc(GenericParquetWriter::create)
+              .overwrite()
+              .buildPositionWriter();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    PositionDelete<Record> delete = PositionDelete.create();
+    try (writer) {
+      for (Map.Entry<String, ? extends Collection<Long>> entry : positions.entrySet()) {
+        for (long position : new TreeSet<>(entry.getValue())) {
+          writer.write(delete.set(entry.getKey(), position));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return writer.toDeleteFile();
   }
 
   /** The projection plus Iceberg's {@code _pos} metadata column, last. */
