@@ -62,7 +62,10 @@ final class FloeRunProcess {
     return directory.resolve("warehouse");
   }
 
-  /** Starts {@code floe run config}, its output (standard and error) going to {@code log}. */
+  /**
+   * Starts {@code floe run config}, its output (standard and error) going to {@code log}, with the
+   * class path the {@code floe} launcher uses (set by the build for the integration tests).
+   */
   static Process start(Path config, File log) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder builder =
@@ -70,7 +73,7 @@ final class FloeRunProcess {
             java,
             "-Xmx1g",
             "-cp",
-            System.getProperty("java.class.path"),
+            launcherClassPath(),
             Main.class.getName(),
             "run",
             config.toString(),
@@ -79,5 +82,23 @@ final class FloeRunProcess {
     builder.redirectErrorStream(true);
     builder.redirectOutput(log);
     return builder.start();
+  }
+
+  /**
+   * This module's classes and its run-time dependencies as {@code target/classpath.txt} lists them
+   * (the launcher's class path), from the system properties the build sets for the integration
+   * tests.
+   */
+  private static String launcherClassPath() throws IOException {
+    String classes = System.getProperty("floe.launcher.classes");
+    String listing = System.getProperty("floe.launcher.classpath");
+    if (classes == null || listing == null) {
+      throw new IllegalStateException(
+          "floe.launcher.classes and floe.launcher.classpath are not set: run the integration"
+              + " tests through Maven (./mvnw verify), which sets them");
+    }
+    return classes
+        + File.pathSeparator
+        + Files.readString(Path.of(listing), StandardCharsets.UTF_8).strip();
   }
 }

@@ -237,7 +237,7 @@ class MaintenanceIT {
     }
   }
 
-  private static void awaitSnapshotsAtMost(JdbcCatalog catalog, int most, Duration timeout)
+  private void awaitSnapshotsAtMost(JdbcCatalog catalog, int most, Duration timeout)
       throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
@@ -254,7 +254,14 @@ class MaintenanceIT {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("a table still has " + largest + " snapshots, over " + most);
+        String output = output();
+        throw new AssertionError(
+            "a table still has "
+                + largest
+                + " snapshots, over "
+                + most
+                + "; the end of floe run's output:\n"
+                + output.substring(Math.max(0, output.length() - 4000)));
       }
       Thread.sleep(500);
     }
