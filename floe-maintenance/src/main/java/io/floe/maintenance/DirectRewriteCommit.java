@@ -13,17 +13,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileContent;
 import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.RewriteFiles;
+import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotChanges;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.Transaction;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.exceptions.ValidationException;
@@ -41,10 +43,10 @@ import org.slf4j.LoggerFactory;
  * refuses a rewrite of files that received deletes after its base snapshot. So before each attempt
  * the commits since the base (or since the last attempt) are read, and their position deletes of
  * rewritten rows are carried over: through the rewrite's map of where each row went, they become
- * position deletes of the new files, written into one delete file committed with the rewrite. The
- * rewrite is then validated from the snapshot those commits end at, and an attempt that loses a
- * race with another such commit carries over that one too and tries again. Delete files that
- * deleted rows of rewritten files only are dropped with them. The new files keep the base
+ * position deletes of the new files, committed in the same transaction as the rewrite, just before
+ * it. The rewrite is then validated from the snapshot those commits end at, and an attempt that
+ * loses a race with another such commit carries over that one too and tries again. Delete files
+ * that deleted rows of rewritten files only are dropped with them. The new files keep the base
  * snapshot's data sequence number, so equality deletes committed meanwhile apply to them as they
  * did to the files they replace.
  *
@@ -74,7 +76,9 @@ final class DirectRewriteCommit {
   private final Map<String, DeleteFile> obsolete = new LinkedHashMap<>();
 
   private long rowsDeletedSince;
-  private DeleteFile carried;
+
+  /** The delete files written for the positions carried over, one per new file. */
+  private final List<DeleteFile> carried = new ArrayList<>();
 
   DirectRewriteCommit(Table table, Snapshot base, DataFileRewrite rewrite) {
     this.table = table;
@@ -107,20 +111,8 @@ final class DirectRewriteCommit {
         if (!carryOver(from, current)) {
           return OptionalLong.empty();
         }
-        RewriteFiles update =
-            table
-                .newRewrite()
-                .scanManifestsWith(Scans.callerThread())
-                .validateFromSnapshot(current.snapshotId())
-                .dataSequenceNumber(base.sequenceNumber());
-        rewrite.sources().forEach(update::deleteFile);
-        obsolete.values().forEach(update::deleteFile);
-        rewrite.outputs().forEach(update::addFile);
-        if (carried != null) {
-          update.addFile(carried);
-        }
         try {
-          update.commit();
+          commit(current);
         } catch (ValidationException | CommitFailedException e) {
           // A commit landed in between: carry over what it deleted too.
           LOG.info(
@@ -153,10 +145,35 @@ final class DirectRewriteCommit {
       committed = true; // its files may be referenced: keep them
       throw e;
     } finally {
-      if (!committed && carried != null) {
-        deleteQuietly(carried.location());
+      if (!committed) {
+        carried.forEach(file -> deleteQuietly(file.location()));
       }
     }
+  }
+
+  /**
+   * Commits the rewrite on top of {@code current}, in one transaction: first the carried deletes,
+   * whose data files do not exist yet, so that this snapshot reads as its parent does; then the
+   * rewrite itself. (Iceberg's rewrite adds delete files only when it also replaces some.)
+   */
+  private void commit(Snapshot current) {
+    Transaction transaction = table.newTransaction();
+    if (!carried.isEmpty()) {
+      RowDelta deletes = transaction.newRowDelta().scanManifestsWith(Scans.callerThread());
+      carried.forEach(deletes::addDeletes);
+      deletes.commit();
+    }
+    RewriteFiles update =
+        transaction
+            .newRewrite()
+            .scanManifestsWith(Scans.callerThread())
+            .validateFromSnapshot(current.snapshotId())
+            .dataSequenceNumber(base.sequenceNumber());
+    rewrite.sources().forEach(update::deleteFile);
+    obsolete.values().forEach(update::deleteFile);
+    rewrite.outputs().forEach(update::addFile);
+    update.commit();
+    transaction.commitTransaction();
   }
 
   /** Rows of the rewritten files that other commits deleted since the base. */
@@ -254,34 +271,36 @@ final class DirectRewriteCommit {
     return deleted;
   }
 
-  /** Writes every position carried over so far into one delete file, replacing the last one. */
+  /**
+   * Writes the positions carried over so far into delete files, one per new file (so that each
+   * names the one data file it applies to), replacing those written before.
+   */
   private void writeCarried() {
-    SortedMap<String, List<Long>> positions = new TreeMap<>();
-    for (int output = 0; output < deletedSince.size(); output++) {
-      BitSet deleted = deletedSince.get(output);
-      if (!deleted.isEmpty()) {
-        List<Long> list = new ArrayList<>();
-        deleted.stream().forEach(position -> list.add((long) position));
-        positions.put(rewrite.outputs().get(output).location(), list);
-      }
-    }
+    carried.forEach(file -> deleteQuietly(file.location()));
+    carried.clear();
     DataFile first = rewrite.outputs().get(0);
+    PartitionSpec spec = table.specs().get(first.specId());
     OutputFileFactory files =
         OutputFileFactory.builderFor(table, first.specId(), System.currentTimeMillis())
             .format(FileFormat.PARQUET)
             .operationId("rewrite-deletes-" + UUID.randomUUID())
             .build();
-    DeleteFile written =
-        ParquetRows.writePositionDeletes(
-            table,
-            files.newOutputFile(table.specs().get(first.specId()), first.partition()),
-            table.specs().get(first.specId()),
-            first.partition(),
-            positions);
-    if (carried != null) {
-      deleteQuietly(carried.location());
+    for (int output = 0; output < deletedSince.size(); output++) {
+      BitSet deleted = deletedSince.get(output);
+      if (deleted.isEmpty()) {
+        continue;
+      }
+      List<Long> positions = new ArrayList<>();
+      deleted.stream().forEach(position -> positions.add((long) position));
+      DataFile file = rewrite.outputs().get(output);
+      carried.add(
+          ParquetRows.writePositionDeletes(
+              table,
+              files.newOutputFile(spec, file.partition()),
+              spec,
+              file.partition(),
+              new TreeMap<>(Map.of(file.location(), positions))));
     }
-    carried = written;
   }
 
   private void deleteQuietly(String location) {

@@ -111,6 +111,34 @@ final class CdcTable implements AutoCloseable {
     }
   }
 
+  /**
+   * Commits {@code count} batches of 4 rows each with new keys (at most 20 batches, the 80 keys),
+   * so that the table's files receive no deletes.
+   */
+  void commitInserts(int count) {
+    for (int commit = 0; commit < count; commit++) {
+      for (int row = 0; row < 4; row++) {
+        long id = commit * 4L + row;
+        String name = "i" + id;
+        writer.upsert(row(id, name, "big-" + id), null);
+        model.put(id, List.of(name, "big-" + id));
+      }
+      CdcTableWriter.CommitResult result = writer.commit(Map.of(), false);
+      rowsBySnapshot.put(result.snapshotId(), new TreeMap<>(model));
+    }
+  }
+
+  /** Commits one batch that upserts these keys with new names. */
+  void commitUpserts(long... ids) {
+    for (long id : ids) {
+      String name = "n" + random.nextInt(10_000);
+      writer.upsert(row(id, name, "big-" + id), null);
+      model.put(id, List.of(name, "big-" + id));
+    }
+    CdcTableWriter.CommitResult result = writer.commit(Map.of(), false);
+    rowsBySnapshot.put(result.snapshotId(), new TreeMap<>(model));
+  }
+
   /** Commits what the writer has pending (a rewrite handed to it), recording the snapshot. */
   void commitPending() {
     CdcTableWriter.CommitResult result = writer.commit(Map.of(), false);

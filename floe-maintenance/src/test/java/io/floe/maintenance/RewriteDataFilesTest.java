@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
@@ -90,7 +91,11 @@ class RewriteDataFilesTest {
 
   @Test
   void handedToTheWriterWhileItKeepsCommitting() throws Exception {
-    rewriteWhileTheWriterKeepsCommitting(true, 5);
+    rewriteWhileTheWriterKeepsCommitting(
+        true,
+        cdc -> cdc.commit(20, 20, 0),
+        cdc -> cdc.commit(3, 20, 0),
+        cdc -> cdc.commit(1, 5, 5));
   }
 
   /**
@@ -101,14 +106,47 @@ class RewriteDataFilesTest {
    */
   @Test
   void committedDirectlyWhileAWriterOfAnotherProcessKeepsCommitting() throws Exception {
-    rewriteWhileTheWriterKeepsCommitting(false, 200);
+    rewriteWhileTheWriterKeepsCommitting(
+        false,
+        cdc -> cdc.commit(20, 20, 0),
+        cdc -> cdc.commit(3, 20, 0),
+        cdc -> cdc.commit(1, 5, 200));
   }
 
-  private void rewriteWhileTheWriterKeepsCommitting(boolean registered, long pauseMillis)
+  /**
+   * As above, where the rewritten files had no deletes and the deletes committed while the rewrite
+   * reads also name a file outside it: the rewrite replaces no delete file.
+   */
+  @Test
+  void committedDirectlyWhenTheRewrittenFilesHadNoDeletes() throws Exception {
+    Random random = new Random(11);
+    rewriteWhileTheWriterKeepsCommitting(
+        false,
+        cdc -> cdc.commitInserts(20),
+        cdc -> {
+          cdc.commitUpserts(1000);
+          cdc.commitUpserts(1000, 5);
+        },
+        cdc -> {
+          cdc.commitUpserts(1000, random.nextInt(80));
+          CdcTable.pause(200);
+        });
+  }
+
+  /**
+   * Loads 20 small files with {@code load}, then rewrites them while the writer commits changes
+   * ({@code whileReading} while the rewrite reads, then {@code meanwhile} until it is done),
+   * registered (as a pipeline of this process) or not.
+   */
+  private void rewriteWhileTheWriterKeepsCommitting(
+      boolean registered,
+      Consumer<CdcTable> load,
+      Consumer<CdcTable> whileReading,
+      Consumer<CdcTable> meanwhile)
       throws Exception {
     try (CdcTable cdc = CdcTable.create(warehouse)) {
       cdc.writer().setCompactionEnabled(false);
-      cdc.commit(20, 20, 0);
+      load.accept(cdc);
       // A registered writer leaves the rewrite's files alone; an unregistered one must not compact
       // them here (the next test).
       cdc.writer().setCompactionEnabled(registered);
@@ -117,11 +155,11 @@ class RewriteDataFilesTest {
       }
       try (PausedRewrite rewrite = new PausedRewrite(cdc)) {
         // Updates and deletes of rows the rewrite is carrying, committed while it runs.
-        cdc.commit(3, 20, 0);
+        whileReading.accept(cdc);
         rewrite.release();
         int commits = 0;
         while (!rewrite.isDone() && commits < 2000) {
-          cdc.commit(1, 5, pauseMillis);
+          meanwhile.accept(cdc);
           commits++;
         }
         RewriteDataFilesResult result = rewrite.result();

@@ -81,6 +81,8 @@ public final class ParquetRows {
               .withSpec(spec)
               .withPartition(partition)
               .setAll(table.properties())
+              // Full bounds of file_path: a file of one data file's deletes names that file.
+              .metricsConfig(MetricsConfig.forPositionDelete())
               .createWriterFunc(GenericParquetWriter::create)
               .overwrite()
               .buildPositionWriter();
