@@ -11,6 +11,7 @@ import io.floe.core.writer.RewriteHandoff;
 import io.floe.core.writer.TableWriters;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,7 +40,6 @@ import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SortOrder;
-import org.apache.iceberg.SortOrderComparators;
 import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableScan;
@@ -71,8 +71,12 @@ final class DataCompaction {
   /** Most input bytes of one file group (one commit), as a multiple of the target size. */
   static final int GROUP_TARGETS = 2;
 
-  /** Most input bytes of one sorted file group: sorting holds the group's rows in memory. */
-  static final long SORT_GROUP_BYTES = 256L << 20;
+  /**
+   * Input bytes (as stored) of the rows a sorted rewrite holds in memory before it writes them,
+   * sorted, to a temporary file to merge later: rows take several times their stored size on the
+   * heap.
+   */
+  static final long SORT_RUN_BYTES = 16L << 20;
 
   /** How long a rewrite waits for the table's writer to commit it. */
   static final Duration HANDOFF_TIMEOUT = Duration.ofMinutes(2);
@@ -154,9 +158,8 @@ final class DataCompaction {
    * target when a partition has at least {@code minInputFiles} of them, and every file whose
    * deleted rows reach {@code deleteRatio} of its rows, that equality deletes apply to, or that is
    * larger than {@link #LARGE_FILE_SHARE} targets (then together with the partition's small files).
-   * A sorted rewrite leaves alone files larger than {@link #SORT_GROUP_BYTES}, which it would have
-   * to hold in memory. Each partition's files are split into groups of at most {@link
-   * #GROUP_TARGETS} target sizes of input.
+   * Each partition's files are split into groups of at most {@link #GROUP_TARGETS} target sizes of
+   * input.
    */
   private List<List<FileScanTask>> plan(Snapshot base) {
     deleteTargets.clear();
@@ -204,9 +207,6 @@ final class DataCompaction {
     long small = (long) (options.targetFileSizeBytes() * SMALL_FILE_SHARE);
     long large = (long) (options.targetFileSizeBytes() * LARGE_FILE_SHARE);
     long groupBytes = options.targetFileSizeBytes() * GROUP_TARGETS;
-    if (sortOrder != null) {
-      groupBytes = Math.min(groupBytes, SORT_GROUP_BYTES);
-    }
     List<List<FileScanTask>> groups = new ArrayList<>();
     for (List<FileScanTask> tasks : byPartition.values()) {
       List<FileScanTask> smallFiles = new ArrayList<>();
@@ -221,9 +221,7 @@ final class DataCompaction {
             deleted == Long.MAX_VALUE
                 || (file.recordCount() > 0
                     && deleted >= options.deleteRatio() * file.recordCount());
-        boolean oversized =
-            file.fileSizeInBytes() > large
-                && (sortOrder == null || file.fileSizeInBytes() <= SORT_GROUP_BYTES);
+        boolean oversized = file.fileSizeInBytes() > large;
         if (heavy || oversized) {
           due.add(task);
         } else if (file.fileSizeInBytes() < small) {
@@ -371,11 +369,23 @@ final class DataCompaction {
    */
   private DataFileRewrite write(
       Snapshot base, List<FileScanTask> group, Outputs outputs, Totals totals) {
+    if (sortOrder == null) {
+      return write(base, group, outputs, totals, null);
+    }
+    try (SortedRows sorted =
+        new SortedRows(
+            schema, sortOrder, SORT_RUN_BYTES, Path.of(System.getProperty("java.io.tmpdir")))) {
+      return write(base, group, outputs, totals, sorted);
+    }
+  }
+
+  private DataFileRewrite write(
+      Snapshot base, List<FileScanTask> group, Outputs outputs, Totals totals, SortedRows sorted) {
     Schema requested = ParquetRows.withPosition(schema);
     Map<String, long[]> newLocations = new HashMap<>();
     Set<String> sourceLocations = new HashSet<>();
     List<DataFile> sources = new ArrayList<>();
-    List<Row> held = sortOrder == null ? null : new ArrayList<>();
+    List<long[]> targetsBySource = new ArrayList<>();
     Map<String, DeleteFile> deletes = new LinkedHashMap<>();
     DataFile first = group.get(0).file();
     PartitionSpec spec = table.specs().get(first.specId());
@@ -392,6 +402,7 @@ final class DataCompaction {
       long[] targets = new long[(int) source.recordCount()];
       Arrays.fill(targets, -1);
       newLocations.put(source.location(), targets);
+      targetsBySource.add(targets);
       task.deletes().forEach(delete -> deletes.put(delete.location(), delete));
       GenericDeleteFilter filter = new GenericDeleteFilter(table.io(), task, schema, requested);
       Schema required = filter.requiredSchema();
@@ -406,8 +417,8 @@ final class DataCompaction {
             row.setField(field.name(), record.getField(field.name()));
           }
           long position = (Long) record.get(positionField);
-          if (held != null) {
-            held.add(new Row(row, targets, (int) position));
+          if (sorted != null) {
+            sorted.add(row, targetsBySource.size() - 1, position, bytesPerRow);
           } else {
             targets[(int) position] = writer.write(row);
           }
@@ -422,12 +433,10 @@ final class DataCompaction {
       totals.foldedDeletes += source.recordCount() - rows;
       totals.done += source.fileSizeInBytes() - rows * bytesPerRow;
     }
-    if (held != null) {
-      Comparator<StructLike> order = SortOrderComparators.forSchema(schema, sortOrder);
-      held.sort((left, right) -> order.compare(left.row, right.row));
-      for (Row row : held) {
-        row.targets[row.position] = writer.write(row.row);
-      }
+    if (sorted != null) {
+      sorted.forEachSorted(
+          (row, source, position) ->
+              targetsBySource.get(source)[(int) position] = writer.write(row));
     }
     writer.close();
     // Delete files of the group that apply to no data file outside it become obsolete.
@@ -493,9 +502,6 @@ final class DataCompaction {
           cause);
     }
   }
-
-  /** A row held for sorting, and where to note its new location. */
-  private record Row(Record row, long[] targets, int position) {}
 
   /** The files a rewrite wrote, in order. */
   private static final class Outputs {

@@ -80,10 +80,11 @@
  *       again.
  *   <li><b>Write</b> on the maintenance thread: each file is read as of B with its position and
  *       equality deletes applied (Iceberg's {@code GenericDeleteFilter}), its live rows are written
- *       to new files rolled at the target size (sorted first, if there is a sort order), and for
- *       every source row the new location is noted (or -1 for a row deleted in B). Files are
- *       immutable, so this needs no coordination, and it is the whole cost of the compaction. The
- *       writer keeps committing meanwhile.
+ *       to new files rolled at the target size (sorted first, if there is a sort order, in runs
+ *       that {@link io.floe.maintenance.SortedRows} spills to local disk and merges), and for every
+ *       source row the new location is noted (or -1 for a row deleted in B). Files are immutable,
+ *       so this needs no coordination, and it is the whole cost of the compaction. The writer keeps
+ *       committing meanwhile.
  *   <li><b>Hand over</b> the written files to the writer, which commits them in its next commit (at
  *       most one commit interval later; an idle pipeline commits them on its next heartbeat, with
  *       the table's last checkpoint). In that commit, for each carried row, the writer checks
@@ -129,7 +130,6 @@
  * <h2>Left for later</h2>
  *
  * <ul>
- *   <li>Sorted compaction of more than 256 MiB of input at once: a sorted group is held in memory.
  *   <li>Bulk deletes and parallel listing for large tables on object storage, scheme equivalence
  *       (s3 and s3a) in orphan removal, removal of unused partition specs and schemas.
  *   <li>A guard against a table whose location contains other tables' files: orphan removal assumes
