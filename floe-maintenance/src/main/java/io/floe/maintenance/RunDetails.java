@@ -3,7 +3,7 @@ package io.floe.maintenance;
 import io.floe.core.Bytes;
 
 /** What an operation did, in the words {@link MaintenanceRun#details()} keeps. */
-final class RunDetails {
+public final class RunDetails {
   private RunDetails() {}
 
   static String of(RewriteDataFilesResult result) {
@@ -22,7 +22,18 @@ final class RunDetails {
         + result.removedDeleteFiles()
         + " delete files, folded "
         + result.foldedDeletes()
-        + " deleted rows";
+        + " deleted rows"
+        + changedMeanwhile(result);
+  }
+
+  /**
+   * How many rows of the rewritten files were changed while the rewrite ran, and so became deletes
+   * of the new files; empty for none.
+   */
+  public static String changedMeanwhile(RewriteDataFilesResult result) {
+    return result.rowsChangedMeanwhile() == 0
+        ? ""
+        : ", carried over " + result.rowsChangedMeanwhile() + " rows changed meanwhile";
   }
 
   static String of(RewriteManifestsResult result) {

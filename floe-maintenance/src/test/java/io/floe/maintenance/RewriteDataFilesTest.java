@@ -165,6 +165,9 @@ class RewriteDataFilesTest {
         RewriteDataFilesResult result = rewrite.result();
         assertThat(result.rewrittenDataFiles()).isEqualTo(20);
         assertThat(result.rowsChangedMeanwhile()).isPositive();
+        assertThat(RunDetails.of(result))
+            .endsWith(
+                ", carried over " + result.rowsChangedMeanwhile() + " rows changed meanwhile");
         if (!registered) {
           // The rewrite's own snapshot changes no row.
           Table table = cdc.load();

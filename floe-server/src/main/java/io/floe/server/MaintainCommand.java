@@ -17,6 +17,7 @@ import io.floe.maintenance.RewriteDataFilesResult;
 import io.floe.maintenance.RewriteManifestsResult;
 import io.floe.maintenance.RewriteProgress;
 import io.floe.maintenance.RollbackResult;
+import io.floe.maintenance.RunDetails;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.server.http.MaintenanceJson;
 import java.nio.file.Files;
@@ -356,7 +357,7 @@ final class MaintainCommand {
         System.out.printf(
             Locale.ROOT,
             "Rewrote %d data files of %s into %d (%s into %s); removed %d delete files, folded %d"
-                + " deleted rows; snapshot %d, in %d ms%n",
+                + " deleted rows%s; snapshot %d, in %d ms%n",
             result.rewrittenDataFiles(),
             target.table,
             result.addedDataFiles(),
@@ -364,6 +365,7 @@ final class MaintainCommand {
             Bytes.format(result.addedBytes()),
             result.removedDeleteFiles(),
             result.foldedDeletes(),
+            RunDetails.changedMeanwhile(result),
             result.snapshotId(),
             result.durationMillis());
       }

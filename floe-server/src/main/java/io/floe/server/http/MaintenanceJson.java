@@ -144,6 +144,7 @@ public final class MaintenanceJson {
       json.writeNumberField("addedBytes", rewritten.addedBytes());
       json.writeNumberField("removedDeleteFiles", rewritten.removedDeleteFiles());
       json.writeNumberField("foldedDeletes", rewritten.foldedDeletes());
+      json.writeNumberField("rowsChangedMeanwhile", rewritten.rowsChangedMeanwhile());
       json.writeNumberField("snapshotId", rewritten.snapshotId());
       json.writeNumberField("durationMillis", rewritten.durationMillis());
     } else {
