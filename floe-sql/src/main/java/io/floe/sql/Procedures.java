@@ -12,7 +12,7 @@ import io.floe.maintenance.RewriteProgress;
 import io.floe.maintenance.RollbackResult;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryException.SqlState;
-import io.floe.sql.SqlText.Token;
+import io.floe.sql.SqlLexer.Token;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;

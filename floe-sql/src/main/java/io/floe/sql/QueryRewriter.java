@@ -1,8 +1,8 @@
 package io.floe.sql;
 
 import io.floe.core.ErrorCode;
-import io.floe.sql.SqlText.Kind;
-import io.floe.sql.SqlText.Token;
+import io.floe.sql.SqlLexer.Kind;
+import io.floe.sql.SqlLexer.Token;
 import io.floe.sql.TableReference.TimeTravel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -330,7 +330,7 @@ final class QueryRewriter {
             && tokens.get(at + 1).kind() == Kind.STRING) {
           int last = at + 1;
           if (word.equals("interval") && last + 1 < end && tokens.get(last + 1).isName()) {
-            String unit = tokens.get(last + 1).text().toLowerCase(Locale.ROOT);
+            String unit = tokens.get(last + 1).name();
             if (!CLAUSE_WORDS.contains(unit)) {
               last++;
             }
@@ -367,7 +367,7 @@ final class QueryRewriter {
       return false;
     }
     Token token = text.tokens().get(at);
-    if (token.kind() == Kind.QUOTED) {
+    if (token.kind() == Kind.QUOTED_IDENTIFIER) {
       return true;
     }
     if (token.kind() != Kind.WORD) {

@@ -1,5 +1,6 @@
 package io.floe.sql.pgwire;
 
+import io.floe.sql.SqlLexer;
 import io.floe.sql.SqlValues;
 import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;

@@ -5,6 +5,7 @@ import io.floe.core.FloeException;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryExecution;
 import io.floe.sql.QueryOptions;
+import io.floe.sql.SqlLexer;
 import io.floe.sql.SqlUsers;
 import java.io.BufferedOutputStream;
 import java.io.IOException;

@@ -1,6 +1,7 @@
 package io.floe.sql.pgwire;
 
 import io.floe.sql.QueryException;
+import io.floe.sql.SqlLexer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -2,8 +2,8 @@ package io.floe.sql.pgwire;
 
 import io.floe.core.ErrorCode;
 import io.floe.sql.QueryException;
+import io.floe.sql.SqlLexer;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * A statement the session answers itself instead of passing it to the engine: settings ({@code
@@ -169,7 +169,7 @@ final class SessionCommand {
             List.of(),
             false,
             false,
-            all ? "" : unquote(tokens.get(at)));
+            all ? "" : tokens.get(at).name());
       default:
         throw new IllegalStateException("Unknown session command " + kind);
     }
@@ -195,7 +195,7 @@ final class SessionCommand {
     while (separator < tokens.size()
         && !tokens.get(separator).isWord("TO")
         && !tokens.get(separator).text().equals("=")) {
-      name.append(unquote(tokens.get(separator)));
+      name.append(tokens.get(separator).name());
       separator++;
     }
     if (separator >= tokens.size() - 1 || name.length() == 0) {
@@ -207,7 +207,7 @@ final class SessionCommand {
     }
     String value =
         valueTokens.size() == 1
-            ? unquote(valueTokens.get(0))
+            ? valueTokens.get(0).name()
             : sql.substring(
                     valueTokens.get(0).start(), valueTokens.get(valueTokens.size() - 1).end())
                 .trim();
@@ -223,7 +223,7 @@ final class SessionCommand {
     }
     StringBuilder name = new StringBuilder();
     for (SqlLexer.Token token : tokens.subList(1, tokens.size())) {
-      name.append(unquote(token));
+      name.append(token.name());
     }
     return new Result("RESET", List.of(), state.reset(name.toString()), false, null);
   }
@@ -244,24 +244,13 @@ final class SessionCommand {
     }
     StringBuilder name = new StringBuilder();
     for (SqlLexer.Token token : tokens.subList(1, tokens.size())) {
-      name.append(unquote(token));
+      name.append(token.name());
     }
     return name.toString();
   }
 
   private boolean word(int index, String word) {
     return index < tokens.size() && tokens.get(index).isWord(word);
-  }
-
-  private static String unquote(SqlLexer.Token token) {
-    String text = token.text();
-    if (token.kind() == SqlLexer.Kind.STRING && text.startsWith("'") && text.endsWith("'")) {
-      return text.substring(1, text.length() - 1).replace("''", "'");
-    }
-    if (token.kind() == SqlLexer.Kind.QUOTED_IDENTIFIER && text.length() >= 2) {
-      return text.substring(1, text.length() - 1).replace("\"\"", "\"");
-    }
-    return token.kind() == SqlLexer.Kind.WORD ? text.toLowerCase(Locale.ROOT) : text;
   }
 
   private QueryException syntax(String form) {

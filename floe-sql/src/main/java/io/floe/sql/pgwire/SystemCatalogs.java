@@ -2,6 +2,7 @@ package io.floe.sql.pgwire;
 
 import io.floe.core.ErrorCode;
 import io.floe.sql.QueryException;
+import io.floe.sql.SqlLexer;
 import java.util.List;
 
 /**

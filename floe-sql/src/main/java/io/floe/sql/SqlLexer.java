@@ -1,4 +1,4 @@
-package io.floe.sql.pgwire;
+package io.floe.sql;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -8,10 +8,12 @@ import java.util.Locale;
  * Splits SQL text into tokens the way PostgreSQL clients write it: string literals ({@code '..'},
  * {@code E'..'}, {@code $tag$..$tag$}), quoted identifiers, comments (nested block comments too),
  * parameters ({@code $1}) and statement separators. Enough to split a simple query into statements,
- * find parameters and recognise session commands; parsing proper is the engine's job.
+ * find parameters, recognise session commands, and find a statement's first keyword and its table
+ * references with their time travel clauses; parsing proper is DuckDB's job.
  */
-final class SqlLexer {
-  enum Kind {
+public final class SqlLexer {
+  /** What a token is. */
+  public enum Kind {
     WORD,
     QUOTED_IDENTIFIER,
     STRING,
@@ -21,21 +23,52 @@ final class SqlLexer {
     SYMBOL
   }
 
-  /** A token and its place in the text: {@code start} inclusive, {@code end} exclusive. */
-  record Token(Kind kind, String text, int start, int end) {
-    boolean isWord(String word) {
+  /**
+   * A token as written and its place in the text: {@code start} inclusive, {@code end} exclusive.
+   */
+  public record Token(Kind kind, String text, int start, int end) {
+    public boolean isWord(String word) {
       return kind == Kind.WORD && text.equalsIgnoreCase(word);
     }
 
+    /** Whether it is a word or a quoted identifier. */
+    public boolean isName() {
+      return kind == Kind.WORD || kind == Kind.QUOTED_IDENTIFIER;
+    }
+
+    /** Whether it is this one-character symbol (a semicolon included). */
+    public boolean isSymbol(String symbol) {
+      return (kind == Kind.SYMBOL || kind == Kind.SEMICOLON) && text.equals(symbol);
+    }
+
     /** The word upper case, or the raw text of other tokens. */
-    String keyword() {
+    public String keyword() {
       return kind == Kind.WORD ? text.toUpperCase(Locale.ROOT) : text;
+    }
+
+    /**
+     * The token as DuckDB and PostgreSQL resolve a name or read a value: an unquoted word lower
+     * case, a quoted identifier or a plain string literal without its quotes (doubled quotes made
+     * single), any other token as written.
+     */
+    public String name() {
+      if (kind == Kind.WORD) {
+        return text.toLowerCase(Locale.ROOT);
+      }
+      if (kind == Kind.QUOTED_IDENTIFIER && text.length() >= 2 && text.endsWith("\"")) {
+        return text.substring(1, text.length() - 1).replace("\"\"", "\"");
+      }
+      if (kind == Kind.STRING && text.startsWith("'") && text.endsWith("'") && text.length() >= 2) {
+        return text.substring(1, text.length() - 1).replace("''", "'");
+      }
+      return text;
     }
   }
 
   private SqlLexer() {}
 
-  static List<Token> tokens(String sql) {
+  /** The tokens of the text; whitespace and comments are left out. */
+  public static List<Token> tokens(String sql) {
     List<Token> tokens = new ArrayList<>();
     int length = sql.length();
     int i = 0;
@@ -75,7 +108,8 @@ final class SqlLexer {
           i++;
         }
         tokens.add(new Token(Kind.WORD, sql.substring(start, i), start, i));
-      } else if (Character.isDigit(c)) {
+      } else if (Character.isDigit(c)
+          || (c == '.' && i + 1 < length && Character.isDigit(sql.charAt(i + 1)))) {
         while (i < length && (Character.isLetterOrDigit(sql.charAt(i)) || sql.charAt(i) == '.')) {
           i++;
         }
@@ -90,10 +124,10 @@ final class SqlLexer {
   }
 
   /** A statement of a query string: its text and where it starts in the whole string. */
-  record Statement(String sql, int offset) {}
+  public record Statement(String sql, int offset) {}
 
   /** The statements separated by semicolons; statements holding only comments are dropped. */
-  static List<Statement> statements(String sql) {
+  public static List<Statement> statements(String sql) {
     List<Statement> statements = new ArrayList<>();
     int start = 0;
     boolean content = false;

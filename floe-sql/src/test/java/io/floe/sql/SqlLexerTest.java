@@ -1,4 +1,4 @@
-package io.floe.sql.pgwire;
+package io.floe.sql;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,5 +30,35 @@ class SqlLexerTest {
         .filteredOn(token -> token.kind() == SqlLexer.Kind.PARAMETER)
         .extracting(SqlLexer.Token::text)
         .containsExactly("$1", "$12");
+  }
+
+  @Test
+  void namesAreUnquotedAndUnquotedWordsLowerCase() {
+    assertThat(SqlLexer.tokens("SELECT \"My \"\"x\"\"\", 'it''s', E'a\\'b', Raw.T, .5, 1.5e3"))
+        .extracting(SqlLexer.Token::name)
+        .containsExactly(
+            "select",
+            "My \"x\"",
+            ",",
+            "it's",
+            ",",
+            "E'a\\'b'",
+            ",",
+            "raw",
+            ".",
+            "t",
+            ",",
+            ".5",
+            ",",
+            "1.5e3");
+  }
+
+  @Test
+  void statementsAreJudgedOutsideDollarQuotesAndEscapedStrings() {
+    assertThat(new SqlText("SELECT $$a;b$$, E'c\\';d' ;").hasMultipleStatements()).isFalse();
+    assertThat(new SqlText("SELECT 1; SELECT 2").hasMultipleStatements()).isTrue();
+    assertThat(new SqlText("/* a /* nested */ comment */ (SELECT 1)").firstKeyword())
+        .isEqualTo("SELECT");
+    assertThat(new SqlText("SELECT $$x$$ ;; ").from(0)).isEqualTo("SELECT $$x$$");
   }
 }
