@@ -99,10 +99,15 @@ final class DataCompaction {
    */
   private final Map<String, Set<String>> deleteTargets = new HashMap<>();
 
-  private DataCompaction(Table table, RewriteDataFilesOptions options, RewriteProgress progress) {
+  /** Input bytes a sorted rewrite holds in memory: {@link #SORT_RUN_BYTES} but in tests. */
+  private final long sortRunBytes;
+
+  private DataCompaction(
+      Table table, RewriteDataFilesOptions options, RewriteProgress progress, long sortRunBytes) {
     this.table = table;
     this.options = options;
     this.progress = progress;
+    this.sortRunBytes = sortRunBytes;
     this.schema = table.schema();
     if (options.sortOrder() == null || options.sortOrder().isBlank()) {
       this.sortOrder = table.sortOrder().isSorted() ? table.sortOrder() : null;
@@ -113,7 +118,13 @@ final class DataCompaction {
 
   static RewriteDataFilesResult run(
       Table table, RewriteDataFilesOptions options, RewriteProgress progress) {
-    return new DataCompaction(table, options, progress).run();
+    return run(table, options, progress, SORT_RUN_BYTES);
+  }
+
+  /** As {@link #run(Table, RewriteDataFilesOptions, RewriteProgress)}, sorting in smaller runs. */
+  static RewriteDataFilesResult run(
+      Table table, RewriteDataFilesOptions options, RewriteProgress progress, long sortRunBytes) {
+    return new DataCompaction(table, options, progress, sortRunBytes).run();
   }
 
   private RewriteDataFilesResult run() {
@@ -374,7 +385,7 @@ final class DataCompaction {
     }
     try (SortedRows sorted =
         new SortedRows(
-            schema, sortOrder, SORT_RUN_BYTES, Path.of(System.getProperty("java.io.tmpdir")))) {
+            schema, sortOrder, sortRunBytes, Path.of(System.getProperty("java.io.tmpdir")))) {
       return write(base, group, outputs, totals, sorted);
     }
   }

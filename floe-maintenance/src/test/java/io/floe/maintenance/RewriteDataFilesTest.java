@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -21,6 +22,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
@@ -306,6 +308,55 @@ class RewriteDataFilesTest {
     }
   }
 
+  /**
+   * A sorted rewrite that spills its rows in many runs, handed to the writer while it commits: the
+   * new file is sorted, and the writer's index follows every row through the merge (its later
+   * updates and deletes land on the right rows).
+   */
+  @Test
+  void sortedRewriteSpilledInRunsKeepsTheWritersIndexRight() throws Exception {
+    try (CdcTable cdc = CdcTable.create(warehouse)) {
+      cdc.writer().setCompactionEnabled(false);
+      cdc.commit(20, 20, 0);
+      cdc.writer().setCompactionEnabled(true);
+      TableWriters.register(cdc.writer());
+      // Tens of bytes of input a row, 500 bytes a run: runs of a few rows each.
+      try (PausedRewrite rewrite =
+          new PausedRewrite(
+              progress ->
+                  DataCompaction.run(
+                      cdc.load(), options(5, "name DESC NULLS LAST, id"), progress, 500))) {
+        rewrite.release();
+        while (!rewrite.isDone()) {
+          cdc.commit(1, 5, 5);
+        }
+        assertThat(rewrite.result().rewrittenDataFiles()).isEqualTo(20);
+        DataFile sorted =
+            TableFiles.load(cdc.load()).dataFiles().values().stream()
+                .max(Comparator.comparingLong(DataFile::recordCount))
+                .orElseThrow();
+        List<String> names = new ArrayList<>();
+        try (CloseableIterable<Record> rows =
+            Parquet.read(cdc.load().io().newInputFile(sorted.location()))
+                .project(CdcTable.SCHEMA)
+                .createReaderFunc(
+                    schema -> GenericParquetReaders.buildReader(CdcTable.SCHEMA, schema))
+                .build()) {
+          rows.forEach(row -> names.add((String) row.get(1)));
+        }
+        assertThat(names).hasSizeGreaterThan(40).isSortedAccordingTo(Comparator.reverseOrder());
+        cdc.commit(20, 20, 0);
+      } finally {
+        TableWriters.unregister(cdc.writer());
+      }
+      Table table = cdc.load();
+      assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
+          .isEqualTo(cdc.currentModel());
+      cdc.assertEverySnapshotReadsItsRows();
+      assertThat(CdcTableWriter.open(table).liveRows()).isEqualTo(cdc.currentModel().size());
+    }
+  }
+
   @Test
   void leavesTablesWithFewSmallFilesAndNoDeletes() throws IOException {
     try (CdcTable cdc = CdcTable.create(warehouse)) {
@@ -405,8 +456,8 @@ class RewriteDataFilesTest {
   }
 
   /**
-   * A rewrite of {@link CdcTable}'s table (at least 5 small files) in another thread that, once it
-   * has begun reading, waits at its first progress report until released.
+   * A rewrite in another thread (by default of {@link CdcTable}'s table, at least 5 small files)
+   * that, once it has begun reading, waits at its first progress report until released.
    */
   private static final class PausedRewrite implements AutoCloseable {
     private final CountDownLatch reading = new CountDownLatch(1);
@@ -415,12 +466,15 @@ class RewriteDataFilesTest {
     private final Future<RewriteDataFilesResult> result;
 
     PausedRewrite(CdcTable cdc) {
+      this(progress -> cdc.maintenance.rewriteDataFiles(CdcTable.ID, options(5, null), progress));
+    }
+
+    /** Runs {@code rewrite} with a progress listener that pauses it. */
+    PausedRewrite(Function<RewriteProgress, RewriteDataFilesResult> rewrite) {
       result =
           executor.submit(
               () ->
-                  cdc.maintenance.rewriteDataFiles(
-                      CdcTable.ID,
-                      options(5, null),
+                  rewrite.apply(
                       (done, total, message) -> {
                         reading.countDown();
                         await(released);
