@@ -400,11 +400,7 @@ final class DataCompaction {
     Map<String, DeleteFile> deletes = new LinkedHashMap<>();
     DataFile first = group.get(0).file();
     PartitionSpec spec = table.specs().get(first.specId());
-    OutputFileFactory files =
-        OutputFileFactory.builderFor(table, first.specId(), System.currentTimeMillis())
-            .format(FileFormat.PARQUET)
-            .operationId("rewrite-" + UUID.randomUUID())
-            .build();
+    OutputFileFactory files = outputFiles(table, first.specId(), "rewrite");
     RollingWriter writer = new RollingWriter(files, spec, first.partition(), outputs);
     for (FileScanTask task : group) {
       DataFile source = task.file();
@@ -458,6 +454,14 @@ final class DataCompaction {
       }
     }
     return new DataFileRewrite(base.snapshotId(), sources, obsolete, outputs.files, newLocations);
+  }
+
+  /** Names new Parquet files of a spec for one operation ({@code kind} and a random id). */
+  static OutputFileFactory outputFiles(Table table, int specId, String kind) {
+    return OutputFileFactory.builderFor(table, specId, System.currentTimeMillis())
+        .format(FileFormat.PARQUET)
+        .operationId(kind + "-" + UUID.randomUUID())
+        .build();
   }
 
   private void step(Totals totals, long bytes) {

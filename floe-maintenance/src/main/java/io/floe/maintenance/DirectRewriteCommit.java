@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileContent;
@@ -280,11 +279,7 @@ final class DirectRewriteCommit {
     carried.clear();
     DataFile first = rewrite.outputs().get(0);
     PartitionSpec spec = table.specs().get(first.specId());
-    OutputFileFactory files =
-        OutputFileFactory.builderFor(table, first.specId(), System.currentTimeMillis())
-            .format(FileFormat.PARQUET)
-            .operationId("rewrite-deletes-" + UUID.randomUUID())
-            .build();
+    OutputFileFactory files = DataCompaction.outputFiles(table, first.specId(), "rewrite-deletes");
     for (int output = 0; output < deletedSince.size(); output++) {
       BitSet deleted = deletedSince.get(output);
       if (deleted.isEmpty()) {
