@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,13 +47,16 @@ public final class ParquetRows {
         .build();
   }
 
-  /** The positions a Parquet position-delete file deletes, by the data file they are in. */
+  /**
+   * The positions a Parquet position-delete file deletes, by the data file they are in (unordered:
+   * callers look them up, count them, or sort them when they write them).
+   */
   public static Map<String, Set<Long>> readPositionDeletes(FileIO io, String location) {
     Map<String, Set<Long>> positions = new HashMap<>();
     try (CloseableIterable<Record> rows = read(io, location, DeleteSchemaUtil.pathPosSchema())) {
       for (Record row : rows) {
         positions
-            .computeIfAbsent(row.get(0).toString(), path -> new TreeSet<>())
+            .computeIfAbsent(row.get(0).toString(), path -> new HashSet<>())
             .add((Long) row.get(1));
       }
     } catch (IOException e) {
