@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,6 +20,8 @@ import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.exceptions.NoSuchNamespaceException;
 import org.apache.iceberg.exceptions.NoSuchTableException;
+import org.apache.iceberg.exceptions.NotFoundException;
+import org.apache.iceberg.exceptions.RuntimeIOException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -207,17 +211,46 @@ public final class TableMaintenance {
               + "); run it again",
           e);
     } catch (RuntimeException e) {
+      if (storageFailure(e)) {
+        throw new FloeException(
+            ErrorCode.TABLE_WRITE_FAILED,
+            "Cannot "
+                + action
+                + " table "
+                + table.name()
+                + ": reading or writing its files failed ("
+                + e.getMessage()
+                + "); check that the table's storage is reachable and run it again",
+            e);
+      }
       throw new FloeException(
-          ErrorCode.TABLE_WRITE_FAILED,
+          ErrorCode.INTERNAL_ERROR,
           "Cannot "
               + action
               + " table "
               + table.name()
-              + ": "
-              + e.getMessage()
-              + "; check that the table's storage is reachable and run it again",
+              + ": unexpected "
+              + e
+              + "; check the table's snapshots and history before running it again, and report"
+              + " the failure with the log, which has its stack trace",
           e);
     }
+  }
+
+  /** Whether a failure, or one of its causes, is a failure to read or write storage. */
+  static boolean storageFailure(Throwable failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof IOException
+          || cause instanceof UncheckedIOException
+          || cause instanceof RuntimeIOException
+          || cause instanceof NotFoundException) {
+        return true;
+      }
+      if (cause.getCause() == cause) {
+        break;
+      }
+    }
+    return false;
   }
 
   /**

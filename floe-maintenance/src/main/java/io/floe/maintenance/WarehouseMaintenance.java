@@ -303,7 +303,11 @@ public final class WarehouseMaintenance {
     T result;
     try {
       result = work.get();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError thrown) {
+      RuntimeException e =
+          thrown instanceof LinkageError linkage
+              ? incompleteInstallation(table, operation, linkage)
+              : (RuntimeException) thrown;
       long duration = SnapshotExpiry.millisSince(started);
       MaintenanceRun run =
           new MaintenanceRun(
@@ -322,6 +326,26 @@ public final class WarehouseMaintenance {
             details.apply(result),
             null);
     return new Outcome<>(run, result, null);
+  }
+
+  /**
+   * A class Floe needs could not be loaded or linked (a jar missing from the class path, or two
+   * versions of one library): recorded as the run's failure, like any other, instead of ending the
+   * table's maintenance pass unrecorded.
+   */
+  private static FloeException incompleteInstallation(
+      TableIdentifier table, MaintenanceRun.Operation operation, LinkageError error) {
+    return new FloeException(
+        ErrorCode.INTERNAL_ERROR,
+        "Cannot "
+            + operation.action()
+            + " table "
+            + table
+            + ": a class Floe needs could not be loaded ("
+            + error
+            + "); the installation is incomplete or mixes library versions: reinstall Floe, or"
+            + " check the class path of the command that runs it",
+        error);
   }
 
   /** The message a failed run keeps: Floe's own, or the failure's type and message. */

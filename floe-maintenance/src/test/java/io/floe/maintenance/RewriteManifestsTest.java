@@ -1,8 +1,14 @@
 package io.floe.maintenance;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.floe.core.ErrorCode;
+import io.floe.core.FloeException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -65,6 +71,30 @@ class RewriteManifestsTest {
     assertThat(cdc.load().currentSnapshot().snapshotId())
         .as("nothing to rewrite, nothing committed")
         .isEqualTo(after.currentSnapshot().snapshotId());
+  }
+
+  @Test
+  void aMissingManifestIsReportedAsAStorageFailureAndAnythingElseAsABug() throws IOException {
+    cdc.commit(3, 20, 0);
+    Table table = cdc.load();
+    ManifestFile manifest = table.currentSnapshot().dataManifests(table.io()).get(0);
+    String location = manifest.path();
+    Files.delete(location.startsWith("file:") ? Path.of(URI.create(location)) : Path.of(location));
+
+    assertThatThrownBy(() -> cdc.maintenance.rewriteManifests(CdcTable.ID))
+        .isInstanceOfSatisfying(
+            FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_WRITE_FAILED))
+        .hasMessageStartingWith(
+            "Cannot rewrite manifests of table floe.raw.orders: reading or writing its files"
+                + " failed (")
+        .hasMessageContaining(manifest.path())
+        .hasMessageEndingWith("); check that the table's storage is reachable and run it again");
+    assertThat(TableMaintenance.storageFailure(new IllegalStateException("a bug"))).isFalse();
+    assertThat(
+            TableMaintenance.storageFailure(
+                new IllegalStateException(
+                    "wrapped", new UncheckedIOException(new IOException("disk")))))
+        .isTrue();
   }
 
   @Test

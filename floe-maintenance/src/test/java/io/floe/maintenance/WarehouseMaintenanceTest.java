@@ -100,6 +100,31 @@ class WarehouseMaintenanceTest {
   }
 
   @Test
+  void aClassThatCannotBeLoadedFailsTheRunAndIsRecorded() {
+    cdc.commit(3, 25, 0);
+
+    WarehouseMaintenance.Outcome<RewriteDataFilesResult> outcome =
+        maintenance.execute(
+            CdcTable.ID,
+            MaintenanceRun.Operation.REWRITE_DATA_FILES,
+            () -> {
+              throw new NoClassDefFoundError("org/apache/iceberg/orc/OrcRowWriter");
+            },
+            RunDetails::of);
+
+    assertThat(outcome.failure()).isInstanceOf(FloeException.class);
+    assertThat(((FloeException) outcome.failure()).code()).isEqualTo(ErrorCode.INTERNAL_ERROR);
+    assertThat(outcome.failure()).hasCauseInstanceOf(NoClassDefFoundError.class);
+    assertThat(outcome.run().failed()).isTrue();
+    assertThat(outcome.run().error())
+        .startsWith(
+            "Cannot rewrite data files of table raw.orders: a class Floe needs could not be loaded"
+                + " (java.lang.NoClassDefFoundError: org/apache/iceberg/orc/OrcRowWriter);")
+        .endsWith("reinstall Floe, or check the class path of the command that runs it");
+    assertThat(outcome.run().before()).isEqualTo(outcome.run().after());
+  }
+
+  @Test
   void doesNotRecordRunsOnTablesThatDoNotExist() {
     FloeException exception =
         catchThrowableOfType(
