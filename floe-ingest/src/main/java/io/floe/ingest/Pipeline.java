@@ -562,7 +562,8 @@ public final class Pipeline implements AutoCloseable {
     if (result.rebased()) {
       LOG.warn(
           "Pipeline {}: another commit changed the data of {} (a rollback, or a write from"
-              + " elsewhere); the writer reloaded its index and applied its changes on top",
+              + " elsewhere); the writer moved its index onto the table's files and applied its changes"
+              + " on top",
           config.name(),
           sink.tableName);
     }

@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>If another commit removed one of the rewritten files (the writer compacted it) or the base is
  * no longer an ancestor of the current snapshot (a rollback), the rewrite is stale and is planned
- * again. The writer, at its next commit, notices that the table's data changed and reloads its key
- * index (see {@code CdcTableWriter}).
+ * again. The writer, at its next commit, notices that the table's data changed and reads the keys
+ * of the new files into its index (see {@code CdcTableWriter}).
  */
 final class DirectRewriteCommit {
   /**

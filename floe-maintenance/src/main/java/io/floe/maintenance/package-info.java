@@ -113,19 +113,22 @@
  * a race with another such commit carries that one over too and tries again (at most 10 times). The
  * new files keep B's data sequence number, so equality deletes committed meanwhile still apply to
  * them. A writer in another process notices at its next commit that the table's data changed, and
- * reloads its index.
+ * moves its index onto the new files: it forgets the rows of the files the rewrite removed and
+ * reads the keys of the files it added (and of any file whose deletes changed), not the whole
+ * table.
  *
  * <h2>Rollback beside a CDC writer</h2>
  *
  * A rollback (or set-current-snapshot) moves the current snapshot under the writer. Before each
  * commit the writer compares the table's current snapshot with the one its index describes; when a
- * snapshot in between added or removed files, or its own snapshot is no longer an ancestor, it
- * reloads the index from the table and resolves its pending batch against it (rows to replace or
- * delete are looked up again), then commits on top. So the pipeline continues on the rolled-back
- * table: changes after the rollback apply to what the table holds now, and the changes that were
- * rolled back stay undone (the source position moves on). An update whose unchanged (TOASTed)
- * columns PostgreSQL did not send takes their values from the row as the table holds it after the
- * rollback; if the rollback removed that row, the pipeline stops with an error saying so.
+ * snapshot in between added or removed files it updates the index from those snapshots' changes;
+ * when its own snapshot is no longer an ancestor it reloads the whole index from the table. Either
+ * way it resolves its pending batch against the index (rows to replace or delete are looked up
+ * again), then commits on top. So the pipeline continues on the rolled-back table: changes after
+ * the rollback apply to what the table holds now, and the changes that were rolled back stay undone
+ * (the source position moves on). An update whose unchanged (TOASTed) columns PostgreSQL did not
+ * send takes their values from the row as the table holds it after the rollback; if the rollback
+ * removed that row, the pipeline stops with an error saying so.
  *
  * <h2>Left for later</h2>
  *

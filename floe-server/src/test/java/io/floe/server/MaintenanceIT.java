@@ -183,7 +183,9 @@ class MaintenanceIT {
         floe.destroy();
         assertThat(floe.waitFor(60, TimeUnit.SECONDS)).isTrue();
       }
-      assertThat(output()).contains("the writer reloaded its index and applied its changes on top");
+      assertThat(output())
+          .contains(
+              "the writer moved its index onto the table's files and applied its changes on top");
     }
   }
 

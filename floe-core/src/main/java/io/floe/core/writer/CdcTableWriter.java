@@ -57,10 +57,11 @@ import org.apache.iceberg.types.Types;
  *
  * <p>The writer expects to be the table's only writer of data, but does not rely on it. Before each
  * commit it reads the table's current snapshot: when another commit changed the table's data since
- * its own last commit (a rollback, a compaction committed by another process), it reloads its index
- * from the table and applies the pending batch on top of what the table holds now. A commit
- * rejected because such a change landed while it was being written is retried the same way. Commits
- * that change no data (manifest rewrites, snapshot expiry) cost nothing.
+ * its own last commit (a rollback, a compaction committed by another process), it moves its index
+ * onto the table's current files (reading only the files those commits changed, or after a rollback
+ * all of them) and applies the pending batch on top of what the table holds now. A commit rejected
+ * because such a change landed while it was being written is retried the same way. Commits that
+ * change no data (manifest rewrites, snapshot expiry) cost nothing.
  *
  * <p>Compaction of the data files it writes goes through the writer: table maintenance prepares the
  * new files on its own thread ({@link #beginRewrite}), and the writer commits them in its next
@@ -133,6 +134,7 @@ public final class CdcTableWriter {
   private boolean truncate;
   private long changesInBatch;
   private long unchangedValuesFilled;
+  private long indexFilesRead;
   private boolean broken;
 
   private CdcTableWriter(Table table) {
@@ -143,6 +145,7 @@ public final class CdcTableWriter {
     this.dataFiles = new LinkedHashMap<>(files.dataFiles());
     this.deleteFiles = new LinkedHashMap<>(files.deleteFiles());
     this.index = KeyIndex.load(table, keys, files.deletesByDataFile());
+    this.indexFilesRead = files.dataFiles().size();
     this.knownSnapshotId = snapshotId(table.currentSnapshot());
     this.fileFactory =
         OutputFileFactory.builderFor(table, 1, System.currentTimeMillis())
@@ -192,6 +195,14 @@ public final class CdcTableWriter {
   /** Values the source left out of updates that were taken from earlier row versions. */
   public long unchangedValuesFilled() {
     return unchangedValuesFilled;
+  }
+
+  /**
+   * Data files whose keys the writer has read into its index: all of them when it opened and after
+   * a rollback, then those other processes' commits added or changed.
+   */
+  public long indexFilesRead() {
+    return indexFilesRead;
   }
 
   /** Changes applied since the last commit. */
@@ -495,9 +506,9 @@ public final class CdcTableWriter {
 
   /**
    * Reads the table's current state and, if another commit changed its data since the snapshot the
-   * index describes, reloads the index and moves the pending batch onto it.
+   * index describes, moves the index onto it and the pending batch with it.
    *
-   * @return whether the index was reloaded
+   * @return whether the index was moved
    */
   private boolean catchUp() {
     table.refresh();
@@ -505,31 +516,36 @@ public final class CdcTableWriter {
     if (snapshotId(current) == knownSnapshotId) {
       return false;
     }
-    if (!dataChangedSinceKnown(current)) {
+    List<Snapshot> changes = new ArrayList<>();
+    boolean descends = changesSinceKnown(current, changes);
+    if (descends && changes.isEmpty()) {
       knownSnapshotId = snapshotId(current);
       return false;
     }
-    rebase();
+    rebase(descends ? changes : null);
     knownSnapshotId = snapshotId(current);
     return true;
   }
 
   /**
-   * Whether a snapshot between the known one and {@code current} added or removed files; true also
-   * when the known snapshot is no longer an ancestor of the current one (a rollback).
+   * Collects the snapshots between the known one and {@code current} that added or removed files,
+   * newest first.
+   *
+   * @return whether the known snapshot is an ancestor of {@code current}: false after a rollback,
+   *     or when the known snapshot has been expired
    */
-  private boolean dataChangedSinceKnown(Snapshot current) {
+  private boolean changesSinceKnown(Snapshot current, List<Snapshot> changes) {
     Snapshot snapshot = current;
     while (snapshot != null) {
       if (snapshot.snapshotId() == knownSnapshotId) {
-        return false;
+        return true;
       }
       if (changesFiles(snapshot)) {
-        return true;
+        changes.add(snapshot);
       }
       snapshot = snapshot.parentId() == null ? null : table.snapshot(snapshot.parentId());
     }
-    return knownSnapshotId != -1 || current != null;
+    return false;
   }
 
   private static boolean changesFiles(Snapshot snapshot) {
@@ -561,13 +577,48 @@ public final class CdcTableWriter {
   }
 
   /**
-   * Reloads the index from the table's current snapshot and resolves the pending batch against it:
+   * Moves the index onto the table's current snapshot and resolves the pending batch against it:
    * rows the batch deletes or replaces are looked up again, and so are the rows whose values fill
    * the columns an update left unchanged.
+   *
+   * <p>When the index's snapshot is an ancestor of the current one ({@code changes} not null: a
+   * compaction or other commits of another process), only the data files those commits touched are
+   * read again: the files they added, and the current files whose deletes they added or removed.
+   * The rows of files they removed are dropped. Otherwise (a rollback) the whole index is read
+   * again.
+   *
+   * @param changes the snapshots since the index's that changed files, or null to read all
    */
-  private void rebase() {
+  private void rebase(List<Snapshot> changes) {
     TableFiles files = TableFiles.load(table);
-    KeyIndex fresh = KeyIndex.load(table, keys, files.deletesByDataFile());
+    KeyIndex fresh;
+    if (changes == null) {
+      fresh = KeyIndex.load(table, keys, files.deletesByDataFile());
+      indexFilesRead += files.dataFiles().size();
+    } else {
+      Set<String> dropped = new HashSet<>();
+      Set<String> reread = new HashSet<>();
+      List<DeleteFile> changedDeletes = new ArrayList<>();
+      for (Snapshot snapshot : changes) {
+        SnapshotChanges changed = SnapshotChanges.builderFor(table).snapshot(snapshot).build();
+        changed.removedDataFiles().forEach(file -> dropped.add(file.location()));
+        changed.addedDataFiles().forEach(file -> reread.add(file.location()));
+        changed.addedDeleteFiles().forEach(changedDeletes::add);
+        changed.removedDeleteFiles().forEach(changedDeletes::add);
+      }
+      for (DataFile file : files.dataFiles().values()) {
+        for (DeleteFile delete : changedDeletes) {
+          if (TableFiles.applies(table, delete, file)) {
+            reread.add(file.location());
+            break;
+          }
+        }
+      }
+      reread.retainAll(files.dataFiles().keySet());
+      fresh = index;
+      fresh.refresh(table, keys, dropped, reread, files.deletesByDataFile());
+      indexFilesRead += reread.size();
+    }
     Map<Object, Long> toDelete = new HashMap<>();
     if (!truncate) {
       for (Object key : deleted.keySet()) {
@@ -1093,8 +1144,8 @@ public final class CdcTableWriter {
    * Outcome of one commit.
    *
    * @param filesRewritten data files replaced by a rewrite committed with the batch
-   * @param rebased whether another commit had changed the table's data, so that the writer reloaded
-   *     its index before committing
+   * @param rebased whether another commit had changed the table's data, so that the writer moved
+   *     its index onto the table's files before committing
    */
   public record CommitResult(
       long snapshotId,

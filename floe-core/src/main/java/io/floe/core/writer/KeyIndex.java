@@ -3,6 +3,7 @@ package io.floe.core.writer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -85,6 +86,53 @@ final class KeyIndex {
    */
   static KeyIndex load(Table table, RowKeys keys, Map<String, Set<DeleteFile>> deletesByDataFile) {
     KeyIndex index = new KeyIndex();
+    index.read(table, keys, deletesByDataFile);
+    return index;
+  }
+
+  /**
+   * Moves the index onto the table's current files after other commits changed some of them: the
+   * rows of {@code dropped} files are forgotten, and those of {@code reread} files (a subset of the
+   * current snapshot's data files) are read again, with the deletes that apply to them now. Rows of
+   * any other file are kept as they are.
+   *
+   * @param deletesByDataFile the current snapshot's data files and the deletes applying to each
+   */
+  void refresh(
+      Table table,
+      RowKeys keys,
+      Set<String> dropped,
+      Set<String> reread,
+      Map<String, Set<DeleteFile>> deletesByDataFile) {
+    BitSet stale = new BitSet();
+    for (String path : dropped) {
+      Integer number = fileNumbers.get(path);
+      if (number != null) {
+        stale.set(number);
+      }
+    }
+    for (String path : reread) {
+      Integer number = fileNumbers.get(path);
+      if (number != null) {
+        stale.set(number);
+      }
+    }
+    if (!stale.isEmpty()) {
+      locations.values().removeIf(location -> stale.get(fileNumber(location)));
+    }
+    Map<String, Set<DeleteFile>> toRead = new HashMap<>();
+    for (String path : reread) {
+      Set<DeleteFile> deletes = deletesByDataFile.get(path);
+      if (deletes == null) {
+        throw new IllegalArgumentException("Not a data file of the current snapshot: " + path);
+      }
+      toRead.put(path, deletes);
+    }
+    read(table, keys, toRead);
+  }
+
+  /** Adds the live rows of the given data files, with the given deletes applied, to the index. */
+  private void read(Table table, RowKeys keys, Map<String, Set<DeleteFile>> deletesByDataFile) {
     Map<String, Map<String, Set<Long>>> deletedPositionsByDeleteFile = new HashMap<>();
     for (Map.Entry<String, Set<DeleteFile>> entry : deletesByDataFile.entrySet()) {
       String dataPath = entry.getKey();
@@ -96,19 +144,18 @@ final class KeyIndex {
                 location -> ParquetRows.readPositionDeletes(table.io(), location));
         deleted.addAll(positions.getOrDefault(dataPath, Set.of()));
       }
-      int fileNumber = index.fileNumber(dataPath);
+      int fileNumber = fileNumber(dataPath);
       try (CloseableIterable<Record> rows =
           ParquetRows.read(table.io(), dataPath, keys.keySchemaWithPosition())) {
         for (Record row : rows) {
           long position = ParquetRows.position(row);
           if (!deleted.contains(position)) {
-            index.put(keys.keyOfProjection(row), location(fileNumber, position));
+            put(keys.keyOfProjection(row), location(fileNumber, position));
           }
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
     }
-    return index;
   }
 }

@@ -170,6 +170,73 @@ class CdcTableWriterTest {
     }
   }
 
+  /**
+   * Another writer of the table (a pipeline of another process, or its compaction) commits: the
+   * writer moves its index onto the table's files reading only those the other commits added or
+   * changed deletes of, and its changes apply on top.
+   */
+  @Test
+  void readsOnlyTheFilesAnotherWriterChangedIntoItsIndex() {
+    Map<Long, List<String>> model = new TreeMap<>();
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    writer.setCompactionEnabled(false);
+    for (long file = 0; file < 4; file++) {
+      for (long id = file * 10; id < file * 10 + 10; id++) {
+        writer.upsert(row(id, "n" + id, "b" + id), null);
+        model.put(id, List.of("n" + id, "b" + id));
+      }
+      writer.commit(Map.of(), false);
+    }
+    long read = writer.indexFilesRead();
+
+    table.refresh();
+    CdcTableWriter other = CdcTableWriter.open(table);
+    other.setCompactionEnabled(false);
+    other.update(key(12), row(12, "other", "b12"), null);
+    other.delete(key(15));
+    other.commit(Map.of(), false);
+    model.put(12L, List.of("other", "b12"));
+    model.remove(15L);
+
+    BitSet unchangedBig = new BitSet();
+    unchangedBig.set(2);
+    writer.update(key(12), row(12, "mine", null), unchangedBig);
+    writer.delete(key(31));
+    writer.upsert(row(15, "again", "b15"), null);
+    CdcTableWriter.CommitResult result = writer.commit(Map.of(), false);
+    model.put(12L, List.of("mine", "b12"));
+    model.remove(31L);
+    model.put(15L, List.of("again", "b15"));
+
+    assertThat(result.rebased()).isTrue();
+    // The other writer's new file and the one whose rows it deleted; not the other three.
+    assertThat(writer.indexFilesRead() - read).isEqualTo(2);
+    assertThat(contents()).isEqualTo(model);
+    assertThat(writer.liveRows()).isEqualTo(model.size());
+
+    // The other writer folds the small files into one: the writer reads that one file.
+    table.refresh();
+    other = CdcTableWriter.open(table);
+    other.upsert(row(100, "new", "b100"), null);
+    other.commit(Map.of(), false);
+    model.put(100L, List.of("new", "b100"));
+    table.refresh();
+    assertThat(table.currentSnapshot().summary()).containsEntry("deleted-data-files", "6");
+    read = writer.indexFilesRead();
+
+    writer.update(key(100), row(100, "mine", "b100"), null);
+    writer.delete(key(1));
+    writer.commit(Map.of(), false);
+    model.put(100L, List.of("mine", "b100"));
+    model.remove(1L);
+
+    assertThat(writer.indexFilesRead() - read).isEqualTo(1);
+    assertThat(contents()).isEqualTo(model);
+    assertThat(writer.liveRows()).isEqualTo(model.size());
+    table.refresh();
+    assertThat(CdcTableWriter.open(table).liveRows()).isEqualTo(model.size());
+  }
+
   @Test
   void randomizedChangesMatchAModel() {
     Random random = new Random(42);
