@@ -189,52 +189,50 @@ public final class TableMaintenance {
     } catch (FloeException e) {
       throw e;
     } catch (CommitStateUnknownException e) {
-      throw new FloeException(
+      throw failed(
           ErrorCode.TABLE_WRITE_FAILED,
-          "Cannot "
-              + action
-              + " table "
-              + table.name()
-              + ": the outcome of the commit is unknown ("
+          action,
+          table,
+          "the outcome of the commit is unknown ("
               + e.getMessage()
               + "); check the table's snapshots before running it again",
           e);
     } catch (CommitFailedException | ValidationException e) {
-      throw new FloeException(
+      throw failed(
           ErrorCode.TABLE_WRITE_FAILED,
-          "Cannot "
-              + action
-              + " table "
-              + table.name()
-              + ": concurrent commits to the table conflicted with it ("
+          action,
+          table,
+          "concurrent commits to the table conflicted with it ("
               + e.getMessage()
               + "); run it again",
           e);
     } catch (RuntimeException e) {
       if (storageFailure(e)) {
-        throw new FloeException(
+        throw failed(
             ErrorCode.TABLE_WRITE_FAILED,
-            "Cannot "
-                + action
-                + " table "
-                + table.name()
-                + ": reading or writing its files failed ("
+            action,
+            table,
+            "reading or writing its files failed ("
                 + e.getMessage()
                 + "); check that the table's storage is reachable and run it again",
             e);
       }
-      throw new FloeException(
+      throw failed(
           ErrorCode.INTERNAL_ERROR,
-          "Cannot "
-              + action
-              + " table "
-              + table.name()
-              + ": unexpected "
+          action,
+          table,
+          "unexpected "
               + e
               + "; check the table's snapshots and history before running it again, and report"
               + " the failure with the log, which has its stack trace",
           e);
     }
+  }
+
+  private static FloeException failed(
+      ErrorCode code, String action, Table table, String problem, RuntimeException cause) {
+    return new FloeException(
+        code, "Cannot " + action + " table " + table.name() + ": " + problem, cause);
   }
 
   /** Whether a failure, or one of its causes, is a failure to read or write storage. */

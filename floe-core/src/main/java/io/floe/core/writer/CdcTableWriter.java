@@ -201,7 +201,7 @@ public final class CdcTableWriter {
    * Data files whose keys the writer has read into its index: all of them when it opened and after
    * a rollback, then those other processes' commits added or changed.
    */
-  public long indexFilesRead() {
+  long indexFilesRead() {
     return indexFilesRead;
   }
 
