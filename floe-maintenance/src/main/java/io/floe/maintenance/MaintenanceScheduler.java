@@ -79,6 +79,12 @@ public final class MaintenanceScheduler implements AutoCloseable {
   public static final Duration ORPHAN_REMOVAL_PERIOD = Duration.ofDays(1);
 
   /** Lifecycle: created, then started once, then closed once; a closed scheduler runs nothing. */
+  /**
+   * How the error of an operation cut short by Floe's shutdown (the scheduler closed, or the JVM
+   * stopping under it) begins, in the history.
+   */
+  public static final String STOPPED_BY_SHUTDOWN = "Cut short as Floe shut down: ";
+
   public enum State {
     CREATED,
     RUNNING,
@@ -446,15 +452,49 @@ public final class MaintenanceScheduler implements AutoCloseable {
       // Not recorded, as a manual run on a missing table is not; the table's pass ends here.
       throw outcome.failure();
     }
-    if (outcome.failure() != null) {
+    MaintenanceRun run = outcome.run();
+    if (outcome.failure() != null && stopping()) {
+      // Iceberg's thread pools stop with the JVM, under an operation still running: the failure
+      // says so rather than that the operation is broken.
+      run =
+          new MaintenanceRun(
+              run.table(),
+              run.operation(),
+              run.startedAt(),
+              run.durationMillis(),
+              run.before(),
+              run.after(),
+              run.details(),
+              STOPPED_BY_SHUTDOWN + run.error());
+      LOG.warn(
+          "Maintenance of table {} ({}) was cut short as Floe shuts down: {}",
+          run.table(),
+          run.operation().label(),
+          outcome.failure().toString());
+    } else if (outcome.failure() != null) {
       LOG.error(
           "Maintenance of table {} failed ({}); going on with the next operation: {}",
-          outcome.run().table(),
-          outcome.run().operation().label(),
-          outcome.run().error(),
+          run.table(),
+          run.operation().label(),
+          run.error(),
           outcome.failure());
     }
-    record(runs, outcome.run());
+    record(runs, run);
+  }
+
+  /** Whether the scheduler is closed or the JVM is shutting down. */
+  private boolean stopping() {
+    if (state.get() == State.CLOSED) {
+      return true;
+    }
+    Thread probe = new Thread(() -> {}, "floe-shutdown-probe");
+    try {
+      Runtime.getRuntime().addShutdownHook(probe);
+      Runtime.getRuntime().removeShutdownHook(probe);
+      return false;
+    } catch (IllegalStateException e) {
+      return true; // "Shutdown in progress": hooks can no longer be added.
+    }
   }
 
   private void record(List<MaintenanceRun> runs, MaintenanceRun run) {

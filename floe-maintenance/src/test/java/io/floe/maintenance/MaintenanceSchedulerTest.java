@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
@@ -343,6 +344,34 @@ class MaintenanceSchedulerTest {
     assertThat(runs).as("nothing recorded for the dropped table").isEmpty();
   }
 
+  /**
+   * Floe shuts down under an operation, which then fails (as Iceberg's thread pools, stopped with
+   * the JVM, reject its tasks): the run is recorded as cut short by the shutdown, not as broken.
+   */
+  @Test
+  void anOperationFailingAsTheSchedulerClosesIsRecordedAsCutShort() throws Exception {
+    cdc.commit(10, 25, 0);
+    OverlapCatalog catalog = new OverlapCatalog(cdc.catalog);
+    catalog.closeAndFailOnThirdLoad = CdcTable.ID;
+    List<MaintenanceRun> runs;
+    try (MaintenanceScheduler scheduler =
+        new MaintenanceScheduler(
+            new WarehouseMaintenance(
+                catalog, config(List.of()), MaintenanceHistory.of(warehouse), clock))) {
+      catalog.scheduler = scheduler;
+      runs = scheduler.runNow();
+      catalog.closer.join(10_000);
+      assertThat(scheduler.state()).isEqualTo(MaintenanceScheduler.State.CLOSED);
+    }
+
+    MaintenanceRun first = runs.get(0);
+    assertThat(first.failed()).isTrue();
+    assertThat(first.error())
+        .startsWith(MaintenanceScheduler.STOPPED_BY_SHUTDOWN)
+        .contains("rejected from a terminated pool");
+    assertThat(MaintenanceHistory.of(warehouse).recent(null, 10)).contains(first);
+  }
+
   @Test
   void historyThatCannotBeWrittenDoesNotStopMaintenance(@TempDir Path elsewhere)
       throws IOException {
@@ -405,6 +434,15 @@ class MaintenanceSchedulerTest {
     /** A table dropped just before its second load by maintenance: its first operation's. */
     volatile TableIdentifier dropOnSecondLoad;
 
+    /**
+     * A table whose third load (its first operation's own) closes {@link #scheduler} on another
+     * thread, {@link #closer}, and then fails.
+     */
+    volatile TableIdentifier closeAndFailOnThirdLoad;
+
+    volatile MaintenanceScheduler scheduler;
+    volatile Thread closer;
+
     OverlapCatalog(JdbcCatalog delegate) {
       this.delegate = delegate;
     }
@@ -422,6 +460,15 @@ class MaintenanceSchedulerTest {
     public Table loadTable(TableIdentifier identifier) {
       if (identifier.equals(dropOnSecondLoad) && loads.incrementAndGet() == 2) {
         delegate.dropTable(identifier, false);
+      }
+      if (identifier.equals(closeAndFailOnThirdLoad) && loads.incrementAndGet() == 3) {
+        closer = new Thread(scheduler::close, "closer");
+        closer.start();
+        while (scheduler.state() != MaintenanceScheduler.State.CLOSED) {
+          CdcTable.pause(5);
+        }
+        throw new RejectedExecutionException(
+            "Task rejected from a terminated pool (Iceberg's pools stop with the JVM)");
       }
       if (Thread.currentThread().getName().startsWith("floe-maintenance-table-")
           && held.add(identifier)) {

@@ -6,6 +6,7 @@ import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableFiles;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceRun;
+import io.floe.maintenance.MaintenanceScheduler;
 import io.floe.maintenance.TableMaintenance;
 import io.floe.testing.EmbeddedPostgres;
 import io.floe.testing.TypesWorkload;
@@ -113,7 +114,12 @@ class MaintenanceIT {
                 assertThat(run.failed()).isFalse();
                 assertThat(run.after().deleteFiles()).isLessThan(run.before().deleteFiles());
               });
-      assertThat(runs).noneMatch(MaintenanceRun::failed);
+      // An operation that the stop above cut short says so; any other failure is a bug.
+      assertThat(runs)
+          .noneMatch(
+              run ->
+                  run.failed()
+                      && !run.error().startsWith(MaintenanceScheduler.STOPPED_BY_SHUTDOWN));
     }
   }
 
