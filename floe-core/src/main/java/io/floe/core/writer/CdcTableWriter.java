@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -411,16 +412,24 @@ public final class CdcTableWriter {
       int rows = inserts.size();
       int deletes = deleted.size();
       applyToIndex(data, tidy, deleteFile, applied);
-      knownSnapshotId = ownSnapshot(marker);
+      long committed = ownSnapshot(marker);
+      knownSnapshotId = committed;
+      Snapshot own = table.snapshot(committed);
+      if (own != null && !Objects.equals(own.parentId(), base == null ? null : base.snapshotId())) {
+        // Iceberg applied the batch on top of commits that landed while it was written (they did
+        // not conflict with it), whose changes the index does not have: the next commit catches
+        // up on them, and on this one again, from the snapshot the batch was planned on.
+        knownSnapshotId = snapshotId(base);
+      }
       clearBatch();
       if (applied != null) {
         applied.unused.forEach(this::deleteQuietly);
         handoff.complete(
             new RewriteHandoff.Outcome(
-                knownSnapshotId, applied.sources.size(), applied.rowsDeletedSince));
+                committed, applied.sources.size(), applied.rowsDeletedSince));
       }
       return new CommitResult(
-          knownSnapshotId,
+          committed,
           rows,
           deletes,
           tidy.compacted.size(),

@@ -14,11 +14,14 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import org.apache.iceberg.BaseTable;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileContent;
 import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -26,6 +29,9 @@ import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.FileIO;
+import org.apache.iceberg.io.InputFile;
+import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterEach;
@@ -235,6 +241,95 @@ class CdcTableWriterTest {
     assertThat(writer.liveRows()).isEqualTo(model.size());
     table.refresh();
     assertThat(CdcTableWriter.open(table).liveRows()).isEqualTo(model.size());
+  }
+
+  /**
+   * Another writer commits while this one writes its batch (after it read the table's state, before
+   * its commit): Iceberg applies the batch on top, as the two do not conflict, and the writer
+   * catches up on the other commit before its next one, so that its index does not keep rows in the
+   * files the other commit removed.
+   */
+  @Test
+  void catchesUpOnACommitThatLandedWhileItWroteItsBatch() throws IOException {
+    Map<Long, List<String>> model = new TreeMap<>();
+    OnNextOutput io = new OnNextOutput(table.io());
+    Table intercepted =
+        new BaseTable(((HasTableOperations) table).operations(), table.name()) {
+          @Override
+          public FileIO io() {
+            return io;
+          }
+        };
+    CdcTableWriter writer = CdcTableWriter.open(intercepted);
+    writer.setCompactionEnabled(false);
+    for (long file = 0; file < 5; file++) {
+      for (long id = file * 10; id < file * 10 + 10; id++) {
+        writer.upsert(row(id, "n" + id, "b" + id), null);
+        model.put(id, List.of("n" + id, "b" + id));
+      }
+      writer.commit(Map.of(), false);
+    }
+
+    try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
+      // Folds the five small files into one as it commits: it removes the files of rows 0-49.
+      CdcTableWriter other =
+          CdcTableWriter.open(elsewhere.loadTable(TableIdentifier.of("raw", "t")));
+      io.before =
+          () -> {
+            other.upsert(row(200, "other", "b200"), null);
+            CdcTableWriter.CommitResult folded = other.commit(Map.of(), false);
+            assertThat(folded.filesCompacted()).isEqualTo(5);
+          };
+      writer.upsert(row(100, "mine", "b100"), null);
+      CdcTableWriter.CommitResult inserted = writer.commit(Map.of(), false);
+      model.put(200L, List.of("other", "b200"));
+      model.put(100L, List.of("mine", "b100"));
+      assertThat(io.before).as("the other writer committed").isNull();
+      table.refresh();
+      Snapshot parent = table.snapshot(table.snapshot(inserted.snapshotId()).parentId());
+      assertThat(parent.summary())
+          .as("the batch was committed on top of the other writer's commit")
+          .containsEntry("deleted-data-files", "5");
+    }
+
+    writer.update(key(3), row(3, "updated", "b3"), null);
+    writer.delete(key(42));
+    writer.commit(Map.of(), false);
+    model.put(3L, List.of("updated", "b3"));
+    model.remove(42L);
+
+    assertThat(contents()).isEqualTo(model);
+    assertThat(writer.liveRows()).isEqualTo(model.size());
+  }
+
+  /** A FileIO that runs {@link #before} (once) when the next output file is created. */
+  private static final class OnNextOutput implements FileIO {
+    private final FileIO delegate;
+    volatile Runnable before;
+
+    OnNextOutput(FileIO delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public InputFile newInputFile(String path) {
+      return delegate.newInputFile(path);
+    }
+
+    @Override
+    public OutputFile newOutputFile(String path) {
+      Runnable action = before;
+      if (action != null) {
+        before = null;
+        action.run();
+      }
+      return delegate.newOutputFile(path);
+    }
+
+    @Override
+    public void deleteFile(String path) {
+      delegate.deleteFile(path);
+    }
   }
 
   @Test
