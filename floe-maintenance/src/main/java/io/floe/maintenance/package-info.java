@@ -115,7 +115,9 @@
  * them. A writer in another process notices at its next commit that the table's data changed, and
  * moves its index onto the new files: it forgets the rows of the files the rewrite removed and
  * reads the keys of the files it added (and of any file whose deletes changed), not the whole
- * table.
+ * table. A rewrite that lands while the writer writes a batch that does not conflict with it is
+ * taken in by Iceberg under that batch's commit; the writer sees that its commit's parent is not
+ * the snapshot it planned on, and catches up from that snapshot before its next commit.
  *
  * <h2>Rollback beside a CDC writer</h2>
  *

@@ -61,8 +61,9 @@ import org.apache.iceberg.types.Types;
  * its own last commit (a rollback, a compaction committed by another process), it moves its index
  * onto the table's current files (reading only the files those commits changed, or after a rollback
  * all of them) and applies the pending batch on top of what the table holds now. A commit rejected
- * because such a change landed while it was being written is retried the same way. Commits that
- * change no data (manifest rewrites, snapshot expiry) cost nothing.
+ * because such a change landed while it was being written is retried the same way; one that Iceberg
+ * committed on top of such a change (they did not conflict) is caught up on before the next commit.
+ * Commits that change no data (manifest rewrites, snapshot expiry) cost nothing.
  *
  * <p>Compaction of the data files it writes goes through the writer: table maintenance prepares the
  * new files on its own thread ({@link #beginRewrite}), and the writer commits them in its next
