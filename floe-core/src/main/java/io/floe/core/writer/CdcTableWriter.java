@@ -16,7 +16,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -415,8 +414,7 @@ public final class CdcTableWriter {
       applyToIndex(data, tidy, deleteFile, applied);
       long committed = ownSnapshot(marker);
       knownSnapshotId = committed;
-      Snapshot own = table.snapshot(committed);
-      if (own != null && !Objects.equals(own.parentId(), base == null ? null : base.snapshotId())) {
+      if (landedBetween(table.snapshot(committed), snapshotId(base))) {
         // Iceberg applied the batch on top of commits that landed while it was written (they did
         // not conflict with it), whose changes the index does not have: the next commit catches
         // up on them, and on this one again, from the snapshot the batch was planned on.
@@ -556,6 +554,24 @@ public final class CdcTableWriter {
       snapshot = snapshot.parentId() == null ? null : table.snapshot(snapshot.parentId());
     }
     return false;
+  }
+
+  /**
+   * Whether commits between {@code planned} and the writer's own snapshot {@code own} (taken in by
+   * Iceberg under its commit) changed files, or {@code planned} is not an ancestor of it.
+   */
+  private boolean landedBetween(Snapshot own, long planned) {
+    if (own == null) {
+      return false;
+    }
+    Snapshot snapshot = own.parentId() == null ? null : table.snapshot(own.parentId());
+    while (snapshot != null && snapshot.snapshotId() != planned) {
+      if (changesFiles(snapshot)) {
+        return true;
+      }
+      snapshot = snapshot.parentId() == null ? null : table.snapshot(snapshot.parentId());
+    }
+    return snapshot == null && planned != -1;
   }
 
   private static boolean changesFiles(Snapshot snapshot) {

@@ -105,16 +105,12 @@ final class KeyIndex {
       Set<String> reread,
       Map<String, Set<DeleteFile>> deletesByDataFile) {
     BitSet stale = new BitSet();
-    for (String path : dropped) {
-      Integer number = fileNumbers.get(path);
-      if (number != null) {
-        stale.set(number);
-      }
-    }
-    for (String path : reread) {
-      Integer number = fileNumbers.get(path);
-      if (number != null) {
-        stale.set(number);
+    for (Set<String> paths : List.of(dropped, reread)) {
+      for (String path : paths) {
+        Integer number = fileNumbers.get(path);
+        if (number != null) {
+          stale.set(number);
+        }
       }
     }
     if (!stale.isEmpty()) {

@@ -302,6 +302,49 @@ class CdcTableWriterTest {
     assertThat(writer.liveRows()).isEqualTo(model.size());
   }
 
+  /** A commit that changed no files (a manifest rewrite) taken in under the batch costs nothing. */
+  @Test
+  void takesInACommitThatChangedNoFilesWithoutReadingAny() {
+    OnNextOutput io = new OnNextOutput(table.io());
+    Table intercepted =
+        new BaseTable(((HasTableOperations) table).operations(), table.name()) {
+          @Override
+          public FileIO io() {
+            return io;
+          }
+        };
+    CdcTableWriter writer = CdcTableWriter.open(intercepted);
+    writer.setCompactionEnabled(false);
+    for (long id = 0; id < 3; id++) {
+      writer.upsert(row(id, "n" + id, "b" + id), null);
+      writer.commit(Map.of(), false);
+    }
+    long read = writer.indexFilesRead();
+    try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
+      io.before =
+          () ->
+              elsewhere
+                  .loadTable(TableIdentifier.of("raw", "t"))
+                  .rewriteManifests()
+                  .rewriteIf(manifest -> true)
+                  .commit();
+      writer.update(key(1), row(1, "u1", "b1"), null);
+      writer.commit(Map.of(), false);
+      assertThat(io.before).as("the manifests were rewritten").isNull();
+      table.refresh();
+      assertThat(table.snapshot(table.currentSnapshot().parentId()).operation())
+          .as("the batch was committed on top of the manifest rewrite")
+          .isEqualTo("replace");
+    }
+    writer.update(key(2), row(2, "u2", "b2"), null);
+    writer.commit(Map.of(), false);
+
+    assertThat(writer.indexFilesRead()).isEqualTo(read);
+    assertThat(contents())
+        .isEqualTo(
+            Map.of(0L, List.of("n0", "b0"), 1L, List.of("u1", "b1"), 2L, List.of("u2", "b2")));
+  }
+
   /** A FileIO that runs {@link #before} (once) when the next output file is created. */
   private static final class OnNextOutput implements FileIO {
     private final FileIO delegate;
