@@ -333,10 +333,7 @@ class MaintenanceSchedulerTest {
     OverlapCatalog catalog = new OverlapCatalog(cdc.catalog);
     catalog.dropOnSecondLoad = CdcTable.ID;
     List<MaintenanceRun> runs;
-    try (MaintenanceScheduler scheduler =
-        new MaintenanceScheduler(
-            new WarehouseMaintenance(
-                catalog, config(List.of()), MaintenanceHistory.of(warehouse), clock))) {
+    try (MaintenanceScheduler scheduler = scheduler(catalog, config(List.of()))) {
       runs = scheduler.runNow();
       assertThat(scheduler.history()).isEqualTo(runs);
     }
@@ -354,10 +351,7 @@ class MaintenanceSchedulerTest {
     OverlapCatalog catalog = new OverlapCatalog(cdc.catalog);
     catalog.closeAndFailOnThirdLoad = CdcTable.ID;
     List<MaintenanceRun> runs;
-    try (MaintenanceScheduler scheduler =
-        new MaintenanceScheduler(
-            new WarehouseMaintenance(
-                catalog, config(List.of()), MaintenanceHistory.of(warehouse), clock))) {
+    try (MaintenanceScheduler scheduler = scheduler(catalog, config(List.of()))) {
       catalog.scheduler = scheduler;
       runs = scheduler.runNow();
       catalog.closer.join(10_000);
@@ -405,8 +399,12 @@ class MaintenanceSchedulerTest {
   }
 
   private MaintenanceScheduler scheduler(MaintenanceConfig config) {
+    return scheduler(cdc.catalog, config);
+  }
+
+  private MaintenanceScheduler scheduler(Catalog catalog, MaintenanceConfig config) {
     return new MaintenanceScheduler(
-        new WarehouseMaintenance(cdc.catalog, config, MaintenanceHistory.of(warehouse), clock));
+        new WarehouseMaintenance(catalog, config, MaintenanceHistory.of(warehouse), clock));
   }
 
   private static MaintenanceConfig config(List<MaintenanceTableConfig> tables) {

@@ -253,15 +253,7 @@ class CdcTableWriterTest {
   void catchesUpOnACommitThatLandedWhileItWroteItsBatch() throws IOException {
     Map<Long, List<String>> model = new TreeMap<>();
     OnNextOutput io = new OnNextOutput(table.io());
-    Table intercepted =
-        new BaseTable(((HasTableOperations) table).operations(), table.name()) {
-          @Override
-          public FileIO io() {
-            return io;
-          }
-        };
-    CdcTableWriter writer = CdcTableWriter.open(intercepted);
-    writer.setCompactionEnabled(false);
+    CdcTableWriter writer = writerWritingThrough(io);
     for (long file = 0; file < 5; file++) {
       for (long id = file * 10; id < file * 10 + 10; id++) {
         writer.upsert(row(id, "n" + id, "b" + id), null);
@@ -306,15 +298,7 @@ class CdcTableWriterTest {
   @Test
   void takesInACommitThatChangedNoFilesWithoutReadingAny() {
     OnNextOutput io = new OnNextOutput(table.io());
-    Table intercepted =
-        new BaseTable(((HasTableOperations) table).operations(), table.name()) {
-          @Override
-          public FileIO io() {
-            return io;
-          }
-        };
-    CdcTableWriter writer = CdcTableWriter.open(intercepted);
-    writer.setCompactionEnabled(false);
+    CdcTableWriter writer = writerWritingThrough(io);
     for (long id = 0; id < 3; id++) {
       writer.upsert(row(id, "n" + id, "b" + id), null);
       writer.commit(Map.of(), false);
@@ -343,6 +327,20 @@ class CdcTableWriterTest {
     assertThat(contents())
         .isEqualTo(
             Map.of(0L, List.of("n0", "b0"), 1L, List.of("u1", "b1"), 2L, List.of("u2", "b2")));
+  }
+
+  /** A writer of the table, without tidying, that writes its files through {@code io}. */
+  private CdcTableWriter writerWritingThrough(FileIO io) {
+    Table intercepted =
+        new BaseTable(((HasTableOperations) table).operations(), table.name()) {
+          @Override
+          public FileIO io() {
+            return io;
+          }
+        };
+    CdcTableWriter writer = CdcTableWriter.open(intercepted);
+    writer.setCompactionEnabled(false);
+    return writer;
   }
 
   /** A FileIO that runs {@link #before} (once) when the next output file is created. */
