@@ -78,13 +78,13 @@ public final class MaintenanceScheduler implements AutoCloseable {
   /** Shortest time between two orphan file removals on one table. */
   public static final Duration ORPHAN_REMOVAL_PERIOD = Duration.ofDays(1);
 
-  /** Lifecycle: created, then started once, then closed once; a closed scheduler runs nothing. */
   /**
    * How the error of an operation cut short by Floe's shutdown (the scheduler closed, or the JVM
    * stopping under it) begins, in the history.
    */
   public static final String STOPPED_BY_SHUTDOWN = "Cut short as Floe shut down: ";
 
+  /** Lifecycle: created, then started once, then closed once; a closed scheduler runs nothing. */
   public enum State {
     CREATED,
     RUNNING,
