@@ -525,7 +525,7 @@ public final class CdcTableWriter {
       return false;
     }
     List<Snapshot> changes = new ArrayList<>();
-    boolean descends = changesSinceKnown(current, changes);
+    boolean descends = changesSince(current, knownSnapshotId, changes);
     if (descends && changes.isEmpty()) {
       knownSnapshotId = snapshotId(current);
       return false;
@@ -536,16 +536,16 @@ public final class CdcTableWriter {
   }
 
   /**
-   * Collects the snapshots between the known one and {@code current} that added or removed files,
-   * newest first.
+   * Collects the snapshots from {@code from} back to the snapshot {@code ancestor} (excluded) that
+   * added or removed files, newest first.
    *
-   * @return whether the known snapshot is an ancestor of {@code current}: false after a rollback,
-   *     or when the known snapshot has been expired
+   * @return whether {@code ancestor} is an ancestor of {@code from}: false after a rollback, or
+   *     when it has been expired
    */
-  private boolean changesSinceKnown(Snapshot current, List<Snapshot> changes) {
-    Snapshot snapshot = current;
+  private boolean changesSince(Snapshot from, long ancestor, List<Snapshot> changes) {
+    Snapshot snapshot = from;
     while (snapshot != null) {
-      if (snapshot.snapshotId() == knownSnapshotId) {
+      if (snapshot.snapshotId() == ancestor) {
         return true;
       }
       if (changesFiles(snapshot)) {
@@ -564,14 +564,10 @@ public final class CdcTableWriter {
     if (own == null) {
       return false;
     }
-    Snapshot snapshot = own.parentId() == null ? null : table.snapshot(own.parentId());
-    while (snapshot != null && snapshot.snapshotId() != planned) {
-      if (changesFiles(snapshot)) {
-        return true;
-      }
-      snapshot = snapshot.parentId() == null ? null : table.snapshot(snapshot.parentId());
-    }
-    return snapshot == null && planned != -1;
+    Snapshot parent = own.parentId() == null ? null : table.snapshot(own.parentId());
+    List<Snapshot> between = new ArrayList<>();
+    boolean descends = changesSince(parent, planned, between);
+    return !between.isEmpty() || (!descends && planned != -1);
   }
 
   private static boolean changesFiles(Snapshot snapshot) {
