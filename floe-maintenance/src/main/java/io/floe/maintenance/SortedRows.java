@@ -1,5 +1,6 @@
 package io.floe.maintenance;
 
+import io.floe.core.writer.ParquetRows;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,7 +16,6 @@ import org.apache.iceberg.SortOrderComparators;
 import org.apache.iceberg.StructLike;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetReaders;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.io.CloseableGroup;
 import org.apache.iceberg.io.CloseableIterable;
@@ -113,11 +113,7 @@ final class SortedRows implements Closeable {
           new PriorityQueue<>((left, right) -> order.compare(left.row, right.row));
       for (Path run : runs) {
         CloseableIterable<Record> reader =
-            Parquet.read(org.apache.iceberg.Files.localInput(run.toFile()))
-                .project(runSchema)
-                .createReaderFunc(
-                    fileSchema -> GenericParquetReaders.buildReader(runSchema, fileSchema))
-                .build();
+            ParquetRows.read(org.apache.iceberg.Files.localInput(run.toFile()), runSchema);
         readers.addCloseable(reader);
         Head head = new Head(reader.iterator());
         if (head.advance()) {

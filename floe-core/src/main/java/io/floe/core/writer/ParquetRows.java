@@ -28,6 +28,7 @@ import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.DeleteSchemaUtil;
 import org.apache.iceberg.io.FileIO;
+import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 
@@ -41,7 +42,12 @@ public final class ParquetRows {
 
   /** Reads the file at {@code location} with the given projection. */
   public static CloseableIterable<Record> read(FileIO io, String location, Schema projection) {
-    return Parquet.read(io.newInputFile(location))
+    return read(io.newInputFile(location), projection);
+  }
+
+  /** As {@link #read(FileIO, String, Schema)}, of a file opened already. */
+  public static CloseableIterable<Record> read(InputFile file, Schema projection) {
+    return Parquet.read(file)
         .project(projection)
         .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema))
         .build();
