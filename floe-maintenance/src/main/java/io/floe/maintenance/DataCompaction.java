@@ -4,6 +4,7 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.Scans;
 import io.floe.core.catalog.TableFiles;
+import io.floe.core.storage.UncommittedFiles;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.DataFileRewrite;
 import io.floe.core.writer.ParquetRows;
@@ -331,13 +332,7 @@ final class DataCompaction {
     } finally {
       // A rewrite the writer took is the writer's to clean up.
       if (!committed && (handoff == null || handoff.withdraw("the rewrite failed"))) {
-        for (String location : outputs.locations) {
-          try {
-            table.io().deleteFile(location);
-          } catch (RuntimeException e) {
-            // Unreferenced: orphan file removal deletes it once it is old enough.
-          }
-        }
+        UncommittedFiles.delete(table, outputs.locations);
       }
     }
   }

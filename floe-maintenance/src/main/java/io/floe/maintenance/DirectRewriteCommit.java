@@ -4,6 +4,7 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.Scans;
 import io.floe.core.catalog.TableFiles;
+import io.floe.core.storage.UncommittedFiles;
 import io.floe.core.writer.DataFileRewrite;
 import io.floe.core.writer.ParquetRows;
 import java.util.ArrayList;
@@ -145,7 +146,7 @@ final class DirectRewriteCommit {
       throw e;
     } finally {
       if (!committed) {
-        carried.forEach(file -> deleteQuietly(file.location()));
+        UncommittedFiles.delete(table, carried.stream().map(DeleteFile::location).toList());
       }
     }
   }
@@ -275,7 +276,7 @@ final class DirectRewriteCommit {
    * names the one data file it applies to), replacing those written before.
    */
   private void writeCarried() {
-    carried.forEach(file -> deleteQuietly(file.location()));
+    UncommittedFiles.delete(table, carried.stream().map(DeleteFile::location).toList());
     carried.clear();
     DataFile first = rewrite.outputs().get(0);
     PartitionSpec spec = table.specs().get(first.specId());
@@ -295,19 +296,6 @@ final class DirectRewriteCommit {
               spec,
               file.partition(),
               new TreeMap<>(Map.of(file.location(), positions))));
-    }
-  }
-
-  private void deleteQuietly(String location) {
-    try {
-      table.io().deleteFile(location);
-    } catch (RuntimeException e) {
-      LOG.warn(
-          "Cannot delete {}, written for a rewrite of table {} that was not committed ({});"
-              + " orphan file removal deletes it once it is old enough",
-          location,
-          table.name(),
-          e.toString());
     }
   }
 }

@@ -6,6 +6,7 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.Scans;
 import io.floe.core.catalog.TableFiles;
+import io.floe.core.storage.UncommittedFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -359,7 +360,7 @@ public final class CdcTableWriter {
         }
         if (rejection != null || applied.stale) {
           // The batch commits without it; the rewrite's files are not referenced anywhere.
-          rewriteOutputs.forEach(this::deleteQuietly);
+          UncommittedFiles.delete(table, rewriteOutputs);
           rewriteOutputs.clear();
           if (rejection != null) {
             handoff.fail(rewriteRejected(rejection));
@@ -422,7 +423,7 @@ public final class CdcTableWriter {
       }
       clearBatch();
       if (applied != null) {
-        applied.unused.forEach(this::deleteQuietly);
+        UncommittedFiles.delete(table, applied.unused);
         handoff.complete(
             new RewriteHandoff.Outcome(
                 committed, applied.sources.size(), applied.rowsDeletedSince));
@@ -461,14 +462,6 @@ public final class CdcTableWriter {
     removedPriors.clear();
     truncate = false;
     changesInBatch = 0;
-  }
-
-  private void deleteQuietly(String location) {
-    try {
-      table.io().deleteFile(location);
-    } catch (RuntimeException e) {
-      // Unreferenced: orphan file removal deletes it later.
-    }
   }
 
   /**
