@@ -204,6 +204,7 @@ final class DemoCommand implements Callable<Integer> {
         defaults.queryTimeout(),
         defaults.maxQueryLength(),
         defaults.cacheSize(),
+        defaults.residentSize(),
         List.of(new SqlUserConfig(DEMO_USER, DEMO_PASSWORD, SqlConfig.PRIMARY_WORKGROUP)),
         List.of());
   }

@@ -15,11 +15,34 @@ final class QueryEngines {
 
   static QueryEngine open(
       Catalog catalog, Path warehouse, SqlConfig sql, WarehouseMaintenance maintenance) {
+    return open(catalog, warehouse, sql, maintenance, sql.residentSize());
+  }
+
+  /**
+   * For one query ({@code floe sql}): no data files are held resident, which pays off only for the
+   * queries that follow.
+   */
+  static QueryEngine openForOneQuery(
+      Catalog catalog, Path warehouse, SqlConfig sql, WarehouseMaintenance maintenance) {
+    return open(catalog, warehouse, sql, maintenance, 0);
+  }
+
+  private static QueryEngine open(
+      Catalog catalog,
+      Path warehouse,
+      SqlConfig sql,
+      WarehouseMaintenance maintenance,
+      long residentSize) {
     QueryEngine.Settings defaults = QueryEngine.Settings.defaults(warehouse);
     return new QueryEngine(
         catalog,
         warehouse,
-        new QueryEngine.Settings(sql.maxQueryLength(), defaults.workDirectory(), sql.cacheSize()),
+        new QueryEngine.Settings(
+            sql.maxQueryLength(),
+            defaults.workDirectory(),
+            sql.cacheSize(),
+            residentSize,
+            QueryEngine.Settings.RESIDENT_MIN_ROWS),
         maintenance);
   }
 }

@@ -104,7 +104,7 @@ final class SqlCommand implements Callable<Integer> {
       WarehouseMaintenance maintenance =
           new WarehouseMaintenance(catalog, maintenanceConfig, MaintenanceHistory.of(root));
       if (!running.run(
-          QueryEngines.open(catalog, root, sql, maintenance), query, options, writer)) {
+          QueryEngines.openForOneQuery(catalog, root, sql, maintenance), query, options, writer)) {
         out.flush();
         System.err.println("Query cancelled");
         return CANCELLED_EXIT_CODE;

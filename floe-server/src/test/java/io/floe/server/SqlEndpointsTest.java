@@ -70,6 +70,7 @@ class SqlEndpointsTest {
         defaults.queryTimeout(),
         defaults.maxQueryLength(),
         defaults.cacheSize(),
+        defaults.residentSize(),
         users,
         List.of());
   }

@@ -28,6 +28,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -42,12 +43,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.iceberg.BaseTable;
+import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.HistoryEntry;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotRef;
+import org.apache.iceberg.StaticTableOperations;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
@@ -71,6 +76,14 @@ import org.slf4j.LoggerFactory;
  * whose configuration is locked before the user's statement runs; only read statements ({@code
  * SELECT}, {@code WITH}, {@code VALUES}, {@code FROM}, {@code TABLE}) and {@code EXPLAIN [ANALYZE]}
  * of them are accepted.
+ *
+ * <p>Except when it reads a resident file: the large data files with deletes of the tables queried
+ * lately are held in one long-lived DuckDB with their deleted rows removed ({@link ResidentFiles}),
+ * which a follower thread keeps in step with each table's current snapshot. A query whose snapshot
+ * plans exactly the deletes a resident file holds runs in that instance instead, in a transaction
+ * that keeps those deletes fixed while it runs, and reads the file without joining its deletes.
+ * That instance reads only the warehouse and the file cache and is locked from the start; queries
+ * that name DuckDB's catalog, or whose tables it could not check, run in a fresh instance.
  */
 public final class QueryEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(QueryEngine.class);
@@ -95,6 +108,12 @@ public final class QueryEngine implements AutoCloseable {
   /** Tables whose last plan is kept. */
   private static final int LATEST_PLANS_KEPT = 256;
 
+  /** How often the follower brings resident files in step with their tables. */
+  private static final long FOLLOW_MILLIS = 50;
+
+  /** How long after its last query at its current snapshot a table's files stay resident. */
+  private static final long HOT_NANOS = TimeUnit.MINUTES.toNanos(10);
+
   /** Most snapshots a table's last plan is advanced over; further ones are planned in full. */
   private static final int ADVANCE_MAX_SNAPSHOTS = 100;
 
@@ -102,6 +121,7 @@ public final class QueryEngine implements AutoCloseable {
       java.util.regex.Pattern.compile("(?is)(?:timestamp(?:tz)?\\s*)?'([^']*)'");
 
   private final Catalog catalog;
+  private final Path warehouse;
   private final Settings settings;
   private final Map<String, QueryExecution> running = new ConcurrentHashMap<>();
   private final ResultReuse reuse = new ResultReuse(64);
@@ -109,9 +129,21 @@ public final class QueryEngine implements AutoCloseable {
   private final Map<String, TableFiles> plannedFiles = leastRecentlyUsed(PLANNED_SCANS_KEPT);
   // The last unfiltered plan of each table's current snapshot, which later snapshots advance from.
   private final Map<UUID, LatestPlan> latestPlans = leastRecentlyUsed(LATEST_PLANS_KEPT);
+  // Tables loaded from the catalog, refreshed for each query (see currentTable).
+  private final Map<TableIdentifier, Table> loadedTables = leastRecentlyUsed(LATEST_PLANS_KEPT);
   private final FreshDuckDb instances = new FreshDuckDb(2);
   private final Procedures procedures;
   private FileCache cache;
+  // Tables read at their current snapshot, by when they were last read (System.nanoTime()).
+  private final Map<TableIdentifier, Long> hot = new ConcurrentHashMap<>();
+  private ResidentFiles resident;
+  private ScheduledExecutorService follower;
+  private java.util.concurrent.ScheduledFuture<?> following;
+  private boolean residentFailed;
+  // The follower's own state, touched by its thread only.
+  private final Map<TableIdentifier, Followed> followed = new HashMap<>();
+  private final Map<TableIdentifier, String> followFailures = new HashMap<>();
+  private final AtomicLong residentQueries = new AtomicLong();
 
   /**
    * Engine-wide settings.
@@ -119,10 +151,29 @@ public final class QueryEngine implements AutoCloseable {
    * @param maxQueryLength longest accepted query text, in characters
    * @param workDirectory where DuckDB spills and the file cache keeps copies of remote files
    * @param cacheSize bound of the file cache, in bytes
+   * @param residentSize bound of the data files held resident with their deletes applied, in
+   *     estimated bytes of memory; 0 holds none
+   * @param residentMinRows fewest rows of a data file held resident
    */
-  public record Settings(int maxQueryLength, Path workDirectory, long cacheSize) {
+  public record Settings(
+      int maxQueryLength,
+      Path workDirectory,
+      long cacheSize,
+      long residentSize,
+      long residentMinRows) {
+    /** Data files of fewer rows are read with their deletes anti-joined, never held resident. */
+    public static final long RESIDENT_MIN_ROWS = 50_000;
+
+    /** Default bound of the resident files, estimated bytes in memory. */
+    public static final long RESIDENT_SIZE = 1L << 30;
+
     public Settings {
       requireNonNull(workDirectory, "workDirectory is null");
+    }
+
+    /** With the default bound of resident files ({@link ResidentFiles}). */
+    public Settings(int maxQueryLength, Path workDirectory, long cacheSize) {
+      this(maxQueryLength, workDirectory, cacheSize, RESIDENT_SIZE, RESIDENT_MIN_ROWS);
     }
 
     /** Defaults: 1,000,000 characters, {@code <warehouse>/.floe/sql}, 10 GiB of cache. */
@@ -151,7 +202,7 @@ public final class QueryEngine implements AutoCloseable {
   public QueryEngine(
       Catalog catalog, Path warehouse, Settings settings, WarehouseMaintenance maintenance) {
     this.catalog = requireNonNull(catalog, "catalog is null");
-    requireNonNull(warehouse, "warehouse is null");
+    this.warehouse = requireNonNull(warehouse, "warehouse is null");
     this.procedures = new Procedures(maintenance, java.time.Clock.systemUTC());
     this.settings = requireNonNull(settings, "settings is null");
   }
@@ -276,7 +327,7 @@ public final class QueryEngine implements AutoCloseable {
     }
     Set<String> namespaces = namespaces();
     QueryRewriter.Rewritten rewritten =
-        new QueryRewriter(text, namespaces::contains, catalog::tableExists).rewrite(from);
+        new QueryRewriter(text, namespaces::contains, this::tableExists).rewrite(from);
     String queryId = String.format(Locale.ROOT, "q-%06d", QUERY_IDS.incrementAndGet());
     long planningStart = System.nanoTime();
     Path temporary = settings.workDirectory().resolve("tmp").resolve(queryId);
@@ -284,7 +335,10 @@ public final class QueryEngine implements AutoCloseable {
     LocalFiles local = null;
     ErrorTranslator errors = new ErrorTranslator(sql, rewritten, 0, this::allTables);
     try {
-      connection = instances.take();
+      ResidentFiles residentFiles = residentFiles();
+      // Planning only parses the query: the resident instance's connection serves when the query
+      // may run there, sparing a fresh instance.
+      connection = residentFiles != null ? residentFiles.connect() : instances.take();
       Planner planner = new Planner(connection, rewritten, errors);
       List<ScanPlan> plans = planner.plan();
       long bytes = plans.stream().mapToLong(ScanPlan::bytes).sum();
@@ -314,9 +368,23 @@ public final class QueryEngine implements AutoCloseable {
         }
       }
       checkLimit(options.workgroup(), bytes, plans);
+      markHot(plans);
       Files.createDirectories(temporary);
       local = localFiles(plans);
-      prepare(connection, plans, temporary, local, readsCatalog(text));
+      boolean resident =
+          residentFiles != null
+              && !explain
+              && !namesCatalogObjects(text)
+              && planner.sourcesChecked()
+              && residentQuery(residentFiles, connection, plans, local);
+      if (!resident) {
+        if (residentFiles != null) {
+          closeQuietly(connection, null);
+          connection = null;
+          connection = instances.take();
+        }
+        prepare(connection, plans, temporary, local, readsCatalog(text));
+      }
       QueryStats stats = new QueryStats(queryId, scans, bytes, millisSince(planningStart), false);
       if (explain) {
         List<Object[]> lines =
@@ -539,6 +607,7 @@ public final class QueryEngine implements AutoCloseable {
     private final Connection connection;
     private final QueryRewriter.Rewritten rewritten;
     private final ErrorTranslator errors;
+    private boolean sourcesChecked;
 
     Planner(Connection connection, QueryRewriter.Rewritten rewritten, ErrorTranslator errors) {
       this.connection = connection;
@@ -608,25 +677,8 @@ public final class QueryEngine implements AutoCloseable {
      * Iceberg's planning.
      */
     private TableFiles planFiles(ScanPlan plan) {
-      boolean current = plan.snapshotId == plan.table.currentSnapshot().snapshotId();
-      LatestPlan latest = latestPlans.get(plan.table.uuid());
-      TableFiles all = null;
-      if (latest != null && latest.snapshotId() == plan.snapshotId) {
-        all = latest.files();
-      } else if (latest != null) {
-        try {
-          all =
-              latest
-                  .files()
-                  .advance(plan.table, latest.snapshotId(), plan.snapshotId, ADVANCE_MAX_SNAPSHOTS)
-                  .orElse(null);
-        } catch (NotFoundException e) {
-          // A snapshot in between was expired, and its files deleted, since the table was loaded.
-          LOG.debug("Planning {} in full: {}", plan.table.name(), e.getMessage(), e);
-        }
-      }
-      boolean unfiltered = plan.filter.op() == Expression.Operation.TRUE;
-      if (all == null && !unfiltered) {
+      TableFiles all = advancedFiles(plan.table, plan.snapshotId);
+      if (all == null && plan.filter.op() != Expression.Operation.TRUE) {
         return TableFiles.plan(
             plan.table,
             Scans.scan(plan.table)
@@ -634,22 +686,13 @@ public final class QueryEngine implements AutoCloseable {
                 .caseSensitive(false)
                 .filter(plan.filter));
       }
-      if (all == null) {
-        // With column bounds, which filters of later queries are judged by.
-        all =
-            TableFiles.plan(
-                plan.table,
-                Scans.scan(plan.table).useSnapshot(plan.snapshotId).includeColumnStats());
-      }
-      if (current) {
-        latestPlans.put(plan.table.uuid(), new LatestPlan(plan.snapshotId, all));
-      }
-      return all.filter(plan.table, plan.schema, plan.filter);
+      return unfilteredFiles(plan.table, plan.snapshotId, all)
+          .filter(plan.table, plan.schema, plan.filter);
     }
 
     private Table load(TableIdentifier identifier) {
       try {
-        return catalog.loadTable(identifier);
+        return currentTable(identifier);
       } catch (NoSuchTableException e) {
         throw new QueryException(
             ErrorCode.TABLE_NOT_FOUND,
@@ -803,7 +846,13 @@ public final class QueryEngine implements AutoCloseable {
         return null;
       }
       checkSources(tree);
+      sourcesChecked = true;
       return tree.path("statements");
+    }
+
+    /** Whether DuckDB parsed the query and every table it reads was checked. */
+    boolean sourcesChecked() {
+      return sourcesChecked;
     }
 
     /**
@@ -826,6 +875,17 @@ public final class QueryEngine implements AutoCloseable {
         }
       } else if (type.equals("BASE_TABLE")) {
         String name = node.path("table_name").asText();
+        if (ResidentFiles.SCHEMA.equalsIgnoreCase(node.path("schema_name").asText())
+            || ResidentFiles.SCHEMA.equalsIgnoreCase(node.path("catalog_name").asText())) {
+          throw errors.notAllowed(
+              "'"
+                  + ResidentFiles.SCHEMA
+                  + "."
+                  + name
+                  + "' is internal to Floe; only Floe's tables (namespace.table) can be read"
+                  + " through this service",
+              node.path("query_location").asInt(-1));
+        }
         if (name.contains("/") || name.contains("\\") || name.contains(".")) {
           throw errors.notAllowed(
               "'"
@@ -851,6 +911,23 @@ public final class QueryEngine implements AutoCloseable {
     }
     int from = Math.max(0, ids.size() - 5);
     return ids.isEmpty() ? "(none)" : String.join(", ", ids.subList(from, ids.size()));
+  }
+
+  /**
+   * Whether the query names DuckDB's catalog: {@code information_schema}, {@code pg_catalog}, or
+   * its {@code duckdb_*}, {@code sqlite_*} and {@code pragma_*} views. Such queries run in a fresh
+   * instance, which holds nothing but their own tables.
+   */
+  private static boolean namesCatalogObjects(SqlText text) {
+    return readsCatalog(text)
+        || text.tokens().stream()
+            .filter(SqlLexer.Token::isName)
+            .map(token -> token.name().toLowerCase(Locale.ROOT))
+            .anyMatch(
+                word ->
+                    word.startsWith("duckdb_")
+                        || word.startsWith("sqlite_")
+                        || word.startsWith("pragma_"));
   }
 
   /** Whether the query reads DuckDB's information_schema or its PostgreSQL catalog views. */
@@ -889,6 +966,290 @@ public final class QueryEngine implements AutoCloseable {
                     .collect(Collectors.joining(", "))
                 + ")");
       }
+    }
+  }
+
+  /**
+   * The files of a snapshot, unfiltered, from the table's last plan: itself when it is of that
+   * snapshot, else advanced to it when the snapshot descends from it; null when neither.
+   */
+  private TableFiles advancedFiles(Table table, long snapshotId) {
+    LatestPlan latest = latestPlans.get(table.uuid());
+    if (latest != null && latest.snapshotId() == snapshotId) {
+      return latest.files();
+    }
+    if (latest != null) {
+      try {
+        return latest
+            .files()
+            .advance(table, latest.snapshotId(), snapshotId, ADVANCE_MAX_SNAPSHOTS)
+            .orElse(null);
+      } catch (NotFoundException e) {
+        // A snapshot in between was expired, and its files deleted, since the table was loaded.
+        LOG.debug("Planning {} in full: {}", table.name(), e.getMessage(), e);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The files of a snapshot, unfiltered: {@code advanced} (see {@link #advancedFiles}) or, when
+   * null, planned in full. Kept as the table's last plan when the snapshot is its current one.
+   */
+  private TableFiles unfilteredFiles(Table table, long snapshotId, TableFiles advanced) {
+    TableFiles all = advanced;
+    if (all == null) {
+      // With column bounds, which filters of later queries are judged by.
+      all = TableFiles.plan(table, Scans.scan(table).useSnapshot(snapshotId).includeColumnStats());
+    }
+    if (snapshotId == table.currentSnapshot().snapshotId()) {
+      latestPlans.put(table.uuid(), new LatestPlan(snapshotId, all));
+    }
+    return all;
+  }
+
+  /**
+   * The table as the catalog has it now, read-only. A table loaded before is refreshed, which reads
+   * its metadata file only when a commit changed it: a table that commits every second has a
+   * metadata file of up to a megabyte, which queries in between, and the follower, then share.
+   */
+  private Table currentTable(TableIdentifier identifier) {
+    Table loaded = loadedTables.get(identifier);
+    if (loaded == null) {
+      loaded = catalog.loadTable(identifier);
+      if (!(loaded instanceof HasTableOperations)) {
+        return loaded;
+      }
+      loadedTables.put(identifier, loaded);
+    }
+    TableMetadata current;
+    synchronized (loaded) {
+      try {
+        loaded.refresh();
+      } catch (NoSuchTableException e) {
+        loadedTables.remove(identifier, loaded);
+        throw e;
+      }
+      current = ((HasTableOperations) loaded).operations().current();
+    }
+    return new BaseTable(new StaticTableOperations(current, loaded.io()), loaded.name());
+  }
+
+  /**
+   * Whether the catalog has the table; one loaded before is taken to (loading it again then tells),
+   * as the catalog answers by loading its metadata.
+   */
+  private boolean tableExists(TableIdentifier identifier) {
+    return loadedTables.containsKey(identifier) || catalog.tableExists(identifier);
+  }
+
+  /** Marks the tables the query reads at their current snapshot as read lately. */
+  private void markHot(List<ScanPlan> plans) {
+    if (settings.residentSize() <= 0) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (ScanPlan plan : plans) {
+      Snapshot current = plan.table.currentSnapshot();
+      if (plan.contents == null && current != null && plan.snapshotId == current.snapshotId()) {
+        hot.put(plan.reference.table(), now);
+      }
+    }
+    startFollower();
+  }
+
+  /**
+   * Prepares {@code connection}, of the resident files' instance, for the query: begins a
+   * transaction that sees the resident files with exactly the deletes the query's snapshots plan
+   * for them and creates the query's views over them. False, with nothing begun or created, when
+   * none of the query's data files is resident with its planned deletes or one of its files is
+   * outside what that instance may read: the query then runs in a fresh instance.
+   */
+  private boolean residentQuery(
+      ResidentFiles files, Connection connection, List<ScanPlan> plans, LocalFiles local)
+      throws SQLException {
+    Map<String, Set<String>> deletes = new HashMap<>();
+    Set<String> differing = new HashSet<>();
+    for (ScanPlan plan : plans) {
+      if (plan.contents != null) {
+        return false;
+      }
+      boolean readable =
+          Stream.concat(
+                  plan.files.dataFiles().keySet().stream(),
+                  plan.files.deleteFiles().keySet().stream())
+              .allMatch(location -> files.readable(local.path(location)));
+      if (!readable) {
+        return false;
+      }
+      plan.files
+          .deletesByDataFile()
+          .forEach(
+              (location, planned) -> {
+                if (planned.isEmpty()) {
+                  return;
+                }
+                Set<String> needed = ResidentFiles.deleteLocations(plan.files, location);
+                Set<String> other = deletes.putIfAbsent(location, needed);
+                if (other != null && !other.equals(needed)) {
+                  // The same file read at two snapshots (time travel): read it directly.
+                  differing.add(location);
+                }
+              });
+    }
+    differing.forEach(deletes::remove);
+    if (!files.holdsAny(deletes.keySet())) {
+      return false;
+    }
+    Map<String, String> used = files.begin(connection, deletes);
+    if (used.isEmpty()) {
+      return false;
+    }
+    try (Statement statement = connection.createStatement()) {
+      for (ScanPlan plan : plans) {
+        statement.execute(
+            "CREATE TEMP VIEW "
+                + TableScanSql.quote(plan.reference.placeholder())
+                + " AS "
+                + TableScanSql.sql(plan.schema, plan.files, local::path, used));
+      }
+    }
+    LOG.debug("Reading {} resident files", used.size());
+    residentQueries.incrementAndGet();
+    return true;
+  }
+
+  /** Queries that read resident files (tests). */
+  long residentQueries() {
+    return residentQueries.get();
+  }
+
+  /** Data files held resident now (tests). */
+  synchronized int residentFileCount() {
+    return resident == null ? 0 : resident.size();
+  }
+
+  private synchronized ResidentFiles residentFiles() {
+    if (resident == null && !residentFailed && settings.residentSize() > 0) {
+      try {
+        Path temporary = settings.workDirectory().resolve("tmp").resolve("resident");
+        Files.createDirectories(temporary);
+        resident =
+            new ResidentFiles(
+                List.of(warehouse, settings.workDirectory().resolve("cache")),
+                temporary,
+                settings.residentSize(),
+                settings.residentMinRows());
+      } catch (SQLException | IOException e) {
+        residentFailed = true;
+        LOG.warn(
+            "Could not open the DuckDB instance that holds large data files with their deletes"
+                + " applied; queries read every file from storage instead",
+            e);
+      }
+    }
+    return resident;
+  }
+
+  private synchronized void startFollower() {
+    if (follower == null && !residentFailed) {
+      follower =
+          Executors.newSingleThreadScheduledExecutor(
+              runnable -> {
+                Thread thread = new Thread(runnable, "floe-resident-files");
+                thread.setDaemon(true);
+                return thread;
+              });
+      following =
+          follower.scheduleWithFixedDelay(this::follow, 0, FOLLOW_MILLIS, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * A table the follower keeps resident: its UUID (a table dropped and created again under the same
+   * name is another) and the snapshot last synced (or that failed to).
+   */
+  private static final class Followed {
+    UUID table;
+    long synced = -1;
+  }
+
+  /**
+   * Keeps the resident files of the tables read lately in step with their current snapshots, so
+   * that a query finds them with its snapshot's deletes; forgets tables not read for {@link
+   * #HOT_NANOS}. Runs on the follower's thread only.
+   */
+  private void follow() {
+    ResidentFiles files = residentFiles();
+    if (files == null) {
+      return;
+    }
+    long now = System.nanoTime();
+    for (Map.Entry<TableIdentifier, Long> entry : List.copyOf(hot.entrySet())) {
+      TableIdentifier identifier = entry.getKey();
+      try {
+        if (now - entry.getValue() > HOT_NANOS) {
+          hot.remove(identifier, entry.getValue());
+          unfollow(files, identifier);
+        } else {
+          follow(files, identifier);
+        }
+        followFailures.remove(identifier);
+      } catch (NoSuchTableException e) {
+        hot.remove(identifier);
+        unfollowQuietly(files, identifier, e);
+      } catch (SQLException | RuntimeException e) {
+        String message = String.valueOf(e.getMessage());
+        if (!message.equals(followFailures.put(identifier, message))) {
+          LOG.warn(
+              "Could not bring the resident files of {} in step with its current snapshot;"
+                  + " queries read its files from storage until this succeeds (retried every {} ms,"
+                  + " logged again when the failure changes)",
+              identifier,
+              FOLLOW_MILLIS,
+              e);
+        } else {
+          LOG.debug("Resident files of {} still out of step", identifier, e);
+        }
+      }
+    }
+  }
+
+  private void follow(ResidentFiles files, TableIdentifier identifier) throws SQLException {
+    Table table = currentTable(identifier);
+    Followed state = followed.computeIfAbsent(identifier, id -> new Followed());
+    if (state.table != null && !state.table.equals(table.uuid())) {
+      // Dropped and created again under the same name.
+      files.forget(state.table);
+      state.synced = -1;
+    }
+    state.table = table.uuid();
+    Snapshot current = table.currentSnapshot();
+    if (current == null || current.snapshotId() == state.synced) {
+      return;
+    }
+    // A snapshot that fails is not tried again: the next one is.
+    state.synced = current.snapshotId();
+    TableFiles all =
+        unfilteredFiles(table, current.snapshotId(), advancedFiles(table, current.snapshotId()));
+    try (LocalFiles local = localFiles(table, files.candidates(all))) {
+      files.sync(table.uuid(), table.schema().columns().size(), all, local::path);
+    }
+  }
+
+  private void unfollow(ResidentFiles files, TableIdentifier identifier) throws SQLException {
+    Followed state = followed.remove(identifier);
+    if (state != null && state.table != null) {
+      files.forget(state.table);
+    }
+  }
+
+  private void unfollowQuietly(ResidentFiles files, TableIdentifier identifier, Exception cause) {
+    try {
+      unfollow(files, identifier);
+    } catch (SQLException e) {
+      e.addSuppressed(cause);
+      LOG.warn("Could not drop the resident files of {}, which is gone", identifier, e);
     }
   }
 
@@ -951,28 +1312,15 @@ public final class QueryEngine implements AutoCloseable {
     List<FileCache.Lease> leases = new ArrayList<>();
     try {
       for (ScanPlan plan : plans) {
-        if (plan.files == null) {
-          continue;
-        }
-        Map<String, Long> remote = new LinkedHashMap<>();
-        Stream.concat(
-                plan.files.dataFiles().values().stream(),
-                plan.files.deleteFiles().values().stream())
-            .forEach(
-                file -> {
-                  String location = file.location();
-                  if (location.startsWith("file:")) {
-                    paths.put(location, Path.of(java.net.URI.create(location)).toString());
-                  } else if (location.startsWith("/")) {
-                    paths.put(location, location);
-                  } else {
-                    remote.put(location, file.fileSizeInBytes());
-                  }
-                });
-        if (!remote.isEmpty()) {
-          FileCache.Lease lease = cache().acquire(plan.table.io(), remote);
-          leases.add(lease);
-          remote.keySet().forEach(location -> paths.put(location, lease.path(location).toString()));
+        if (plan.files != null) {
+          localPaths(
+              plan.table,
+              Stream.concat(
+                      plan.files.dataFiles().values().stream(),
+                      plan.files.deleteFiles().values().stream())
+                  .toList(),
+              paths,
+              leases);
         }
       }
     } catch (RuntimeException e) {
@@ -980,6 +1328,37 @@ public final class QueryEngine implements AutoCloseable {
       throw e;
     }
     return new LocalFiles(paths, leases);
+  }
+
+  /** Readable local paths of some files of one table, as {@link #localFiles(List)}. */
+  private LocalFiles localFiles(Table table, List<ContentFile<?>> files) {
+    Map<String, String> paths = new HashMap<>();
+    List<FileCache.Lease> leases = new ArrayList<>();
+    localPaths(table, files, paths, leases);
+    return new LocalFiles(paths, leases);
+  }
+
+  private void localPaths(
+      Table table,
+      List<? extends ContentFile<?>> files,
+      Map<String, String> paths,
+      List<FileCache.Lease> leases) {
+    Map<String, Long> remote = new LinkedHashMap<>();
+    for (ContentFile<?> file : files) {
+      String location = file.location();
+      if (location.startsWith("file:")) {
+        paths.put(location, Path.of(java.net.URI.create(location)).toString());
+      } else if (location.startsWith("/")) {
+        paths.put(location, location);
+      } else {
+        remote.put(location, file.fileSizeInBytes());
+      }
+    }
+    if (!remote.isEmpty()) {
+      FileCache.Lease lease = cache().acquire(table.io(), remote);
+      leases.add(lease);
+      remote.keySet().forEach(location -> paths.put(location, lease.path(location).toString()));
+    }
   }
 
   private synchronized FileCache cache() {
@@ -991,8 +1370,36 @@ public final class QueryEngine implements AutoCloseable {
 
   /** Closes the file cache, if remote files were read. Running queries should be closed first. */
   @Override
-  public synchronized void close() {
+  public void close() {
+    ScheduledExecutorService stopping;
+    synchronized (this) {
+      stopping = follower;
+      follower = null;
+      if (following != null) {
+        following.cancel(true);
+        following = null;
+      }
+    }
+    if (stopping != null) {
+      stopping.shutdownNow();
+      try {
+        if (!stopping.awaitTermination(10, TimeUnit.SECONDS)) {
+          LOG.warn("The resident files' follower did not stop within 10 s; closing anyway");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    closeResources();
+  }
+
+  private synchronized void closeResources() {
     instances.close();
+    if (resident != null) {
+      resident.close();
+      resident = null;
+    }
+    residentFailed = true;
     if (cache != null) {
       cache.close();
       cache = null;

@@ -4,6 +4,7 @@ import io.floe.core.catalog.TableFiles;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -33,6 +34,19 @@ final class TableScanSql {
    * each file location (itself for local files, a cached copy for remote ones).
    */
   static String sql(Schema schema, TableFiles files, Function<String, String> localPath) {
+    return sql(schema, files, localPath, Map.of());
+  }
+
+  /**
+   * As {@link #sql(Schema, TableFiles, Function)}, reading the data files in {@code resident} (by
+   * location) from the DuckDB table named there, which holds the file's rows with its deleted rows
+   * already removed ({@link ResidentFiles}).
+   */
+  static String sql(
+      Schema schema,
+      TableFiles files,
+      Function<String, String> localPath,
+      Map<String, String> resident) {
     if (files.dataFiles().isEmpty()) {
       return emptySelect(schema);
     }
@@ -40,21 +54,23 @@ final class TableScanSql {
         schema.columns().stream()
             .map(field -> "d." + quote(field.name()))
             .collect(Collectors.joining(", "));
-    Set<String> dataFiles = files.dataFiles().keySet();
-    Set<String> deleteFiles = files.deleteFiles().keySet();
-    if (deleteFiles.isEmpty()) {
-      return "SELECT " + columns + " FROM read_parquet(" + list(dataFiles, localPath) + ") d";
-    }
+    List<String> parts = new ArrayList<>();
     Set<String> clean = new LinkedHashSet<>();
     Set<String> withDeletes = new LinkedHashSet<>();
-    for (String file : dataFiles) {
+    for (String file : files.dataFiles().keySet()) {
       Set<DeleteFile> deletes = files.deletesByDataFile().get(file);
-      (deletes == null || deletes.isEmpty() ? clean : withDeletes).add(file);
+      if (resident.containsKey(file)) {
+        parts.add("SELECT " + columns + " FROM " + resident.get(file) + " d");
+      } else {
+        (deletes == null || deletes.isEmpty() ? clean : withDeletes).add(file);
+      }
     }
     if (withDeletes.size() > PER_FILE_JOINS) {
-      return combinedJoin(columns, dataFiles, deleteFiles, localPath);
+      Set<String> read = new LinkedHashSet<>(clean);
+      read.addAll(withDeletes);
+      parts.add(combinedJoin(columns, read, files.deleteFiles().keySet(), localPath));
+      return String.join(" UNION ALL ", parts);
     }
-    List<String> parts = new ArrayList<>();
     if (!clean.isEmpty()) {
       parts.add("SELECT " + columns + " FROM read_parquet(" + list(clean, localPath) + ") d");
     }

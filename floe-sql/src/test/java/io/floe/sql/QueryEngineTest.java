@@ -64,6 +64,7 @@ class QueryEngineTest {
 
   @AfterEach
   void tearDown() throws Exception {
+    engine.close();
     catalog.close();
   }
 

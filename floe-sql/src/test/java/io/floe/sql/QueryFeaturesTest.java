@@ -76,6 +76,7 @@ class QueryFeaturesTest {
 
   @AfterEach
   void tearDown() throws Exception {
+    engine.close();
     catalog.close();
   }
 

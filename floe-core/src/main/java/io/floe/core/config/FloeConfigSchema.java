@@ -204,6 +204,14 @@ final class FloeConfigSchema {
           ValueType.byteSize(),
           "10GB",
           "Bound of the local cache of data files fetched from object storage.");
+  static final ConfigKey<Long> RESIDENT_SIZE =
+      optional(
+          "resident-size",
+          ValueType.byteSize(),
+          "1GB",
+          "Memory (estimated) for large data files of tables queried in the last 10 minutes, held"
+              + " with their deleted rows removed so that queries do not apply position deletes;"
+              + " 0 holds none.");
 
   static final ConfigKey<String> SQL_USER_NAME =
       required("name", NAME, "Name the user logs in with. Unique within `sql.users`.");
@@ -467,7 +475,8 @@ final class FloeConfigSchema {
               HTTP_PORT,
               QUERY_TIMEOUT,
               MAX_QUERY_LENGTH,
-              CACHE_SIZE),
+              CACHE_SIZE,
+              RESIDENT_SIZE),
           List.of(SQL_USERS, WORKGROUPS));
   static final ConfigSection MAINTENANCE_TABLES =
       new ConfigSection(
@@ -515,6 +524,7 @@ final class FloeConfigSchema {
         http-port: 8080
         query-timeout: 5m
         cache-size: 10GB
+        resident-size: 1GB
         users:
           - name: analyst
             password: ${ANALYST_PASSWORD}
@@ -759,6 +769,7 @@ final class FloeConfigSchema {
         values.get(QUERY_TIMEOUT),
         values.get(MAX_QUERY_LENGTH),
         values.get(CACHE_SIZE),
+        values.get(RESIDENT_SIZE),
         values.list(SQL_USERS).stream()
             .map(
                 user ->

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * The SQL endpoints (PostgreSQL wire protocol and HTTP query API), their users and workgroups.
- * {@code cacheSize} is in bytes. A port of 0 means a free port is picked when the endpoint starts.
+ * {@code cacheSize} and {@code residentSize} are in bytes. A port of 0 means a free port is picked
+ * when the endpoint starts.
  */
 public record SqlConfig(
     String listenAddress,
@@ -16,6 +17,7 @@ public record SqlConfig(
     Duration queryTimeout,
     int maxQueryLength,
     long cacheSize,
+    long residentSize,
     List<SqlUserConfig> users,
     List<WorkgroupConfig> workgroups) {
   /** The workgroup users belong to unless they name another one. */

@@ -348,6 +348,7 @@ class ConfigLoaderTest {
             Duration.ofMinutes(5),
             1_000_000,
             10L * 1024 * 1024 * 1024,
+            1L << 30,
             List.of(),
             List.of());
 
@@ -369,6 +370,7 @@ class ConfigLoaderTest {
                   query-timeout: 90s
                   max-query-length: 5000
                   cache-size: 512mb
+                  resident-size: 256mb
                   users:
                     - name: analyst
                       password: ${ANALYST_PASSWORD}
@@ -393,6 +395,7 @@ class ConfigLoaderTest {
                 Duration.ofSeconds(90),
                 5000,
                 512L * 1024 * 1024,
+                256L * 1024 * 1024,
                 List.of(
                     new SqlUserConfig("analyst", "s3cr3t", "adhoc"),
                     new SqlUserConfig("admin", "0123", "primary")),
@@ -582,7 +585,7 @@ class ConfigLoaderTest {
     assertThat(problems("sql:\n  port: 5433\n  users:\n    - {name: a, password: b, role: x}\n"))
         .contains(
             "sql.port: unknown key; allowed keys: listen-address, postgres-port, http-port,"
-                + " query-timeout, max-query-length, cache-size, users, workgroups")
+                + " query-timeout, max-query-length, cache-size, resident-size, users, workgroups")
         .contains("sql.users[0].role: unknown key; allowed keys: name, password, workgroup");
   }
 
