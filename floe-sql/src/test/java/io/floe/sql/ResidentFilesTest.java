@@ -87,18 +87,22 @@ class ResidentFilesTest {
         new QueryEngine.Settings(1_000_000, warehouse.resolve("work"), 1 << 20, residentSize, 100));
   }
 
+  /** A position-delete writer of a new file, named after {@code prefix}. */
+  private PositionDeleteWriter<Record> deleteWriter(String prefix) throws Exception {
+    return Parquet.writeDeletes(
+            table
+                .io()
+                .newOutputFile(
+                    table.locationProvider().newDataLocation(prefix + "-" + deleteFiles++)))
+        .withSpec(table.spec())
+        .createWriterFunc(GenericParquetWriter::create)
+        .overwrite()
+        .buildPositionWriter();
+  }
+
   /** Deletes rows of the base file (by position, which is id) in one commit. */
   private void deleteRows(Set<Long> ids) throws Exception {
-    PositionDeleteWriter<Record> deletes =
-        Parquet.writeDeletes(
-                table
-                    .io()
-                    .newOutputFile(
-                        table.locationProvider().newDataLocation("deletes-" + deleteFiles++)))
-            .withSpec(table.spec())
-            .createWriterFunc(GenericParquetWriter::create)
-            .overwrite()
-            .buildPositionWriter();
+    PositionDeleteWriter<Record> deletes = deleteWriter("deletes");
     PositionDelete<Record> delete = PositionDelete.create();
     try (deletes) {
       for (long id : new TreeSet<>(ids)) {
@@ -114,16 +118,7 @@ class ResidentFilesTest {
    * delete files.
    */
   private void mergeDeletes() throws Exception {
-    PositionDeleteWriter<Record> merged =
-        Parquet.writeDeletes(
-                table
-                    .io()
-                    .newOutputFile(
-                        table.locationProvider().newDataLocation("merged-" + deleteFiles++)))
-            .withSpec(table.spec())
-            .createWriterFunc(GenericParquetWriter::create)
-            .overwrite()
-            .buildPositionWriter();
+    PositionDeleteWriter<Record> merged = deleteWriter("merged");
     PositionDelete<Record> delete = PositionDelete.create();
     try (merged) {
       for (long id = 0; id < ROWS; id++) {
