@@ -56,6 +56,8 @@ final class ResidentFiles implements AutoCloseable {
   private static final long BYTES_PER_VALUE = 16;
 
   private final DuckDBConnection root;
+  // Only duplicated, never runs a statement: queries' connections never wait for the follower's.
+  private final DuckDBConnection connector;
   private final List<String> readable;
   private final long budget;
   private final long minRows;
@@ -114,6 +116,7 @@ final class ResidentFiles implements AutoCloseable {
       root.close();
       throw e;
     }
+    this.connector = root.duplicate();
   }
 
   /** Whether the instance may read the file at this local path. */
@@ -240,7 +243,7 @@ final class ResidentFiles implements AutoCloseable {
 
   /** A new connection to the instance, for one query; the caller closes it. */
   Connection connect() throws SQLException {
-    return root.duplicate();
+    return connector.duplicate();
   }
 
   /** Whether any data file of these plans is resident, whatever its deletes. */
@@ -414,10 +417,12 @@ final class ResidentFiles implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      root.close();
-    } catch (SQLException e) {
-      LOG.warn("Could not close the DuckDB instance of resident files", e);
+    for (Connection connection : List.of(connector, root)) {
+      try {
+        connection.close();
+      } catch (SQLException e) {
+        LOG.warn("Could not close the DuckDB instance of resident files", e);
+      }
     }
   }
 }
