@@ -195,7 +195,7 @@ class FileCacheS3IT {
   }
 
   @Test
-  void queryEngineReadsS3TablesWithDeletesThroughTheCache() {
+  void queryEngineReadsS3TablesWithDeletesThroughTheCache() throws Exception {
     Schema schema =
         new Schema(
             List.of(
@@ -223,11 +223,22 @@ class FileCacheS3IT {
         new QueryEngine(
             catalog,
             temp,
-            new QueryEngine.Settings(1_000_000, temp.resolve("engine-work"), 64L << 20))) {
+            new QueryEngine.Settings(
+                1_000_000, temp.resolve("engine-work"), 64L << 20, 64L << 20, 1))) {
       for (int run = 0; run < 2; run++) {
         assertThat(engine.queryAll("SELECT count(*), min(id), sum(qty) FROM shop.orders"))
             .containsExactly(List.of(400L, 101L, java.math.BigInteger.valueOf(1800)));
       }
+      // The file with deletes is held resident, loaded from its cached copy, and read from there.
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+      while (engine.residentFileCount() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(engine.residentFileCount()).isEqualTo(1);
+      long residentBefore = engine.residentQueries();
+      assertThat(engine.queryAll("SELECT count(*), min(id), sum(qty) FROM shop.orders"))
+          .containsExactly(List.of(400L, 101L, java.math.BigInteger.valueOf(1800)));
+      assertThat(engine.residentQueries()).isEqualTo(residentBefore + 1);
       assertThat(engine.queryAll("SELECT count(*), sum(x) FROM shop.events"))
           .containsExactly(
               List.of((long) FILES * ROWS_PER_FILE, java.math.BigInteger.valueOf(expectedSum)));
