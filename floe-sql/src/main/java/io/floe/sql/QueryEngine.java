@@ -138,7 +138,6 @@ public final class QueryEngine implements AutoCloseable {
   private final Map<TableIdentifier, Long> hot = new ConcurrentHashMap<>();
   private ResidentFiles resident;
   private ScheduledExecutorService follower;
-  private java.util.concurrent.ScheduledFuture<?> following;
   private boolean residentFailed;
   // The follower's own state, touched by its thread only.
   private final Map<TableIdentifier, Followed> followed = new HashMap<>();
@@ -1089,7 +1088,7 @@ public final class QueryEngine implements AutoCloseable {
                 if (planned.isEmpty()) {
                   return;
                 }
-                Set<String> needed = ResidentFiles.deleteLocations(plan.files, location);
+                Set<String> needed = plan.files.deleteLocations(location);
                 Set<String> other = deletes.putIfAbsent(location, needed);
                 if (other != null && !other.equals(needed)) {
                   // The same file read at two snapshots (time travel): read it directly.
@@ -1098,9 +1097,6 @@ public final class QueryEngine implements AutoCloseable {
               });
     }
     differing.forEach(deletes::remove);
-    if (!files.holdsAny(deletes.keySet())) {
-      return false;
-    }
     Map<String, String> used = files.begin(connection, deletes);
     if (used.isEmpty()) {
       return false;
@@ -1160,7 +1156,7 @@ public final class QueryEngine implements AutoCloseable {
                 thread.setDaemon(true);
                 return thread;
               });
-      following =
+      java.util.concurrent.ScheduledFuture<?> unused =
           follower.scheduleWithFixedDelay(this::follow, 0, FOLLOW_MILLIS, TimeUnit.MILLISECONDS);
     }
   }
@@ -1375,10 +1371,6 @@ public final class QueryEngine implements AutoCloseable {
     synchronized (this) {
       stopping = follower;
       follower = null;
-      if (following != null) {
-        following.cancel(true);
-        following = null;
-      }
     }
     if (stopping != null) {
       stopping.shutdownNow();

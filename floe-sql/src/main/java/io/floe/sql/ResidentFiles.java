@@ -155,7 +155,7 @@ final class ResidentFiles implements AutoCloseable {
     }
     for (DataFile file : wanted.values()) {
       String location = file.location();
-      Set<String> needed = deleteLocations(files, location);
+      Set<String> needed = files.deleteLocations(location);
       Entry entry;
       synchronized (this) {
         entry = entries.get(location);
@@ -246,23 +246,8 @@ final class ResidentFiles implements AutoCloseable {
     return connector.duplicate();
   }
 
-  /** Whether any data file of these plans is resident, whatever its deletes. */
-  synchronized boolean holdsAny(Set<String> locations) {
-    return locations.stream().anyMatch(entries::containsKey);
-  }
-
   synchronized int size() {
     return entries.size();
-  }
-
-  /** The delete files planned for one data file, by location. */
-  static Set<String> deleteLocations(TableFiles files, String dataFile) {
-    Set<String> locations = new HashSet<>();
-    Set<DeleteFile> deletes = files.deletesByDataFile().get(dataFile);
-    if (deletes != null) {
-      deletes.forEach(delete -> locations.add(delete.location()));
-    }
-    return locations;
   }
 
   private synchronized Map<String, Entry> residentOf(UUID table) {

@@ -76,15 +76,13 @@ final class TableScanSql {
     }
     for (String file : withDeletes) {
       // Delete files name data files by location, which the literal matches also for cached copies.
-      Set<String> deletes = new LinkedHashSet<>();
-      files.deletesByDataFile().get(file).forEach(delete -> deletes.add(delete.location()));
       parts.add(
           "SELECT "
               + columns
               + " FROM read_parquet("
               + literal(localPath.apply(file))
               + ", file_row_number = true) d ANTI JOIN (SELECT pos FROM read_parquet("
-              + list(deletes, localPath)
+              + list(files.deleteLocations(file), localPath)
               + ") WHERE file_path = "
               + literal(file)
               + ") p ON d.file_row_number = p.pos");

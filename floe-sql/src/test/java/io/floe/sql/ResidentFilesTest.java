@@ -224,7 +224,7 @@ class ResidentFilesTest {
         new ResidentFiles(List.of(warehouse), temporary, 64L << 20, 100)) {
       TableFiles first = TableFiles.load(table);
       resident.sync(table.uuid(), 3, first, ResidentFilesTest::path);
-      Set<String> firstDeletes = ResidentFiles.deleteLocations(first, base.location());
+      Set<String> firstDeletes = first.deleteLocations(base.location());
       try (Connection early = resident.connect()) {
         Map<String, String> used = resident.begin(early, Map.of(base.location(), firstDeletes));
         assertThat(used).containsOnlyKeys(base.location());
@@ -240,8 +240,7 @@ class ResidentFilesTest {
               .isEmpty();
           Map<String, String> now =
               resident.begin(
-                  late,
-                  Map.of(base.location(), ResidentFiles.deleteLocations(second, base.location())));
+                  late, Map.of(base.location(), second.deleteLocations(base.location())));
           assertThat(count(late, now.get(base.location()))).isEqualTo(ROWS - 5);
         }
       }

@@ -259,6 +259,16 @@ public final class TableFiles {
     return deletesByDataFile;
   }
 
+  /** Locations of the delete files that apply to a data file, in planning order; none if none. */
+  public Set<String> deleteLocations(String dataFile) {
+    Set<String> locations = new LinkedHashSet<>();
+    Set<DeleteFile> deletes = deletesByDataFile.get(dataFile);
+    if (deletes != null) {
+      deletes.forEach(delete -> locations.add(delete.location()));
+    }
+    return locations;
+  }
+
   /** Bytes of all live data and delete files. */
   public long bytes() {
     long bytes = 0;
