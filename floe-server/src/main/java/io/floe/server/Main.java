@@ -1,5 +1,6 @@
 package io.floe.server;
 
+import io.floe.core.ErrorType;
 import io.floe.core.FloeException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,15 +37,9 @@ public final class Main {
     return commandLine.execute(args);
   }
 
+  /** The exit code of a command that failed with {@code exception}: {@link ErrorType#exitCode}. */
   static int exitCode(FloeException exception) {
-    switch (exception.type()) {
-      case USER:
-        return 1;
-      case EXTERNAL:
-        return 2;
-      default:
-        return 3;
-    }
+    return exception.type().exitCode();
   }
 
   static FloeException findFloeException(Throwable error) {
