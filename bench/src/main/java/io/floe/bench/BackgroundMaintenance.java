@@ -2,6 +2,7 @@ package io.floe.bench;
 
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.MaintenancePolicy;
+import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceRun;
 import io.floe.maintenance.MaintenanceScheduler;
@@ -25,15 +26,20 @@ final class BackgroundMaintenance implements AutoCloseable {
   private final MaintenanceConfig config;
   private final MaintenanceScheduler scheduler;
 
-  private BackgroundMaintenance(JdbcCatalog catalog, Path warehouse, MaintenanceConfig config) {
+  private BackgroundMaintenance(
+      JdbcCatalog catalog, Path warehouse, MaintenanceConfig config, TableWriterRegistry writers) {
     this.config = config;
     this.scheduler =
         new MaintenanceScheduler(
-            new WarehouseMaintenance(catalog, config, MaintenanceHistory.of(warehouse)));
+            new WarehouseMaintenance(catalog, config, MaintenanceHistory.of(warehouse), writers));
   }
 
-  /** Starts the scheduler on every table of the catalog. */
-  static BackgroundMaintenance start(JdbcCatalog catalog, Path warehouse) {
+  /**
+   * Starts the scheduler on every table of the catalog; compactions of the tables {@code writers}
+   * stream into go through them.
+   */
+  static BackgroundMaintenance start(
+      JdbcCatalog catalog, Path warehouse, TableWriterRegistry writers) {
     MaintenanceConfig defaults = MaintenanceConfig.defaults();
     Duration interval = defaults.interval();
     String seconds = System.getProperty(INTERVAL_PROPERTY);
@@ -59,7 +65,8 @@ final class BackgroundMaintenance implements AutoCloseable {
                 defaults.maxConcurrentTables(),
                 defaults.maxIoRate(),
                 defaults.policyValues(),
-                defaults.tables()));
+                defaults.tables()),
+            writers);
     maintenance.scheduler.start();
     return maintenance;
   }

@@ -5,7 +5,9 @@ import io.floe.core.config.SourceConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
-import io.floe.testing.EmbeddedPostgres;
+import io.floe.core.writer.TableWriterRegistry;
+import io.floe.demo.EmbeddedPostgres;
+import io.floe.ingest.Pipeline;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import org.apache.iceberg.catalog.Catalog;
 
 /**
  * What every benchmark runs against: a throwaway embedded PostgreSQL with database {@value
@@ -29,6 +32,9 @@ final class BenchEnvironment implements AutoCloseable {
 
   private final EmbeddedPostgres postgres;
   private final Path scratch;
+
+  /** The writers of the benchmark's pipelines, which its table maintenance hands compactions to. */
+  private final TableWriterRegistry writers = new TableWriterRegistry();
 
   private BenchEnvironment(EmbeddedPostgres postgres, Path scratch) {
     this.postgres = postgres;
@@ -59,6 +65,15 @@ final class BenchEnvironment implements AutoCloseable {
   /** A new, empty warehouse directory. */
   Path newWarehouse(String name) throws IOException {
     return Files.createDirectories(scratch.resolve(name));
+  }
+
+  TableWriterRegistry writers() {
+    return writers;
+  }
+
+  /** A pipeline of {@link #pipelineConfig} into {@code catalog}, not started. */
+  Pipeline pipeline(String name, Duration commitInterval, Catalog catalog) {
+    return new Pipeline(pipelineConfig(name, commitInterval), catalog, writers);
   }
 
   /** A pipeline replicating {@code public.items} into {@code raw.items}. */

@@ -3,7 +3,6 @@ package io.floe.bench;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableFiles;
 import io.floe.core.writer.CdcTableWriter;
-import io.floe.core.writer.TableWriters;
 import io.floe.ingest.Pipeline;
 import io.floe.ingest.PipelineStats;
 import io.floe.maintenance.RewriteDataFilesOptions;
@@ -247,8 +246,7 @@ public final class CompactionBenchmark {
       long firstNewId)
       throws Exception {
     long sampleEvery = Math.max(1, Math.round(rate * window.toSeconds() / SAMPLES_PER_WINDOW));
-    try (Pipeline pipeline =
-        new Pipeline(environment.pipelineConfig(PIPELINE, COMMIT_INTERVAL), catalog)) {
+    try (Pipeline pipeline = environment.pipeline(PIPELINE, COMMIT_INTERVAL, catalog)) {
       pipeline.start();
       PipelineStats stats = pipeline.stats();
       long changesBefore = stats.changes();
@@ -280,7 +278,9 @@ public final class CompactionBenchmark {
             number, before.data(), before.deletes(), before.bytes(), rate);
         RewriteDataFilesResult[] rewrite = new RewriteDataFilesResult[1];
         CdcTableWriter writer =
-            TableWriters.forTable(table.uuid().toString())
+            environment
+                .writers()
+                .forTable(table.uuid())
                 .orElseThrow(
                     () ->
                         new IllegalStateException(
@@ -298,7 +298,7 @@ public final class CompactionBenchmark {
                   HandoffWatch watch = new HandoffWatch(writer);
                   try {
                     rewrite[0] =
-                        new TableMaintenance(catalog)
+                        new TableMaintenance(catalog, environment.writers())
                             .rewriteDataFiles(
                                 ITEMS, RewriteDataFilesOptions.defaults(), RewriteProgress.NONE);
                   } finally {

@@ -106,8 +106,7 @@ public final class FullLoadBenchmark {
     Path warehouse = environment.newWarehouse(name);
     Run run;
     try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
-        Pipeline pipeline =
-            new Pipeline(environment.pipelineConfig(name, COMMIT_INTERVAL), catalog)) {
+        Pipeline pipeline = environment.pipeline(name, COMMIT_INTERVAL, catalog)) {
       long[] firstRow = {-1};
       MachineLoad load = environment.measureLoad();
       long started = System.nanoTime();

@@ -31,8 +31,7 @@ final class MergedItemsTable {
   static void load(
       BenchEnvironment environment, JdbcCatalog catalog, String pipelineName, long rows)
       throws Exception {
-    try (Pipeline pipeline =
-        new Pipeline(environment.pipelineConfig(pipelineName, Duration.ofSeconds(1)), catalog)) {
+    try (Pipeline pipeline = environment.pipeline(pipelineName, Duration.ofSeconds(1), catalog)) {
       pipeline.start();
       Bench.awaitFullLoad(pipeline, rows);
     }
@@ -59,9 +58,7 @@ final class MergedItemsTable {
     }
     ThreadLocalRandom random = ThreadLocalRandom.current();
     long started = System.nanoTime();
-    try (Pipeline pipeline =
-            new Pipeline(
-                environment.pipelineConfig(pipelineName, UPDATE_COMMIT_INTERVAL), catalog);
+    try (Pipeline pipeline = environment.pipeline(pipelineName, UPDATE_COMMIT_INTERVAL, catalog);
         Connection connection = environment.connect();
         PreparedStatement update =
             connection.prepareStatement("UPDATE items SET qty = qty + 1 WHERE id = ANY(?)")) {

@@ -68,8 +68,7 @@ public final class ReadAmplificationBenchmark {
       }
       Path warehouse = environment.newWarehouse(PIPELINE);
       try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
-          Pipeline pipeline =
-              new Pipeline(environment.pipelineConfig(PIPELINE, COMMIT_INTERVAL), catalog)) {
+          Pipeline pipeline = environment.pipeline(PIPELINE, COMMIT_INTERVAL, catalog)) {
         pipeline.start();
         Bench.awaitFullLoad(pipeline, rows);
         Bench.info("full load of %d rows done; pipeline is streaming", rows);
@@ -129,7 +128,8 @@ public final class ReadAmplificationBenchmark {
     Bench.Applied caughtUp;
     long streamEnded;
     try (QueryEngine engine = new QueryEngine(catalog, warehouse);
-        BackgroundMaintenance maintenance = BackgroundMaintenance.start(catalog, warehouse);
+        BackgroundMaintenance maintenance =
+            BackgroundMaintenance.start(catalog, warehouse, environment.writers());
         PacedWorkload workload =
             PacedWorkload.start(environment, rate, CONNECTIONS, 0, rows, rows + 1)) {
       maintenanceDescription = maintenance.describe();

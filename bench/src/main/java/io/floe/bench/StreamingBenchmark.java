@@ -58,8 +58,7 @@ public final class StreamingBenchmark {
       }
       Path warehouse = environment.newWarehouse(PIPELINE);
       try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
-          Pipeline pipeline =
-              new Pipeline(environment.pipelineConfig(PIPELINE, COMMIT_INTERVAL), catalog)) {
+          Pipeline pipeline = environment.pipeline(PIPELINE, COMMIT_INTERVAL, catalog)) {
         pipeline.start();
         Bench.awaitFullLoad(pipeline, initialRows);
         Bench.info("full load of %d rows done; pipeline is streaming", initialRows);

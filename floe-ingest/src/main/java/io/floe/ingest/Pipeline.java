@@ -11,7 +11,7 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.writer.CdcTableWriter;
-import io.floe.core.writer.TableWriters;
+import io.floe.core.writer.TableWriterRegistry;
 import io.floe.ingest.postgres.PostgresSourceInspector;
 import io.floe.ingest.postgres.SourceTable;
 import java.io.IOException;
@@ -84,6 +84,7 @@ public final class Pipeline implements AutoCloseable {
 
   private final PipelineConfig config;
   private final Catalog catalog;
+  private final TableWriterRegistry writers;
   private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final PipelineStats stats = new PipelineStats();
@@ -116,9 +117,14 @@ public final class Pipeline implements AutoCloseable {
   private long lastCommitNanos = System.nanoTime();
   private long lastProgressNanos = System.nanoTime();
 
-  public Pipeline(PipelineConfig config, Catalog catalog) {
+  /**
+   * A pipeline that registers its writers in {@code writers} while it streams, so that table
+   * maintenance of this process hands compactions of its tables to them.
+   */
+  public Pipeline(PipelineConfig config, Catalog catalog, TableWriterRegistry writers) {
     this.config = requireNonNull(config, "config is null");
     this.catalog = requireNonNull(catalog, "catalog is null");
+    this.writers = requireNonNull(writers, "writers is null");
   }
 
   public String name() {
@@ -154,7 +160,7 @@ public final class Pipeline implements AutoCloseable {
       }
       TableOffsetStore.register(config.name(), resumeOffset);
       // Table maintenance of this process hands its compactions to these writers.
-      sinksByTopic.values().forEach(sink -> TableWriters.register(sink.writer));
+      sinksByTopic.values().forEach(sink -> writers.register(sink.writer));
       String prefix = PostgresEngineProperties.topicPrefix(config);
       transactionTopic = prefix + ".transaction";
       heartbeatTopic = "__debezium-heartbeat." + prefix;
@@ -182,7 +188,7 @@ public final class Pipeline implements AutoCloseable {
   }
 
   private void unregisterWriters() {
-    sinksByTopic.values().forEach(sink -> TableWriters.unregister(sink.writer));
+    sinksByTopic.values().forEach(sink -> writers.unregister(sink.writer));
   }
 
   /** Waits until the pipeline stops or fails. */

@@ -9,7 +9,7 @@ import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.DataFileRewrite;
 import io.floe.core.writer.ParquetRows;
 import io.floe.core.writer.RewriteHandoff;
-import io.floe.core.writer.TableWriters;
+import io.floe.core.writer.TableWriterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -89,6 +89,7 @@ final class DataCompaction {
   private static final int STEP_ROWS = 10_000;
 
   private final Table table;
+  private final TableWriterRegistry writers;
   private final RewriteDataFilesOptions options;
   private final RewriteProgress progress;
   private final Schema schema;
@@ -104,8 +105,13 @@ final class DataCompaction {
   private final long sortRunBytes;
 
   private DataCompaction(
-      Table table, RewriteDataFilesOptions options, RewriteProgress progress, long sortRunBytes) {
+      Table table,
+      TableWriterRegistry writers,
+      RewriteDataFilesOptions options,
+      RewriteProgress progress,
+      long sortRunBytes) {
     this.table = table;
+    this.writers = writers;
     this.options = options;
     this.progress = progress;
     this.sortRunBytes = sortRunBytes;
@@ -117,15 +123,29 @@ final class DataCompaction {
     }
   }
 
+  /**
+   * Compacts the table's data files; through its writer when one of {@code writers} streams into
+   * it, else committing directly.
+   */
   static RewriteDataFilesResult run(
-      Table table, RewriteDataFilesOptions options, RewriteProgress progress) {
-    return run(table, options, progress, SORT_RUN_BYTES);
+      Table table,
+      TableWriterRegistry writers,
+      RewriteDataFilesOptions options,
+      RewriteProgress progress) {
+    return run(table, writers, options, progress, SORT_RUN_BYTES);
   }
 
-  /** As {@link #run(Table, RewriteDataFilesOptions, RewriteProgress)}, sorting in smaller runs. */
+  /**
+   * As {@link #run(Table, TableWriterRegistry, RewriteDataFilesOptions, RewriteProgress)}, sorting
+   * in smaller runs.
+   */
   static RewriteDataFilesResult run(
-      Table table, RewriteDataFilesOptions options, RewriteProgress progress, long sortRunBytes) {
-    return new DataCompaction(table, options, progress, sortRunBytes).run();
+      Table table,
+      TableWriterRegistry writers,
+      RewriteDataFilesOptions options,
+      RewriteProgress progress,
+      long sortRunBytes) {
+    return new DataCompaction(table, writers, options, progress, sortRunBytes).run();
   }
 
   private RewriteDataFilesResult run() {
@@ -287,7 +307,7 @@ final class DataCompaction {
   private boolean rewriteGroup(Snapshot base, List<FileScanTask> group, Totals totals) {
     Set<String> sources = new HashSet<>();
     group.forEach(task -> sources.add(task.file().location()));
-    Optional<CdcTableWriter> writer = TableWriters.forTable(table.uuid().toString());
+    Optional<CdcTableWriter> writer = writers.forTable(table.uuid());
     RewriteHandoff handoff = writer.map(w -> w.beginRewrite(sources)).orElse(null);
     Outputs outputs = new Outputs();
     boolean committed = false;

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.writer.TableWriterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
@@ -30,21 +31,35 @@ import org.slf4j.LoggerFactory;
  * Table maintenance run in-process with Iceberg's Java library: snapshot expiry, orphan file
  * removal, manifest rewrite, rollback. Each call loads the table afresh, does one operation, and
  * logs one line. Safe to run while Floe's CDC writer commits to the same table; see the package
- * documentation for why. Holds no state but the catalog: one instance may serve several threads.
+ * documentation for why. Holds no state but the catalog and the process's writers: one instance may
+ * serve several threads.
  */
 public final class TableMaintenance {
   private static final Logger LOG = LoggerFactory.getLogger(TableMaintenance.class);
 
   private final Catalog catalog;
+  private final TableWriterRegistry writers;
   private final Clock clock;
 
+  /**
+   * Maintenance in a process where no pipeline streams into the tables: compactions commit
+   * directly.
+   */
   public TableMaintenance(Catalog catalog) {
-    this(catalog, Clock.systemUTC());
+    this(catalog, new TableWriterRegistry());
+  }
+
+  /**
+   * Maintenance that hands compactions of the tables {@code writers} stream into to their writers.
+   */
+  public TableMaintenance(Catalog catalog, TableWriterRegistry writers) {
+    this(catalog, writers, Clock.systemUTC());
   }
 
   /** With a clock for the orphan files' age window. */
-  TableMaintenance(Catalog catalog, Clock clock) {
+  TableMaintenance(Catalog catalog, TableWriterRegistry writers, Clock clock) {
     this.catalog = requireNonNull(catalog, "catalog is null");
+    this.writers = requireNonNull(writers, "writers is null");
     this.clock = requireNonNull(clock, "clock is null");
   }
 
@@ -108,9 +123,9 @@ public final class TableMaintenance {
   /**
    * Compacts the table's data files: bin-packs small files toward the target size and folds deletes
    * into the rewritten files, optionally sorting them. When a pipeline of this process streams into
-   * the table, its writer commits the rewrite (see the package documentation); otherwise the
-   * rewrite is committed directly, and fails if another commit deleted rows of the files it rewrote
-   * in the meantime.
+   * the table (a writer of its registry), its writer commits the rewrite (see the package
+   * documentation); otherwise the rewrite is committed directly, and fails if another commit
+   * deleted rows of the files it rewrote in the meantime.
    */
   public RewriteDataFilesResult rewriteDataFiles(
       TableIdentifier table, RewriteDataFilesOptions options, RewriteProgress progress) {
@@ -120,7 +135,7 @@ public final class TableMaintenance {
         run(
             table,
             "rewrite data files of",
-            loaded -> DataCompaction.run(loaded, options, progress));
+            loaded -> DataCompaction.run(loaded, writers, options, progress));
     if (result.snapshotId() < 0) {
       LOG.debug("No data files of table {} need rewriting", table);
       return result;

@@ -7,6 +7,7 @@ import io.floe.core.FloeException;
 import io.floe.core.config.EffectiveMaintenancePolicy;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.MaintenancePolicy;
+import io.floe.core.writer.TableWriterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,19 +48,30 @@ public final class WarehouseMaintenance {
   private final TableMaintenance maintenance;
   private final IoThrottle throttle;
 
+  /**
+   * Maintenance of the warehouse's tables; compactions of the tables {@code writers} stream into go
+   * through their writers.
+   */
   public WarehouseMaintenance(
-      Catalog catalog, MaintenanceConfig config, MaintenanceHistory history) {
-    this(catalog, config, history, Clock.systemUTC());
+      Catalog catalog,
+      MaintenanceConfig config,
+      MaintenanceHistory history,
+      TableWriterRegistry writers) {
+    this(catalog, config, history, writers, Clock.systemUTC());
   }
 
   /** With a clock for the runs' start times and for the orphan files' age window. */
   public WarehouseMaintenance(
-      Catalog catalog, MaintenanceConfig config, MaintenanceHistory history, Clock clock) {
+      Catalog catalog,
+      MaintenanceConfig config,
+      MaintenanceHistory history,
+      TableWriterRegistry writers,
+      Clock clock) {
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.config = requireNonNull(config, "config is null");
     this.history = requireNonNull(history, "history is null");
     this.clock = requireNonNull(clock, "clock is null");
-    this.maintenance = new TableMaintenance(catalog, clock);
+    this.maintenance = new TableMaintenance(catalog, writers, clock);
     this.throttle = new IoThrottle(config.maxIoRate());
   }
 

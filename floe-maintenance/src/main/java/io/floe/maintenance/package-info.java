@@ -74,10 +74,10 @@
  *       may hold matching rows. Groups of at most two target sizes of input, each committed on its
  *       own.
  *   <li><b>Reserve</b> the group's files with the table's writer ({@code
- *       CdcTableWriter.beginRewrite}, found through {@code TableWriters}, where a pipeline of this
- *       process registers its writers): the writer's own tidying of small files leaves them alone.
- *       If the writer compacted one of them between planning and reservation, the group is planned
- *       again.
+ *       CdcTableWriter.beginRewrite}, found in the process's {@code TableWriterRegistry}, where a
+ *       pipeline of this process registers its writers): the writer's own tidying of small files
+ *       leaves them alone. If the writer compacted one of them between planning and reservation,
+ *       the group is planned again.
  *   <li><b>Write</b> on the maintenance thread: each file is read as of B with its position and
  *       equality deletes applied (Iceberg's {@code GenericDeleteFilter}), its live rows are written
  *       to new files rolled at the target size (sorted first, if there is a sort order, in runs

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.writer.CdcTableWriter;
+import io.floe.core.writer.TableWriterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -50,6 +51,10 @@ final class CdcTable implements AutoCloseable {
 
   final JdbcCatalog catalog;
   final TableMaintenance maintenance;
+
+  /** The writers of this test's process: register {@link #writer()} to make it a pipeline's. */
+  final TableWriterRegistry writers = new TableWriterRegistry();
+
   private final Table table;
   private final CdcTableWriter writer;
   private final Random random = new Random(7);
@@ -71,7 +76,7 @@ final class CdcTable implements AutoCloseable {
             .create();
     writer = CdcTableWriter.open(table);
     writer.setCompactionEnabled(true);
-    maintenance = new TableMaintenance(catalog);
+    maintenance = new TableMaintenance(catalog, writers);
   }
 
   static CdcTable create(Path warehouse) {

@@ -3,6 +3,7 @@ package io.floe.maintenance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.writer.TableWriterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -90,7 +91,9 @@ class ConcurrentMaintenanceTest {
       assertThat(leftovers).doesNotContainAnyElementsOf(referenced);
       TableMaintenance dayLater =
           new TableMaintenance(
-              maintenanceCatalog, Clock.offset(Clock.systemUTC(), Duration.ofDays(1)));
+              maintenanceCatalog,
+              new TableWriterRegistry(),
+              Clock.offset(Clock.systemUTC(), Duration.ofDays(1)));
       assertThat(dayLater.removeOrphanFiles(CdcTable.ID, Duration.ofHours(1), false).orphanFiles())
           .isEqualTo(leftovers);
       for (String file : referenced) {

@@ -11,6 +11,7 @@ import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.MaintenancePolicy;
 import io.floe.core.config.MaintenanceTableConfig;
 import io.floe.core.writer.CdcTableWriter;
+import io.floe.core.writer.TableWriterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -319,7 +320,12 @@ class MaintenanceSchedulerTest {
       catalog.reset();
       try (MaintenanceScheduler scheduler =
           new MaintenanceScheduler(
-              new WarehouseMaintenance(catalog, config, MaintenanceHistory.of(warehouse), clock))) {
+              new WarehouseMaintenance(
+                  catalog,
+                  config,
+                  MaintenanceHistory.of(warehouse),
+                  new TableWriterRegistry(),
+                  clock))) {
         scheduler.runNow();
       }
       // raw.customers and raw.orders: each table's first load waits, so overlapping ones show.
@@ -381,7 +387,11 @@ class MaintenanceSchedulerTest {
     try (MaintenanceScheduler scheduler =
         new MaintenanceScheduler(
             new WarehouseMaintenance(
-                cdc.catalog, config(List.of()), MaintenanceHistory.of(elsewhere), clock))) {
+                cdc.catalog,
+                config(List.of()),
+                MaintenanceHistory.of(elsewhere),
+                new TableWriterRegistry(),
+                clock))) {
       runs = scheduler.runNow();
     } finally {
       logger.detachAppender(log);
@@ -404,7 +414,8 @@ class MaintenanceSchedulerTest {
 
   private MaintenanceScheduler scheduler(Catalog catalog, MaintenanceConfig config) {
     return new MaintenanceScheduler(
-        new WarehouseMaintenance(catalog, config, MaintenanceHistory.of(warehouse), clock));
+        new WarehouseMaintenance(
+            catalog, config, MaintenanceHistory.of(warehouse), new TableWriterRegistry(), clock));
   }
 
   private static MaintenanceConfig config(List<MaintenanceTableConfig> tables) {

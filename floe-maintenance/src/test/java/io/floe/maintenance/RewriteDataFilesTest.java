@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.floe.core.catalog.TableFiles;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.RewriteHandoff;
-import io.floe.core.writer.TableWriters;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -153,7 +152,7 @@ class RewriteDataFilesTest {
       // them here (the next test).
       cdc.writer().setCompactionEnabled(registered);
       if (registered) {
-        TableWriters.register(cdc.writer());
+        cdc.writers.register(cdc.writer());
       }
       try (PausedRewrite rewrite = new PausedRewrite(cdc)) {
         // Updates and deletes of rows the rewrite is carrying, committed while it runs.
@@ -177,7 +176,7 @@ class RewriteDataFilesTest {
               .isEqualTo(CdcTable.read(table, table.snapshot(result.snapshotId()).parentId()));
         }
       } finally {
-        TableWriters.unregister(cdc.writer());
+        cdc.writers.unregister(cdc.writer());
       }
       cdc.writer().setCompactionEnabled(true);
       cdc.commit(10, 20, 0);
@@ -217,7 +216,7 @@ class RewriteDataFilesTest {
   void compactionLoopAlongsideCommitsLosesNothing() throws Exception {
     try (CdcTable cdc = CdcTable.create(warehouse)) {
       cdc.commit(10, 20, 0);
-      TableWriters.register(cdc.writer());
+      cdc.writers.register(cdc.writer());
       AtomicBoolean writing = new AtomicBoolean(true);
       List<RewriteDataFilesResult> results = new ArrayList<>();
       ExecutorService executor = Executors.newSingleThreadExecutor();
@@ -247,7 +246,7 @@ class RewriteDataFilesTest {
         }
         compaction.get();
       } finally {
-        TableWriters.unregister(cdc.writer());
+        cdc.writers.unregister(cdc.writer());
         executor.shutdownNow();
       }
       assertThat(results.stream().mapToInt(RewriteDataFilesResult::rewrittenDataFiles).sum())
@@ -319,13 +318,17 @@ class RewriteDataFilesTest {
       cdc.writer().setCompactionEnabled(false);
       cdc.commit(20, 20, 0);
       cdc.writer().setCompactionEnabled(true);
-      TableWriters.register(cdc.writer());
+      cdc.writers.register(cdc.writer());
       // Tens of bytes of input a row, 500 bytes a run: runs of a few rows each.
       try (PausedRewrite rewrite =
           new PausedRewrite(
               progress ->
                   DataCompaction.run(
-                      cdc.load(), options(5, "name DESC NULLS LAST, id"), progress, 500))) {
+                      cdc.load(),
+                      cdc.writers,
+                      options(5, "name DESC NULLS LAST, id"),
+                      progress,
+                      500))) {
         rewrite.release();
         while (!rewrite.isDone()) {
           cdc.commit(1, 5, 5);
@@ -347,7 +350,7 @@ class RewriteDataFilesTest {
         assertThat(names).hasSizeGreaterThan(40).isSortedAccordingTo(Comparator.reverseOrder());
         cdc.commit(20, 20, 0);
       } finally {
-        TableWriters.unregister(cdc.writer());
+        cdc.writers.unregister(cdc.writer());
       }
       Table table = cdc.load();
       assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))

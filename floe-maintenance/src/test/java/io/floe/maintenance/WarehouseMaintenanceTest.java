@@ -48,7 +48,8 @@ class WarehouseMaintenanceTest {
                 new MaintenanceTableConfig(
                     "raw.*", Map.of(MaintenancePolicy.Key.TARGET_FILE_SIZE, 256L << 20))));
     maintenance =
-        new WarehouseMaintenance(cdc.catalog, config, MaintenanceHistory.of(warehouse), clock);
+        new WarehouseMaintenance(
+            cdc.catalog, config, MaintenanceHistory.of(warehouse), cdc.writers, clock);
   }
 
   @AfterEach

@@ -9,6 +9,10 @@ import io.floe.core.config.SqlConfig;
 import io.floe.core.config.SqlUserConfig;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
+import io.floe.core.writer.TableWriterRegistry;
+import io.floe.demo.EmbeddedPostgres;
+import io.floe.demo.ShopDatabase;
+import io.floe.demo.ShopWorkload;
 import io.floe.ingest.Pipeline;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
@@ -16,9 +20,6 @@ import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryOptions;
 import io.floe.sql.ResultFormat;
 import io.floe.sql.SqlUsers;
-import io.floe.testing.EmbeddedPostgres;
-import io.floe.testing.ShopDatabase;
-import io.floe.testing.ShopWorkload;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -120,14 +121,15 @@ final class DemoCommand implements Callable<Integer> {
                   UnboundedNumeric.DECIMAL),
               new TargetConfig("raw"),
               Duration.ofSeconds(1));
+      TableWriterRegistry writers = new TableWriterRegistry();
       try (JdbcCatalog catalog = FloeCatalog.open(root);
-          Pipeline pipeline = new Pipeline(config, catalog)) {
+          Pipeline pipeline = new Pipeline(config, catalog, writers)) {
         pipeline.start();
         out.println("Replicating " + url + " into " + root + " (namespace raw)");
         SqlConfig sql = demoSqlConfig();
         WarehouseMaintenance maintenance =
             new WarehouseMaintenance(
-                catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(root));
+                catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(root), writers);
         QueryEngine engine = QueryEngines.open(catalog, root, sql, maintenance);
         try (SqlEndpoints endpoints =
                 SqlEndpoints.start(

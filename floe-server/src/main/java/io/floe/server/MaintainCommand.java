@@ -8,6 +8,7 @@ import io.floe.core.config.EffectiveMaintenancePolicy;
 import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
 import io.floe.core.config.MaintenanceConfig;
+import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.ExpirePolicy;
 import io.floe.maintenance.ExpireResult;
 import io.floe.maintenance.MaintenanceHistory;
@@ -107,7 +108,12 @@ final class MaintainCommand {
       MaintenanceConfig config = maintenanceConfig();
       try (JdbcCatalog catalog = FloeCatalog.open(root)) {
         return operation.apply(
-            new WarehouseMaintenance(catalog, config, MaintenanceHistory.of(root)));
+            new WarehouseMaintenance(
+                catalog,
+                config,
+                MaintenanceHistory.of(root),
+                // No pipeline runs in this process: compactions commit directly.
+                new TableWriterRegistry()));
       }
     }
   }

@@ -6,6 +6,7 @@ import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
 import io.floe.core.config.PipelineConfig;
+import io.floe.core.writer.TableWriterRegistry;
 import io.floe.ingest.Pipeline;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceScheduler;
@@ -67,10 +68,12 @@ final class RunCommand implements Callable<Integer> {
     }
     Duration interval = DurationParser.parse("--status-interval", statusInterval);
     try (JdbcCatalog catalog = FloeCatalog.open(config.warehouse())) {
+      // The pipelines register their writers here, and maintenance hands its compactions to them.
+      TableWriterRegistry writers = new TableWriterRegistry();
       // Users may run maintenance over HTTP also when the scheduler is disabled.
       WarehouseMaintenance warehouseMaintenance =
           new WarehouseMaintenance(
-              catalog, config.maintenance(), MaintenanceHistory.of(config.warehouse()));
+              catalog, config.maintenance(), MaintenanceHistory.of(config.warehouse()), writers);
       try (SqlEndpoints endpoints =
           SqlEndpoints.start(
               QueryEngines.open(catalog, config.warehouse(), config.sql(), warehouseMaintenance),
@@ -78,7 +81,7 @@ final class RunCommand implements Callable<Integer> {
               config.sql(),
               warehouseMaintenance,
               SqlEndpoints.PortConflict.FAIL)) {
-        return run(config, catalog, endpoints, warehouseMaintenance, interval);
+        return run(config, catalog, writers, endpoints, warehouseMaintenance, interval);
       }
     }
   }
@@ -86,6 +89,7 @@ final class RunCommand implements Callable<Integer> {
   private static int run(
       FloeConfig config,
       JdbcCatalog catalog,
+      TableWriterRegistry writers,
       SqlEndpoints endpoints,
       WarehouseMaintenance warehouseMaintenance,
       Duration interval)
@@ -105,7 +109,7 @@ final class RunCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(shutdown);
     try {
       for (PipelineConfig pipelineConfig : config.pipelines()) {
-        Pipeline pipeline = new Pipeline(pipelineConfig, catalog);
+        Pipeline pipeline = new Pipeline(pipelineConfig, catalog, writers);
         pipelines.add(pipeline);
         pipeline.start();
       }

@@ -7,6 +7,7 @@ import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.SqlConfig;
+import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryOptions;
@@ -102,7 +103,12 @@ final class SqlCommand implements Callable<Integer> {
     try (JdbcCatalog catalog = FloeCatalog.open(root)) {
       ResultFormat.Writer writer = resultFormat.writer(out);
       WarehouseMaintenance maintenance =
-          new WarehouseMaintenance(catalog, maintenanceConfig, MaintenanceHistory.of(root));
+          new WarehouseMaintenance(
+              catalog,
+              maintenanceConfig,
+              MaintenanceHistory.of(root),
+              // No pipeline runs in this process: CALL rewrite_data_files commits directly.
+              new TableWriterRegistry());
       if (!running.run(
           QueryEngines.openForOneQuery(catalog, root, sql, maintenance), query, options, writer)) {
         out.flush();

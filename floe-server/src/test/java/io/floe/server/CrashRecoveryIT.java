@@ -3,7 +3,7 @@ package io.floe.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
-import io.floe.testing.EmbeddedPostgres;
+import io.floe.demo.EmbeddedPostgres;
 import io.floe.testing.TypesWorkload;
 import java.io.File;
 import java.nio.file.Files;

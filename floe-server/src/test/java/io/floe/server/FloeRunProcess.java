@@ -1,6 +1,6 @@
 package io.floe.server;
 
-import io.floe.testing.EmbeddedPostgres;
+import io.floe.demo.EmbeddedPostgres;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

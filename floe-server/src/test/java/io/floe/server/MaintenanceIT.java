@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableFiles;
+import io.floe.demo.EmbeddedPostgres;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceRun;
 import io.floe.maintenance.MaintenanceScheduler;
 import io.floe.maintenance.TableMaintenance;
-import io.floe.testing.EmbeddedPostgres;
 import io.floe.testing.TypesWorkload;
 import java.io.File;
 import java.nio.file.Files;

@@ -8,8 +8,9 @@ import io.floe.core.config.SourceConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
+import io.floe.core.writer.TableWriterRegistry;
+import io.floe.demo.EmbeddedPostgres;
 import io.floe.ingest.Pipeline;
-import io.floe.testing.EmbeddedPostgres;
 import io.floe.testing.TypesWorkload;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -113,7 +114,10 @@ class ReplicationIT {
   void replicatesRandomizedWorkloadExactly() throws Exception {
     try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
         Pipeline pipeline =
-            new Pipeline(pipelineConfig(postgres, "types", Duration.ofMillis(300)), catalog);
+            new Pipeline(
+                pipelineConfig(postgres, "types", Duration.ofMillis(300)),
+                catalog,
+                new TableWriterRegistry());
         Connection connection = postgres.connect("types")) {
       pipeline.start();
       TypesWorkload workload = new TypesWorkload(connection, 11);
@@ -136,7 +140,10 @@ class ReplicationIT {
 
       // Restart: the unchanged table's checkpoint is older than the slot; replication resumes.
       try (Pipeline restarted =
-          new Pipeline(pipelineConfig(postgres, "types", Duration.ofMillis(300)), catalog)) {
+          new Pipeline(
+              pipelineConfig(postgres, "types", Duration.ofMillis(300)),
+              catalog,
+              new TableWriterRegistry())) {
         restarted.start();
         for (int round = 0; round < 5; round++) {
           workload.runTransactions(40);

@@ -9,6 +9,7 @@ import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.SqlConfig;
 import io.floe.core.config.SqlUserConfig;
+import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryEngine;
@@ -49,7 +50,10 @@ class SqlEndpointsTest {
     engine = new QueryEngine(catalog, warehouse);
     maintenance =
         new WarehouseMaintenance(
-            catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(warehouse));
+            catalog,
+            MaintenanceConfig.defaults(),
+            MaintenanceHistory.of(warehouse),
+            new TableWriterRegistry());
   }
 
   @AfterEach

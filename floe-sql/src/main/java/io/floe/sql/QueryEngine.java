@@ -10,6 +10,7 @@ import io.floe.core.FloeException;
 import io.floe.core.catalog.Scans;
 import io.floe.core.catalog.TableFiles;
 import io.floe.core.config.MaintenanceConfig;
+import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryException.SqlState;
@@ -192,7 +193,10 @@ public final class QueryEngine implements AutoCloseable {
         warehouse,
         settings,
         new WarehouseMaintenance(
-            catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(warehouse)));
+            catalog,
+            MaintenanceConfig.defaults(),
+            MaintenanceHistory.of(warehouse),
+            new TableWriterRegistry()));
   }
 
   /**

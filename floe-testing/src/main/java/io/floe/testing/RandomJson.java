@@ -1,5 +1,6 @@
 package io.floe.testing;
 
+import io.floe.demo.RandomText;
 import java.util.Random;
 
 /** Reproducible random JSON documents: nesting, every JSON type, escapes and unicode. */

@@ -2,6 +2,7 @@ package io.floe.testing;
 
 import static java.util.Objects.requireNonNull;
 
+import io.floe.demo.RandomText;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,9 +1,7 @@
 /**
- * Test fixtures and the demo's source database: an embedded PostgreSQL configured for logical
- * replication ({@link io.floe.testing.EmbeddedPostgres}), the demo's shop schema and live workload
- * ({@link io.floe.testing.ShopDatabase}, {@link io.floe.testing.ShopWorkload}), and a randomized
- * all-types workload for end-to-end correctness tests ({@link io.floe.testing.TypesWorkload}), and
- * the small Iceberg tables the tests query ({@link io.floe.testing.CdcTables}, {@link
- * io.floe.testing.SalesTable}).
+ * Test fixtures, used by tests only (test scope): a randomized all-types workload for end-to-end
+ * correctness tests ({@link io.floe.testing.TypesWorkload}) and the small Iceberg tables the tests
+ * query ({@link io.floe.testing.CdcTables}, {@link io.floe.testing.SalesTable}). The embedded
+ * PostgreSQL the tests replicate from is the demo's ({@link io.floe.demo.EmbeddedPostgres}).
  */
 package io.floe.testing;

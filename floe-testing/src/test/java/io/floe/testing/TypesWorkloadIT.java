@@ -2,6 +2,7 @@ package io.floe.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.demo.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -8,7 +8,7 @@ import io.floe.core.FloeException;
 import io.floe.core.config.SourceConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.UnboundedNumeric;
-import io.floe.testing.EmbeddedPostgres;
+import io.floe.demo.EmbeddedPostgres;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;

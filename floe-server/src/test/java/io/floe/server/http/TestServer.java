@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.MaintenanceConfig;
+import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryEngine;
@@ -78,7 +79,10 @@ final class TestServer implements AutoCloseable {
             users,
             new HttpQueryServer.Settings("127.0.0.1", 0, QUERY_TIMEOUT, MAX_QUERY_LENGTH),
             new WarehouseMaintenance(
-                catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(warehouse)),
+                catalog,
+                MaintenanceConfig.defaults(),
+                MaintenanceHistory.of(warehouse),
+                new TableWriterRegistry()),
             idleTimeout);
     return new TestServer(catalog, engine, server);
   }

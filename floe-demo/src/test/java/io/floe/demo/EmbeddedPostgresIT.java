@@ -1,4 +1,4 @@
-package io.floe.testing;
+package io.floe.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

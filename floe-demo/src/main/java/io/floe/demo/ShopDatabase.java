@@ -1,4 +1,4 @@
-package io.floe.testing;
+package io.floe.demo;
 
 import static java.util.Objects.requireNonNull;
 

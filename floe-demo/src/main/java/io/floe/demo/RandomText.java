@@ -1,10 +1,10 @@
-package io.floe.testing;
+package io.floe.demo;
 
 import java.util.Random;
 
 /** Reproducible random strings that cover the awkward cases of text columns. */
-final class RandomText {
-  static final String UNICODE_SAMPLE = "Grüße 東京 🚀";
+public final class RandomText {
+  public static final String UNICODE_SAMPLE = "Grüße 東京 🚀";
 
   private static final String[] AWKWARD = {
     UNICODE_SAMPLE,
@@ -36,7 +36,7 @@ final class RandomText {
   private RandomText() {}
 
   /** One of a fixed set of awkward strings: empty, unicode, quotes, control characters. */
-  static String awkward(Random random) {
+  public static String awkward(Random random) {
     return AWKWARD[random.nextInt(AWKWARD.length)];
   }
 
@@ -44,7 +44,7 @@ final class RandomText {
    * {@code length} code points of random, incompressible text (mostly ASCII, a few multi-byte
    * characters), so that PostgreSQL stores it out of line in TOAST when it is large.
    */
-  static String incompressible(Random random, int length) {
+  public static String incompressible(Random random, int length) {
     StringBuilder text = new StringBuilder(length + 16);
     for (int i = 0; i < length; i++) {
       if (random.nextInt(400) == 0) {
@@ -57,7 +57,7 @@ final class RandomText {
   }
 
   /** Up to {@code maxCodePoints} code points (as PostgreSQL counts characters), any script. */
-  static String codePoints(Random random, int maxCodePoints) {
+  public static String codePoints(Random random, int maxCodePoints) {
     int length = random.nextInt(maxCodePoints + 1);
     StringBuilder text = new StringBuilder(length * 2);
     for (int i = 0; i < length; i++) {
@@ -72,7 +72,7 @@ final class RandomText {
   }
 
   /** Text of every kind: awkward, short random, and sometimes several KB of repetitive text. */
-  static String anyText(Random random) {
+  public static String anyText(Random random) {
     int kind = random.nextInt(20);
     if (kind < 6) {
       return awkward(random);
@@ -86,7 +86,7 @@ final class RandomText {
   }
 
   /** A short non-empty token of letters and digits. */
-  static String token(Random random, int length) {
+  public static String token(Random random, int length) {
     StringBuilder text = new StringBuilder(length);
     for (int i = 0; i < length; i++) {
       text.append(ALPHABET.charAt(random.nextInt(62)));
@@ -95,7 +95,7 @@ final class RandomText {
   }
 
   /** Escapes a string as a JSON string literal, quotes included. */
-  static String jsonString(String value) {
+  public static String jsonString(String value) {
     StringBuilder json = new StringBuilder(value.length() + 2).append('"');
     for (int i = 0; i < value.length(); i++) {
       char character = value.charAt(i);
