@@ -89,7 +89,7 @@ public record EffectiveMaintenancePolicy(
     requireNonNull(text, "text is null");
     requireNonNull(option, "option is null");
     StringBuilder reason = new StringBuilder();
-    Object value = FloeConfigSchema.parsePolicyValue(key, text.trim(), reason);
+    Object value = MaintenanceConfigSchema.parsePolicyValue(key, text.trim(), reason);
     if (value == null) {
       throw new FloeException(
           ErrorCode.CONFIG_INVALID, "Cannot use " + option + " " + text + ": " + reason);

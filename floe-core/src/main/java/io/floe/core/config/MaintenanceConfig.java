@@ -155,7 +155,7 @@ public record MaintenanceConfig(
       }
       String text = property.getValue() == null ? "" : property.getValue();
       StringBuilder reason = new StringBuilder();
-      Object value = FloeConfigSchema.parsePolicyValue(key, text.trim(), reason);
+      Object value = MaintenanceConfigSchema.parsePolicyValue(key, text.trim(), reason);
       if (value == null) {
         problems.add(
             "table property " + name + " has the invalid value '" + text + "' (" + reason + ")");

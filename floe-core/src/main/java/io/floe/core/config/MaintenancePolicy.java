@@ -116,7 +116,7 @@ public record MaintenancePolicy(
 
   /** Every key at its declared default. */
   public static MaintenancePolicy defaults() {
-    return FloeConfigSchema.policyDefaults();
+    return MaintenanceConfigSchema.policyDefaults();
   }
 
   /** The value of one key: a Duration, Integer, Milestones, Boolean, Long, Double or String. */
@@ -138,7 +138,7 @@ public record MaintenancePolicy(
 
   /** The value of one key as the configuration file writes it: {@code 1h}, {@code 512MB}. */
   public String text(Key key) {
-    return FloeConfigSchema.formatPolicyValue(key, value(key));
+    return MaintenanceConfigSchema.formatPolicyValue(key, value(key));
   }
 
   /** Every key's value, in the order of {@link Key}. */
