@@ -7,6 +7,7 @@ import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.demo.EmbeddedPostgres;
+import io.floe.ingest.ChangeSources;
 import io.floe.ingest.Pipeline;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -73,7 +74,8 @@ final class BenchEnvironment implements AutoCloseable {
 
   /** A pipeline of {@link #pipelineConfig} into {@code catalog}, not started. */
   Pipeline pipeline(String name, Duration commitInterval, Catalog catalog) {
-    return new Pipeline(pipelineConfig(name, commitInterval), catalog, writers);
+    PipelineConfig config = pipelineConfig(name, commitInterval);
+    return new Pipeline(config, catalog, ChangeSources.of(config), writers);
   }
 
   /** A pipeline replicating {@code public.items} into {@code raw.items}. */

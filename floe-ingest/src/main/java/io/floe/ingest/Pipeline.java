@@ -2,69 +2,55 @@ package io.floe.ingest;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.debezium.engine.DebeziumEngine;
-import io.debezium.engine.RecordChangeEvent;
-import io.debezium.engine.format.ChangeEventFormat;
 import io.floe.core.ErrorCode;
+import io.floe.core.ErrorType;
 import io.floe.core.FloeException;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.TableWriterRegistry;
-import io.floe.ingest.postgres.PostgresSourceInspector;
-import io.floe.ingest.postgres.SourceTable;
-import java.io.IOException;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
+import io.floe.ingest.SourceEvent.Change;
+import io.floe.ingest.SourceEvent.Heartbeat;
+import io.floe.ingest.SourceEvent.TransactionBegin;
+import io.floe.ingest.SourceEvent.TransactionCommit;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.BitSet;
-import java.util.HashMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
-import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.types.Types;
-import org.apache.kafka.connect.data.Struct;
-import org.apache.kafka.connect.header.Header;
-import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Replicates the tables of one PostgreSQL database into Iceberg tables, exactly once.
+ * Replicates the tables of one {@link ChangeSource} into Iceberg tables, exactly once. This is the
+ * part every source shares; see {@link ChangeSource} for what a source provides.
  *
- * <p>Debezium's embedded engine delivers a consistent full load, then every committed transaction
- * in commit order. Changes are applied to per-table {@link CdcTableWriter}s and committed every
- * {@code commit-interval}, always at a source transaction boundary. Each Iceberg commit records in
- * its snapshot summary the Debezium offset and the commit LSN of the last source transaction it
- * holds ({@link Checkpoint}). Only after all tables of a cycle have committed are the source
- * records marked processed, which lets Debezium advance the replication slot.
+ * <p>The source delivers a consistent full load, then every committed transaction in commit order.
+ * Changes are applied to per-table {@link CdcTableWriter}s and committed every {@code
+ * commit-interval}, always at a source transaction boundary. Each Iceberg commit records in its
+ * snapshot summary the source position it holds ({@link Checkpoint}). Only after all tables of a
+ * cycle have committed is the position acknowledged to the source, which may then discard what lies
+ * before it (PostgreSQL: the replication slot advances).
  *
- * <p>On start, the resume offset is the oldest checkpoint among the tables; Debezium replays from
- * there (or from the slot, if that is newer), and each table skips transactions whose commit LSN it
- * already holds. A crash at any moment therefore loses nothing and duplicates nothing. A full load
+ * <p>On start, the resume position is the oldest checkpoint among the tables ({@link
+ * ChangeSource#resumePosition}); the source replays from there, and each table skips what its own
+ * checkpoint already holds. While a replay is possible, a transaction is held until its end, when
+ * it is known which tables hold it; after the first transaction no table holds, changes are applied
+ * as they arrive. A crash at any moment therefore loses nothing and duplicates nothing. A full load
  * that did not complete is restarted from scratch: the tables are emptied in their first commit.
  */
 public final class Pipeline implements AutoCloseable {
-  /** Lifecycle of a pipeline. */
+  /** Lifecycle of a pipeline; every move goes through {@link #transition}, which logs it. */
   public enum State {
     CREATED,
     STARTING,
@@ -72,58 +58,74 @@ public final class Pipeline implements AutoCloseable {
     STREAMING,
     STOPPING,
     STOPPED,
-    FAILED
+    FAILED;
+
+    /** The states this one may move to. */
+    Set<State> next() {
+      switch (this) {
+        case CREATED:
+          return EnumSet.of(STARTING);
+        case STARTING:
+          return EnumSet.of(LOADING, STREAMING, STOPPING, FAILED);
+        case LOADING:
+          return EnumSet.of(STREAMING, STOPPING, STOPPED, FAILED);
+        case STREAMING:
+          return EnumSet.of(STOPPING, STOPPED, FAILED);
+        case STOPPING:
+          return EnumSet.of(STOPPED, FAILED);
+        default:
+          return EnumSet.noneOf(State.class);
+      }
+    }
+
+    boolean terminal() {
+      return this == STOPPED || this == FAILED;
+    }
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(5);
-
-  /** Freshness is sampled from the first changes of each commit, which waited longest. */
-  private static final int MAX_FRESHNESS_SAMPLES_PER_COMMIT = 16_384;
 
   private final PipelineConfig config;
   private final Catalog catalog;
+  private final ChangeSource source;
   private final TableWriterRegistry writers;
   private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
   private final CountDownLatch terminated = new CountDownLatch(1);
   private final PipelineStats stats = new PipelineStats();
-  private final Map<String, TableSink> sinksByTopic = new LinkedHashMap<>();
-  private final List<SourceRecord> openTransaction = new ArrayList<>();
-
+  private final Map<String, TableSink> sinks = new LinkedHashMap<>();
+  private final List<Change> openTransaction = new ArrayList<>();
   private final ReentrantLock commitLock = new ReentrantLock();
   private volatile boolean stopping;
-  private volatile Throwable failure;
-  private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
-  private ExecutorService executor;
-
-  private String transactionTopic;
-  private String heartbeatTopic;
+  private volatile FloeException failure;
   private boolean inTransaction;
 
   /**
-   * The newest commit LSN any table held at start. Transactions that commit after it cannot be
-   * replays, so their changes are applied as they arrive instead of being held until their end.
+   * Whether a transaction may still be a replay that some table holds: true from a resume until the
+   * first transaction no table holds.
    */
-  private long replayHorizon = -1;
-
   private boolean replayPossible;
+
+  /** Whether the full load's end is still to be committed to every table, changed or not. */
   private boolean stampAllTables;
-  private RecordChangeEvent<SourceRecord> lastApplied;
-  private long lastAppliedCommitLsn = -1;
-  private long[] uncommittedSourceMillis = new long[1024];
-  private int freshnessSamples;
+
+  /** The position of the last event applied and not yet committed, or null. */
+  private SourcePosition lastApplied;
+
   private long uncommittedEvents;
   private long lastCommitNanos = System.nanoTime();
   private long lastProgressNanos = System.nanoTime();
 
   /**
-   * A pipeline that registers its writers in {@code writers} while it streams, so that table
-   * maintenance of this process hands compactions of its tables to them.
+   * A pipeline from {@code source} into {@code config}'s target namespace of {@code catalog}; it
+   * registers its writers in {@code writers} while it streams, so that table maintenance of this
+   * process hands compactions of its tables to them.
    */
-  public Pipeline(PipelineConfig config, Catalog catalog, TableWriterRegistry writers) {
+  public Pipeline(
+      PipelineConfig config, Catalog catalog, ChangeSource source, TableWriterRegistry writers) {
     this.config = requireNonNull(config, "config is null");
     this.catalog = requireNonNull(catalog, "catalog is null");
+    this.source = requireNonNull(source, "source is null");
     this.writers = requireNonNull(writers, "writers is null");
   }
 
@@ -140,55 +142,38 @@ public final class Pipeline implements AutoCloseable {
   }
 
   /** The failure that stopped the pipeline, or null. */
-  public Throwable failure() {
+  public FloeException failure() {
     return failure;
   }
 
   /**
    * Inspects the source, prepares the Iceberg tables, reads the resume position from them and
    * starts replicating in the background.
+   *
+   * @throws FloeException when the source or the tables are not ready; the pipeline is then FAILED
    */
   public void start() {
-    transition(State.CREATED, State.STARTING);
+    transition(State.STARTING);
     try {
-      PostgresSourceInspector inspector =
-          new PostgresSourceInspector(config.name(), config.source());
-      List<SourceTable> sources = inspector.inspect();
-      String resumeOffset = prepareTables(sources);
-      if (resumeOffset == null) {
-        inspector.dropSlotIfExists();
-      }
-      TableOffsetStore.register(config.name(), resumeOffset);
+      Optional<SourcePosition> resume = prepareTables(source.inspect());
       // Table maintenance of this process hands its compactions to these writers.
-      sinksByTopic.values().forEach(sink -> writers.register(sink.writer));
-      String prefix = PostgresEngineProperties.topicPrefix(config);
-      transactionTopic = prefix + ".transaction";
-      heartbeatTopic = "__debezium-heartbeat." + prefix;
-      engine =
-          DebeziumEngine.create(ChangeEventFormat.of(io.debezium.embedded.Connect.class))
-              .using(PostgresEngineProperties.build(config, sources))
-              .notifying(this::handleBatch)
-              .using(this::engineCompleted)
-              .build();
-      executor =
-          Executors.newSingleThreadExecutor(
-              runnable -> {
-                Thread thread = new Thread(runnable, "floe-pipeline-" + config.name());
-                thread.setDaemon(false);
-                return thread;
-              });
-      transition(State.STARTING, resumeOffset == null ? State.LOADING : State.STREAMING);
-      executor.execute(engine);
+      sinks.values().forEach(sink -> writers.register(sink.writer));
+      if (!transitionFrom(State.STARTING, resume.isPresent() ? State.STREAMING : State.LOADING)) {
+        // Closed while it started: nothing was delivered, so there is nothing to stop.
+        sourceStopped(null);
+        return;
+      }
+      source.start(resume, new Handler());
     } catch (RuntimeException e) {
       fail(e);
       unregisterWriters();
       terminated.countDown();
-      throw e;
+      throw failure != null ? failure : floeFailure(e);
     }
   }
 
   private void unregisterWriters() {
-    sinksByTopic.values().forEach(sink -> writers.unregister(sink.writer));
+    sinks.values().forEach(sink -> writers.unregister(sink.writer));
   }
 
   /** Waits until the pipeline stops or fails. */
@@ -196,216 +181,134 @@ public final class Pipeline implements AutoCloseable {
     return terminated.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * Stops the pipeline: lets a commit in progress finish, then stops the source. Changes not yet
+   * committed are not acknowledged, so the source delivers them again on the next start.
+   */
   @Override
   public void close() {
-    State current = state.get();
-    if (current == State.STOPPED || current == State.FAILED || current == State.CREATED) {
-      return;
+    while (true) {
+      State current = state.get();
+      if (current == State.CREATED || current == State.STOPPING || current.terminal()) {
+        return;
+      }
+      if (transitionFrom(current, State.STOPPING)) {
+        break;
+      }
     }
-    setState(State.STOPPING);
-    // Let a commit in progress finish: the engine interrupts its thread on close.
     stopping = true;
     commitLock.lock();
     try {
-      if (engine != null) {
-        engine.close();
-      }
-      if (executor != null) {
-        executor.shutdown();
-        if (!executor.awaitTermination(60, TimeUnit.SECONDS)) {
-          LOG.warn("Pipeline {}: engine did not stop within 60 s", config.name());
-        }
-      }
-    } catch (IOException e) {
-      throw new FloeException(
-          ErrorCode.SOURCE_FAILED,
-          "Cannot stop pipeline " + config.name() + ": " + e.getMessage(),
-          e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      source.close();
     } finally {
       commitLock.unlock();
     }
   }
 
-  private String prepareTables(List<SourceTable> sources) {
+  /**
+   * Opens the tables, reads their checkpoints and decides: resume from the oldest of them when
+   * every table holds a complete full load, else empty the tables for a full load from scratch.
+   */
+  private Optional<SourcePosition> prepareTables(List<SourceTable> sources) {
     Namespace namespace = Namespace.of(config.target().namespace());
-    if (catalog instanceof SupportsNamespaces
-        && !((SupportsNamespaces) catalog).namespaceExists(namespace)) {
-      ((SupportsNamespaces) catalog).createNamespace(namespace);
-    }
-    Map<TableSink, Checkpoint> checkpoints = new HashMap<>();
-    List<TableSink> sinks = new ArrayList<>();
-    for (SourceTable source : sources) {
-      Table table = loadOrCreate(TableIdentifier.of(namespace, source.tableName()), source);
-      Checkpoint checkpoint = Checkpoint.read(table, config.name());
-      TableSink sink =
-          new TableSink(
-              source,
-              table,
-              checkpoint != null && checkpoint.loadComplete() ? checkpoint.commitLsn() : -1);
-      sinks.add(sink);
+    TargetTables.ensureNamespace(catalog, namespace);
+    Map<TableSink, Optional<Checkpoint>> checkpoints = new LinkedHashMap<>();
+    for (SourceTable table : sources) {
+      Table target =
+          TargetTables.loadOrCreate(
+              catalog, config.name(), TableIdentifier.of(namespace, table.tableName()), table);
+      Optional<Checkpoint> checkpoint = Checkpoint.read(target, config.name(), source);
+      TableSink sink = new TableSink(table, target);
+      checkpoint.ifPresent(
+          held -> {
+            SourcePosition position = held.position().orElse(null);
+            sink.lastSummary = Checkpoint.summary(config.name(), position);
+            if (held.loadComplete()) {
+              sink.checkpoint = position;
+            }
+          });
       checkpoints.put(sink, checkpoint);
-      if (checkpoint != null) {
-        sink.lastSummary =
-            summary(
-                checkpoint.offset(),
-                checkpoint.loadComplete() ? Checkpoint.PHASE_STREAMING : Checkpoint.PHASE_LOADING,
-                checkpoint.commitLsn(),
-                checkpoint.orderLsn());
-      }
-      sinksByTopic.put(
-          PostgresEngineProperties.topicPrefix(config) + "." + source.qualifiedName(), sink);
+      sinks.put(table.qualifiedName(), sink);
     }
 
-    boolean allComplete =
-        sinks.stream()
-            .allMatch(
-                sink -> checkpoints.get(sink) != null && checkpoints.get(sink).loadComplete());
-    if (allComplete) {
-      Checkpoint oldest =
-          checkpoints.values().stream()
-              .min((a, b) -> Long.compare(a.orderLsn(), b.orderLsn()))
-              .orElseThrow();
+    List<TableSink> incomplete =
+        checkpoints.entrySet().stream()
+            .filter(entry -> entry.getValue().map(held -> !held.loadComplete()).orElse(true))
+            .map(Map.Entry::getKey)
+            .toList();
+    if (incomplete.isEmpty() && !sinks.isEmpty()) {
+      List<SourcePosition> held = sinks.values().stream().map(sink -> sink.checkpoint).toList();
+      SourcePosition resume = source.resumePosition(held);
       LOG.info(
-          "Pipeline {}: resuming {} tables from source position {} (commit LSN of each table: {})",
+          "Pipeline {}: resuming {} tables from source position {} (position of each table: {})",
           config.name(),
           sinks.size(),
-          oldest.orderLsn(),
-          sinks.stream().map(sink -> sink.source.tableName() + "=" + sink.committedLsn).toList());
-      replayHorizon = sinks.stream().mapToLong(sink -> sink.committedLsn).max().orElse(-1);
-      replayPossible = replayHorizon >= 0;
-      return oldest.offset();
+          resume.summary(),
+          sinks.values().stream()
+              .map(sink -> sink.source.tableName() + "=" + sink.checkpoint.summary())
+              .toList());
+      replayPossible = true;
+      return Optional.of(resume);
     }
-    boolean anyComplete =
-        checkpoints.values().stream().anyMatch(c -> c != null && c.loadComplete());
-    if (anyComplete) {
-      List<String> missing =
-          sinks.stream()
-              .filter(
-                  sink -> checkpoints.get(sink) == null || !checkpoints.get(sink).loadComplete())
-              .map(sink -> sink.source.qualifiedName())
-              .toList();
+    if (incomplete.size() < sinks.size()) {
       throw new FloeException(
           ErrorCode.CONFIG_INVALID,
           "Cannot resume pipeline "
               + config.name()
               + ": tables "
-              + missing
+              + incomplete.stream().map(sink -> sink.source.qualifiedName()).toList()
               + " were added after its full load, and adding tables to a loaded pipeline is not"
               + " supported yet; remove them from source.tables, or replicate them in a new"
               + " pipeline");
     }
     // A full load is needed: start from empty tables, whatever an interrupted load left.
     stampAllTables = true;
-    sinks.forEach(sink -> sink.writer.setCompactionEnabled(false));
-    countRowsToLoad(sinks);
-    for (TableSink sink : sinks) {
-      if (sink.writer.liveRows() > 0 || checkpoints.get(sink) != null) {
+    List<SourceTable> counted =
+        source.prepareFullLoad(sinks.values().stream().map(sink -> sink.source).toList());
+    for (SourceTable table : counted) {
+      TableSink sink = sinks.get(table.qualifiedName());
+      if (sink != null && sink.estimatedRows == 0) {
+        sink.estimatedRows = table.estimatedRows();
+      }
+    }
+    for (Map.Entry<TableSink, Optional<Checkpoint>> entry : checkpoints.entrySet()) {
+      TableSink sink = entry.getKey();
+      sink.writer.setCompactionEnabled(false);
+      if (sink.writer.liveRows() > 0 || entry.getValue().isPresent()) {
         LOG.info(
             "Pipeline {}: emptying {} ({} rows) before the full load restarts",
             config.name(),
             sink.tableName,
             sink.writer.liveRows());
         sink.writer.truncate();
-        sink.lastSummary = summary(null, Checkpoint.PHASE_LOADING, -1, -1);
+        sink.lastSummary = Checkpoint.summary(config.name(), null);
         sink.writer.commit(sink.lastSummary, true);
       }
     }
-    return null;
+    return Optional.empty();
   }
 
-  private Table loadOrCreate(TableIdentifier identifier, SourceTable source) {
-    if (catalog.tableExists(identifier)) {
-      Table table = catalog.loadTable(identifier);
-      List<String> existing =
-          table.schema().columns().stream().map(Types.NestedField::name).toList();
-      if (!existing.equals(source.columns())
-          || !table
-              .schema()
-              .identifierFieldNames()
-              .equals(source.icebergSchema().identifierFieldNames())) {
-        throw new FloeException(
-            ErrorCode.SOURCE_TABLE_INVALID,
-            "Cannot replicate "
-                + source.qualifiedName()
-                + " into "
-                + identifier
-                + ": the Iceberg table has columns "
-                + existing
-                + " and key "
-                + table.schema().identifierFieldNames()
-                + " but the source has "
-                + source.columns()
-                + " and key "
-                + source.icebergSchema().identifierFieldNames()
-                + "; schema changes are not replicated yet: drop the Iceberg table to reload it");
-      }
-      return table;
-    }
-    Map<String, String> properties = new HashMap<>();
-    properties.put(TableProperties.FORMAT_VERSION, "2");
-    properties.put(TableProperties.PARQUET_COMPRESSION, "zstd");
-    properties.put(TableProperties.DELETE_MODE, "merge-on-read");
-    properties.put(TableProperties.UPDATE_MODE, "merge-on-read");
-    // CDC commits are small and frequent: merge their manifests early so that planning a read
-    // opens a handful of manifests rather than one or two per commit.
-    properties.put(TableProperties.MANIFEST_MIN_MERGE_COUNT, "3");
-    // A commit a second writes a metadata file a second: keep only the latest ones.
-    properties.put(TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED, "true");
-    properties.put(TableProperties.METADATA_PREVIOUS_VERSIONS_MAX, "50");
-    properties.put("floe.source", source.qualifiedName());
-    properties.put("floe.pipeline", config.name());
-    LOG.info("Pipeline {}: creating table {}", config.name(), identifier);
-    return catalog.createTable(
-        identifier, source.icebergSchema(), PartitionSpec.unpartitioned(), properties);
-  }
-
-  private void countRowsToLoad(List<TableSink> sinks) {
-    try (Connection connection = PostgresSourceInspector.connect(config.source());
-        Statement statement = connection.createStatement()) {
-      for (TableSink sink : sinks) {
-        if (sink.estimatedRows > 0) {
-          continue;
-        }
-        try (ResultSet result =
-            statement.executeQuery(
-                "SELECT count(*) FROM "
-                    + PostgresSourceInspector.quoteIdentifier(sink.source.schemaName())
-                    + "."
-                    + PostgresSourceInspector.quoteIdentifier(sink.source.tableName()))) {
-          result.next();
-          sink.estimatedRows = result.getLong(1);
-        }
-      }
-    } catch (SQLException e) {
-      LOG.warn(
-          "Pipeline {}: cannot count rows to load ({}); progress shows no ETA",
-          config.name(),
-          e.getMessage());
-    }
-  }
-
-  private void handleBatch(
-      List<RecordChangeEvent<SourceRecord>> events,
-      DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
-      throws InterruptedException {
-    try {
-      RecordChangeEvent<SourceRecord> lastHeartbeat = null;
-      for (RecordChangeEvent<SourceRecord> event : events) {
-        SourceRecord record = event.record();
-        String topic = record.topic();
-        if (topic.equals(heartbeatTopic)) {
-          lastHeartbeat = event;
+  /** The pipeline's side of the source contract, called on the source's thread. */
+  private final class Handler implements ChangeHandler {
+    @Override
+    public void handle(List<SourceEvent> events, Acknowledger acknowledger)
+        throws InterruptedException {
+      Heartbeat lastHeartbeat = null;
+      for (SourceEvent event : events) {
+        if (event instanceof Change change) {
+          handleChange(change);
+        } else if (event instanceof TransactionBegin) {
+          inTransaction = true;
+          openTransaction.clear();
+        } else if (event instanceof TransactionCommit commit) {
+          handleCommit(commit);
+        } else if (event instanceof Heartbeat heartbeat) {
+          lastHeartbeat = heartbeat;
           if (stampAllTables && !inTransaction && lastApplied == null) {
-            // A full load of empty tables yields no records: the first heartbeat after it marks
-            // the position that every table must record.
-            lastApplied = event;
+            // A full load of empty tables yields no rows: the first heartbeat after it marks the
+            // position that every table must record.
+            lastApplied = heartbeat.position();
           }
-        } else if (topic.equals(transactionTopic)) {
-          handleTransactionMarker(event);
-        } else {
-          handleChange(event);
         }
       }
       if (!inTransaction
@@ -413,114 +316,78 @@ public final class Pipeline implements AutoCloseable {
           && lastApplied == null
           && lastHeartbeat != null
           && !stampAllTables) {
-        // Idle: nothing is pending, so the slot may advance past changes Floe does not replicate.
-        committer.markProcessed(lastHeartbeat);
+        // Idle: nothing is pending, so the source may move past changes Floe does not replicate.
+        acknowledger.acknowledge(lastHeartbeat.position());
       }
-      maybeCommit(committer);
+      maybeCommit(acknowledger);
       commitRewrites();
-      committer.markBatchFinished();
       reportProgress();
-    } catch (RuntimeException e) {
-      LOG.error("Pipeline {}: {}", config.name(), describe(e));
-      throw e;
+    }
+
+    @Override
+    public void stopped(Throwable error) {
+      sourceStopped(error);
     }
   }
 
-  private void handleTransactionMarker(RecordChangeEvent<SourceRecord> event) {
-    SourceRecord record = event.record();
-    Struct value = (Struct) record.value();
-    String status = value.getString("status");
-    if ("BEGIN".equals(status)) {
-      inTransaction = true;
-      openTransaction.clear();
-      return;
-    }
-    // END: the whole transaction is here; apply it to every table that does not hold it yet.
-    long commitLsn = ((Number) record.sourceOffset().get("lsn_commit")).longValue();
-    if (commitLsn > replayHorizon) {
+  private void handleCommit(TransactionCommit commit) {
+    // The whole transaction is here: apply it to every table that does not hold it yet.
+    if (replayPossible
+        && sinks.values().stream().noneMatch(sink -> sink.holds(commit.position()))) {
       replayPossible = false;
     }
-    for (SourceRecord change : openTransaction) {
-      TableSink sink = sinksByTopic.get(change.topic());
-      if (commitLsn <= sink.committedLsn) {
-        sink.skippedChanges++;
-        stats.skipped.increment();
-        continue;
+    for (Change change : openTransaction) {
+      TableSink sink = sinks.get(change.table());
+      if (sink.holds(commit.position())) {
+        skip(sink);
+      } else {
+        apply(sink, change);
       }
-      apply(sink, change);
     }
     openTransaction.clear();
     inTransaction = false;
-    lastApplied = event;
-    lastAppliedCommitLsn = commitLsn;
+    lastApplied = commit.position();
   }
 
-  private void handleChange(RecordChangeEvent<SourceRecord> event) {
-    SourceRecord record = event.record();
-    TableSink sink = sinksByTopic.get(record.topic());
+  private void handleChange(Change change) {
+    TableSink sink = sinks.get(change.table());
     if (sink == null) {
       throw new FloeException(
           ErrorCode.INTERNAL_ERROR,
-          "Cannot route change event of topic " + record.topic() + " to a table");
+          "Cannot route a change of "
+              + change.table()
+              + " to a table of pipeline "
+              + config.name()
+              + ": its tables are "
+              + sinks.keySet());
     }
     if (inTransaction) {
       if (replayPossible) {
-        openTransaction.add(record);
+        openTransaction.add(change);
       } else {
-        apply(sink, record);
+        apply(sink, change);
       }
       return;
     }
-    apply(sink, record);
-    lastApplied = event;
+    if (sink.holds(change.position())) {
+      skip(sink);
+    } else {
+      apply(sink, change);
+    }
+    lastApplied = change.position();
   }
 
-  private void apply(TableSink sink, SourceRecord record) {
-    Struct value = (Struct) record.value();
-    String operation = value.getString("op");
-    Struct source = value.getStruct("source");
-    long sourceMillis = source.getInt64("ts_ms");
-    // Freshness is measured for changes only: a full load reads rows committed long ago.
-    if (!"r".equals(operation) && freshnessSamples < MAX_FRESHNESS_SAMPLES_PER_COMMIT) {
-      if (freshnessSamples == uncommittedSourceMillis.length) {
-        uncommittedSourceMillis =
-            Arrays.copyOf(uncommittedSourceMillis, uncommittedSourceMillis.length * 2);
-      }
-      uncommittedSourceMillis[freshnessSamples++] = sourceMillis;
-    }
+  private void skip(TableSink sink) {
+    sink.skippedChanges++;
+    stats.skipped.increment();
+  }
+
+  private void apply(TableSink sink, Change change) {
+    sink.apply(change, stats);
     uncommittedEvents++;
-    switch (operation) {
-      case "r":
-        sink.writer.upsert(sink.toRecord(value.getStruct("after"), null), null);
-        sink.loadedRows++;
-        stats.loaded.increment();
-        return;
-      case "c":
-      case "u":
-        BitSet unchanged = new BitSet();
-        Record row = sink.toRecord(value.getStruct("after"), unchanged);
-        Header oldKey = record.headers().lastWithName("__debezium.oldkey");
-        Record oldKeyRow = oldKey == null ? null : sink.toRecord((Struct) oldKey.value(), null);
-        sink.writer.update(oldKeyRow, row, unchanged);
-        break;
-      case "d":
-        sink.writer.delete(sink.toRecord((Struct) record.key(), null));
-        break;
-      case "t":
-        sink.writer.truncate();
-        break;
-      default:
-        throw new FloeException(
-            ErrorCode.SOURCE_FAILED,
-            "Cannot apply change event with operation '" + operation + "' to " + sink.tableName);
-    }
-    sink.appliedChanges++;
-    stats.changes.increment();
   }
 
-  private void maybeCommit(
-      DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer)
-      throws InterruptedException {
+  private void maybeCommit(ChangeHandler.Acknowledger acknowledger) {
     if (inTransaction || lastApplied == null || stopping) {
       return;
     }
@@ -532,7 +399,7 @@ public final class Pipeline implements AutoCloseable {
       return;
     }
     try {
-      commit(committer, now);
+      commit(acknowledger, now);
     } finally {
       commitLock.unlock();
     }
@@ -547,7 +414,7 @@ public final class Pipeline implements AutoCloseable {
     if (stopping) {
       return;
     }
-    for (TableSink sink : sinksByTopic.values()) {
+    for (TableSink sink : sinks.values()) {
       if (sink.writer.rewriteSubmitted()
           && sink.writer.pendingChanges() == 0
           && sink.lastSummary != null
@@ -582,80 +449,43 @@ public final class Pipeline implements AutoCloseable {
     }
   }
 
-  private void commit(
-      DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer, long now)
-      throws InterruptedException {
-    Map<String, ?> offset = lastApplied.record().sourceOffset();
-    boolean loadComplete =
-        !offset.containsKey("snapshot")
-            || Boolean.TRUE.equals(offset.get("last_snapshot_record"))
-            || Boolean.TRUE.equals(offset.get("snapshot_completed"));
-    long orderLsn = offset.get("lsn") == null ? -1 : ((Number) offset.get("lsn")).longValue();
-    if (lastAppliedCommitLsn >= 0) {
-      orderLsn = lastAppliedCommitLsn;
-    }
-    Map<String, String> summary =
-        summary(
-            toJson(offset),
-            loadComplete ? Checkpoint.PHASE_STREAMING : Checkpoint.PHASE_LOADING,
-            lastAppliedCommitLsn,
-            orderLsn);
-    boolean stampAll = stampAllTables && loadComplete;
+  /**
+   * Commits every table's pending changes at {@link #lastApplied}, then acknowledges it. When the
+   * full load ends here, every table commits, changed or not, so that each records its end.
+   */
+  private void commit(ChangeHandler.Acknowledger acknowledger, long now) {
+    SourcePosition position = lastApplied;
+    Map<String, String> summary = Checkpoint.summary(config.name(), position);
+    boolean stampAll = stampAllTables && position.loadComplete();
     int committedTables = 0;
-    for (TableSink sink : sinksByTopic.values()) {
+    for (TableSink sink : sinks.values()) {
       CdcTableWriter.CommitResult result = sink.writer.commit(summary, stampAll);
       if (result != null) {
         committedTables++;
         sink.lastSummary = summary;
-        logCommit(sink, result);
-        if (lastAppliedCommitLsn >= 0) {
-          sink.committedLsn = lastAppliedCommitLsn;
+        if (position.loadComplete()) {
+          sink.checkpoint = position;
         }
+        logCommit(sink, result);
       }
     }
-    long committedAt = System.currentTimeMillis();
-    for (int i = 0; i < freshnessSamples; i++) {
-      stats.recordFreshness(committedAt - uncommittedSourceMillis[i]);
-    }
-    stats.commits.increment();
-    committer.markProcessed(lastApplied);
+    stats.committed(System.currentTimeMillis());
+    acknowledger.acknowledge(position);
     if (stampAll) {
       stampAllTables = false;
-      sinksByTopic.values().forEach(sink -> sink.writer.setCompactionEnabled(true));
+      sinks.values().forEach(sink -> sink.writer.setCompactionEnabled(true));
       LOG.info("Pipeline {}: full load complete; streaming changes", config.name());
-      setState(State.STREAMING);
+      transition(State.STREAMING);
     }
     LOG.debug(
         "Pipeline {}: committed {} events to {} tables at {}",
         config.name(),
         uncommittedEvents,
         committedTables,
-        orderLsn);
+        position.summary());
     lastApplied = null;
     uncommittedEvents = 0;
-    freshnessSamples = 0;
     lastCommitNanos = now;
-  }
-
-  private Map<String, String> summary(String offset, String phase, long commitLsn, long orderLsn) {
-    Map<String, String> summary = new HashMap<>();
-    summary.put(Checkpoint.PIPELINE, config.name());
-    summary.put(Checkpoint.PHASE, phase);
-    if (offset != null) {
-      summary.put(Checkpoint.OFFSET, offset);
-    }
-    summary.put(Checkpoint.COMMIT_LSN, Long.toString(commitLsn));
-    summary.put(Checkpoint.ORDER_LSN, Long.toString(orderLsn));
-    return summary;
-  }
-
-  private static String toJson(Map<String, ?> offset) {
-    try {
-      return JSON.writeValueAsString(offset);
-    } catch (JsonProcessingException e) {
-      throw new FloeException(
-          ErrorCode.INTERNAL_ERROR, "Cannot serialize source offset " + offset, e);
-    }
   }
 
   private void reportProgress() {
@@ -665,7 +495,7 @@ public final class Pipeline implements AutoCloseable {
     }
     double seconds = (now - lastProgressNanos) / 1e9;
     lastProgressNanos = now;
-    for (TableSink sink : sinksByTopic.values()) {
+    for (TableSink sink : sinks.values()) {
       long loaded = sink.loadedRows;
       double rate = (loaded - sink.loadedAtLastReport) / seconds;
       sink.loadedAtLastReport = loaded;
@@ -686,7 +516,7 @@ public final class Pipeline implements AutoCloseable {
   /** Per-table figures for status displays. */
   public List<TableStatus> tables() {
     List<TableStatus> result = new ArrayList<>();
-    for (TableSink sink : sinksByTopic.values()) {
+    for (TableSink sink : sinks.values()) {
       result.add(
           new TableStatus(
               sink.tableName,
@@ -703,8 +533,8 @@ public final class Pipeline implements AutoCloseable {
   /**
    * Figures of one table.
    *
-   * @param unchangedValuesFilled values PostgreSQL left out of updates (unchanged TOAST) that were
-   *     taken from the row's previous version
+   * @param unchangedValuesFilled values the source left out of updates (PostgreSQL's unchanged
+   *     TOAST) that were taken from the row's previous version
    */
   public record TableStatus(
       String table,
@@ -715,57 +545,95 @@ public final class Pipeline implements AutoCloseable {
       long skipped,
       long unchangedValuesFilled) {}
 
-  private void engineCompleted(boolean success, String message, Throwable error) {
-    if (stopping && state.get() != State.FAILED) {
-      // Debezium may report its own executor's shutdown as a failure: a requested stop is a stop.
-      if (!success || error != null) {
-        LOG.info("Pipeline {}: engine stopped ({})", config.name(), message);
+  private void sourceStopped(Throwable error) {
+    if (error != null && !stopping) {
+      fail(error);
+    } else {
+      if (error != null) {
+        // A source may report its own shutdown as a failure: a requested stop is a stop.
+        LOG.info("Pipeline {}: source stopped ({})", config.name(), error.getMessage());
       }
-      setState(State.STOPPED);
-      LOG.info("Pipeline {}: stopped", config.name());
-    } else if (!success || error != null) {
-      fail(error != null ? error : new FloeException(ErrorCode.SOURCE_FAILED, message));
-    } else if (state.get() != State.FAILED) {
-      setState(State.STOPPED);
-      LOG.info("Pipeline {}: stopped", config.name());
+      if (moveTo(State.STOPPED)) {
+        LOG.info("Pipeline {}: stopped", config.name());
+      }
     }
     unregisterWriters();
     terminated.countDown();
   }
 
+  /**
+   * Moves to FAILED with {@code error} as the failure, logged once: with its stack trace only when
+   * it is Floe's own (internal) error, as other failures say all there is in their message.
+   */
   private void fail(Throwable error) {
-    failure = error;
-    setState(State.FAILED);
-    LOG.error("Pipeline {} failed: {}", config.name(), describe(error));
-  }
-
-  private static String describe(Throwable error) {
-    Throwable cause = error;
-    while (cause != null) {
-      if (cause instanceof FloeException) {
-        return ((FloeException) cause).describe();
+    FloeException floe = floeFailure(error);
+    synchronized (this) {
+      if (!state.get().next().contains(State.FAILED)) {
+        return; // stopped already: this failure came too late to matter
       }
-      cause = cause.getCause();
+      // Set before the state moves, so that whoever sees FAILED finds the failure.
+      failure = floe;
     }
-    Throwable root = error;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
+    if (!moveTo(State.FAILED)) {
+      return;
     }
-    return error.getMessage() + (root != error ? " (caused by " + root + ")" : "");
+    if (floe.type() == ErrorType.INTERNAL) {
+      LOG.error("Pipeline {} failed: {}", config.name(), floe.describe(), floe);
+    } else {
+      LOG.error("Pipeline {} failed: {}", config.name(), floe.describe());
+    }
   }
 
-  private void transition(State from, State to) {
-    if (!state.compareAndSet(from, to)) {
+  /**
+   * The failure as users see it: the {@link FloeException} in its causes (the source and the
+   * writers throw those), or an internal error.
+   */
+  private FloeException floeFailure(Throwable error) {
+    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+      if (cause instanceof FloeException floe) {
+        return floe;
+      }
+      if (cause.getCause() == cause) {
+        break;
+      }
+    }
+    return new FloeException(
+        ErrorCode.INTERNAL_ERROR,
+        "Pipeline " + config.name() + " failed unexpectedly: " + error + "; report it with the log",
+        error);
+  }
+
+  /** Moves from the current state to {@code to}, which must be allowed from it. */
+  private void transition(State to) {
+    State from = state.get();
+    if (!transitionFrom(from, to)) {
       throw new IllegalStateException(
           "Cannot move pipeline " + config.name() + " from " + state.get() + " to " + to);
     }
-    LOG.info("Pipeline {}: {} -> {}", config.name(), from, to);
   }
 
-  private void setState(State to) {
-    State from = state.getAndSet(to);
-    if (from != to) {
-      LOG.info("Pipeline {}: {} -> {}", config.name(), from, to);
+  /** Moves from whatever state the pipeline is in to {@code to}, if that move is allowed. */
+  private boolean moveTo(State to) {
+    while (true) {
+      State from = state.get();
+      if (!from.next().contains(to)) {
+        return false;
+      }
+      if (transitionFrom(from, to)) {
+        return true;
+      }
     }
+  }
+
+  /**
+   * Moves from {@code from} to {@code to} if the pipeline is still in {@code from} and the move is
+   * allowed; logs it.
+   */
+  private boolean transitionFrom(State from, State to) {
+    if (!from.next().contains(to) || !state.compareAndSet(from, to)) {
+      return false;
+    }
+    LOG.info("Pipeline {}: {} -> {}", config.name(), from, to);
+    return true;
   }
 }

@@ -7,12 +7,21 @@ import java.util.concurrent.atomic.LongAdder;
 public final class PipelineStats {
   private static final int FRESHNESS_SAMPLES = 200_000;
 
+  /** Freshness is sampled from the first changes of each commit, which waited longest. */
+  private static final int MAX_SAMPLES_PER_COMMIT = 16_384;
+
   final LongAdder loaded = new LongAdder();
   final LongAdder changes = new LongAdder();
   final LongAdder skipped = new LongAdder();
   final LongAdder commits = new LongAdder();
 
   private final long[] freshness = new long[FRESHNESS_SAMPLES];
+
+  /** Source commit times of the changes applied since the last commit; the pipeline's thread's. */
+  private long[] uncommittedMillis = new long[1024];
+
+  private int uncommittedSamples;
+
   private long freshnessCount;
   private volatile long lastFreshnessMillis = -1;
 
@@ -41,9 +50,31 @@ public final class PipelineStats {
     return lastFreshnessMillis;
   }
 
-  synchronized void recordFreshness(long millis) {
-    freshness[(int) (freshnessCount++ % FRESHNESS_SAMPLES)] = millis;
-    lastFreshnessMillis = millis;
+  /** Notes when the source committed a change just applied; called by the pipeline's thread. */
+  void sampleFreshness(long sourceMillis) {
+    if (uncommittedSamples == MAX_SAMPLES_PER_COMMIT) {
+      return;
+    }
+    if (uncommittedSamples == uncommittedMillis.length) {
+      uncommittedMillis = Arrays.copyOf(uncommittedMillis, uncommittedMillis.length * 2);
+    }
+    uncommittedMillis[uncommittedSamples++] = sourceMillis;
+  }
+
+  /**
+   * A commit cycle ended at {@code committedMillis}: the changes sampled since the last one are
+   * visible. Called by the pipeline's thread.
+   */
+  void committed(long committedMillis) {
+    synchronized (this) {
+      for (int i = 0; i < uncommittedSamples; i++) {
+        long millis = committedMillis - uncommittedMillis[i];
+        freshness[(int) (freshnessCount++ % FRESHNESS_SAMPLES)] = millis;
+        lastFreshnessMillis = millis;
+      }
+    }
+    uncommittedSamples = 0;
+    commits.increment();
   }
 
   /** Freshness percentile (0-100) over the most recent commits, in milliseconds; -1 if none. */

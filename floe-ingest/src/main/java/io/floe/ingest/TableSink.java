@@ -1,27 +1,24 @@
 package io.floe.ingest;
 
-import io.floe.core.ErrorCode;
-import io.floe.core.FloeException;
+import static java.util.Objects.requireNonNull;
+
 import io.floe.core.writer.CdcTableWriter;
-import io.floe.ingest.postgres.SourceTable;
 import java.util.BitSet;
-import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.types.Types;
-import org.apache.kafka.connect.data.Field;
-import org.apache.kafka.connect.data.Struct;
 
-/** One source table flowing into one Iceberg table: converts events and feeds the writer. */
+/** One source table flowing into one Iceberg table: applies its changes, keeps its figures. */
 final class TableSink {
   final SourceTable source;
   final CdcTableWriter writer;
   final String tableName;
 
-  /** Commit LSN of the last source transaction this table holds; older replays are skipped. */
-  long committedLsn;
+  /**
+   * The position of the last commit holding a complete full load (and changes after it); replays at
+   * or before it are skipped. Null while the table holds no complete full load.
+   */
+  SourcePosition checkpoint;
 
   long loadedRows;
   long appliedChanges;
@@ -32,65 +29,50 @@ final class TableSink {
   /** The summary of the last commit holding this table's checkpoint, repeated by rewrites. */
   Map<String, String> lastSummary;
 
-  private final List<Types.NestedField> fields;
-
-  TableSink(SourceTable source, Table table, long committedLsn) {
-    this.source = source;
+  TableSink(SourceTable source, Table table) {
+    this.source = requireNonNull(source, "source is null");
     this.writer = CdcTableWriter.open(table);
     this.tableName = table.name();
-    this.committedLsn = committedLsn;
-    this.fields = table.schema().columns();
     this.estimatedRows = source.estimatedRows();
   }
 
-  /**
-   * Converts a Debezium row image; fields the source left unchanged are flagged in {@code
-   * unchanged}.
-   */
-  Record toRecord(Struct image, BitSet unchanged) {
-    GenericRecord record = GenericRecord.create(writer.schema());
-    for (int position = 0; position < fields.size(); position++) {
-      Types.NestedField field = fields.get(position);
-      Field connectField = image.schema().field(field.name());
-      if (connectField == null) {
-        if (unchanged == null) {
-          // A key image: only key columns are present.
-          continue;
-        }
-        throw new FloeException(
-            ErrorCode.SOURCE_TABLE_INVALID,
-            "Cannot apply change to "
-                + tableName
-                + ": column "
-                + field.name()
-                + " is missing from the source row; was it dropped or renamed in PostgreSQL?"
-                + " Schema changes are not replicated yet: restore the column or reload the table");
-      }
-      Object raw = image.get(connectField);
-      if (unchanged != null && ValueConverter.isUnchanged(raw)) {
-        unchanged.set(position);
-        continue;
-      }
-      record.set(
-          position,
-          ValueConverter.convert(
-              source.qualifiedName() + "." + field.name(),
-              field.type(),
-              connectField.schema(),
-              raw));
+  /** Whether the table already holds what the source committed at {@code position}. */
+  boolean holds(SourcePosition position) {
+    return checkpoint != null && checkpoint.holds(position);
+  }
+
+  /** Applies a change to the table's writer, counting it in the table's and {@code stats}. */
+  void apply(SourceEvent.Change change, PipelineStats stats) {
+    if (change.operation() != SourceEvent.Operation.READ) {
+      // A full load reads rows committed long ago: freshness is of changes.
+      stats.sampleFreshness(change.sourceMillis());
     }
-    if (unchanged != null && image.schema().fields().size() > fields.size()) {
-      throw new FloeException(
-          ErrorCode.SOURCE_TABLE_INVALID,
-          "Cannot apply change to "
-              + tableName
-              + ": the source row has columns the Iceberg table lacks ("
-              + image.schema().fields().size()
-              + " vs "
-              + fields.size()
-              + "); schema changes are not replicated yet: restart the pipeline after reloading"
-              + " the table");
+    switch (change.operation()) {
+      case READ:
+        writer.upsert(record(change.row(), null), null);
+        loadedRows++;
+        stats.loaded.increment();
+        return;
+      case INSERT:
+      case UPDATE:
+        BitSet unchanged = new BitSet();
+        Record row = record(change.row(), unchanged);
+        Record oldKey = change.oldKey() == null ? null : record(change.oldKey(), null);
+        writer.update(oldKey, row, unchanged);
+        break;
+      case DELETE:
+        writer.delete(record(change.row(), null));
+        break;
+      case TRUNCATE:
+        writer.truncate();
+        break;
     }
-    return record;
+    appliedChanges++;
+    stats.changes.increment();
+  }
+
+  /** A row image as a record of the table's schema ({@link RowImage#toRecord}). */
+  private Record record(RowImage image, BitSet unchanged) {
+    return image.toRecord(writer.schema(), unchanged);
   }
 }

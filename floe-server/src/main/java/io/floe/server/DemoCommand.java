@@ -13,6 +13,7 @@ import io.floe.core.writer.TableWriterRegistry;
 import io.floe.demo.EmbeddedPostgres;
 import io.floe.demo.ShopDatabase;
 import io.floe.demo.ShopWorkload;
+import io.floe.ingest.ChangeSources;
 import io.floe.ingest.Pipeline;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
@@ -123,7 +124,7 @@ final class DemoCommand implements Callable<Integer> {
               Duration.ofSeconds(1));
       TableWriterRegistry writers = new TableWriterRegistry();
       try (JdbcCatalog catalog = FloeCatalog.open(root);
-          Pipeline pipeline = new Pipeline(config, catalog, writers)) {
+          Pipeline pipeline = new Pipeline(config, catalog, ChangeSources.of(config), writers)) {
         pipeline.start();
         out.println("Replicating " + url + " into " + root + " (namespace raw)");
         SqlConfig sql = demoSqlConfig();
@@ -151,8 +152,8 @@ final class DemoCommand implements Callable<Integer> {
           int tick = 0;
           while (!stop.await(every.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
             if (pipeline.state() == Pipeline.State.FAILED) {
-              out.println("Pipeline failed: " + pipeline.failure());
-              return 2;
+              out.println("Pipeline failed: " + pipeline.failure().describe());
+              return Main.exitCode(pipeline.failure());
             }
             long now = System.nanoTime();
             long changes = pipeline.stats().changes();

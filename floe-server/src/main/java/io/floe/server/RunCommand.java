@@ -7,6 +7,7 @@ import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.writer.TableWriterRegistry;
+import io.floe.ingest.ChangeSources;
 import io.floe.ingest.Pipeline;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceScheduler;
@@ -109,7 +110,8 @@ final class RunCommand implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(shutdown);
     try {
       for (PipelineConfig pipelineConfig : config.pipelines()) {
-        Pipeline pipeline = new Pipeline(pipelineConfig, catalog, writers);
+        Pipeline pipeline =
+            new Pipeline(pipelineConfig, catalog, ChangeSources.of(pipelineConfig), writers);
         pipelines.add(pipeline);
         pipeline.start();
       }
@@ -133,10 +135,7 @@ final class RunCommand implements Callable<Integer> {
         StatusReport.log(pipelines);
       }
       if (pipeline.state() == Pipeline.State.FAILED) {
-        exitCode =
-            pipeline.failure() instanceof FloeException
-                ? Main.exitCode((FloeException) pipeline.failure())
-                : 2;
+        exitCode = Main.exitCode(pipeline.failure());
       }
     }
     closeMaintenance(maintenance);

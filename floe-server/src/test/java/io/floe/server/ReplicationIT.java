@@ -10,6 +10,7 @@ import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.demo.EmbeddedPostgres;
+import io.floe.ingest.ChangeSources;
 import io.floe.ingest.Pipeline;
 import io.floe.testing.TypesWorkload;
 import java.nio.file.Path;
@@ -110,14 +111,15 @@ class ReplicationIT {
         interval);
   }
 
+  private static Pipeline pipeline(JdbcCatalog catalog) {
+    PipelineConfig config = pipelineConfig(postgres, "types", Duration.ofMillis(300));
+    return new Pipeline(config, catalog, ChangeSources.of(config), new TableWriterRegistry());
+  }
+
   @Test
   void replicatesRandomizedWorkloadExactly() throws Exception {
     try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
-        Pipeline pipeline =
-            new Pipeline(
-                pipelineConfig(postgres, "types", Duration.ofMillis(300)),
-                catalog,
-                new TableWriterRegistry());
+        Pipeline pipeline = pipeline(catalog);
         Connection connection = postgres.connect("types")) {
       pipeline.start();
       TypesWorkload workload = new TypesWorkload(connection, 11);
@@ -139,11 +141,7 @@ class ReplicationIT {
       assertThat(pipeline.state()).isEqualTo(Pipeline.State.STOPPED);
 
       // Restart: the unchanged table's checkpoint is older than the slot; replication resumes.
-      try (Pipeline restarted =
-          new Pipeline(
-              pipelineConfig(postgres, "types", Duration.ofMillis(300)),
-              catalog,
-              new TableWriterRegistry())) {
+      try (Pipeline restarted = pipeline(catalog)) {
         restarted.start();
         for (int round = 0; round < 5; round++) {
           workload.runTransactions(40);

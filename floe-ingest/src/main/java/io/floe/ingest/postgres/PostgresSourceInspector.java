@@ -3,6 +3,7 @@ package io.floe.ingest.postgres;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.config.SourceConfig;
+import io.floe.ingest.SourceTable;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -343,7 +344,7 @@ public final class PostgresSourceInspector {
         columnNames.size(),
         String.join(", ", keyColumns),
         estimatedRows);
-    return new SourceTable(schemaName, tableName, columnNames, schema, estimatedRows);
+    return new SourceTable(qualified, tableName, schema, estimatedRows);
   }
 
   private void ensurePublication(Connection connection, List<SourceTable> tables)
@@ -448,6 +449,45 @@ public final class PostgresSourceInspector {
     }
   }
 
+  /**
+   * Counts the rows of the tables PostgreSQL has no estimate for (never analyzed), for the progress
+   * of a full load; the others keep their estimate. A count that fails leaves progress without an
+   * ETA, and is logged.
+   */
+  List<SourceTable> countUnestimatedRows(List<SourceTable> tables) {
+    if (tables.stream().allMatch(table -> table.estimatedRows() > 0)) {
+      return tables;
+    }
+    List<SourceTable> counted = new ArrayList<>();
+    try (Connection connection = connect(config);
+        Statement statement = connection.createStatement()) {
+      for (SourceTable table : tables) {
+        if (table.estimatedRows() > 0) {
+          counted.add(table);
+          continue;
+        }
+        String qualified = table.qualifiedName();
+        int dot = qualified.indexOf('.');
+        try (ResultSet result =
+            statement.executeQuery(
+                "SELECT count(*) FROM "
+                    + quoteIdentifier(qualified.substring(0, dot))
+                    + "."
+                    + quoteIdentifier(qualified.substring(dot + 1)))) {
+          result.next();
+          counted.add(table.withEstimatedRows(result.getLong(1)));
+        }
+      }
+      return counted;
+    } catch (SQLException e) {
+      LOG.warn(
+          "Pipeline {}: cannot count rows to load ({}); progress shows no ETA",
+          pipeline,
+          e.getMessage());
+      return tables;
+    }
+  }
+
   private static String listTables(Connection connection, String schemaName) throws SQLException {
     List<String> names = new ArrayList<>();
     try (PreparedStatement statement =
@@ -473,7 +513,11 @@ public final class PostgresSourceInspector {
   }
 
   private static String quoted(SourceTable table) {
-    return quoteIdentifier(table.schemaName()) + "." + quoteIdentifier(table.tableName());
+    String qualified = table.qualifiedName();
+    int dot = qualified.indexOf('.');
+    return quoteIdentifier(qualified.substring(0, dot))
+        + "."
+        + quoteIdentifier(qualified.substring(dot + 1));
   }
 
   /** Quotes a PostgreSQL identifier. */

@@ -9,6 +9,7 @@ import io.floe.core.config.SourceConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.UnboundedNumeric;
 import io.floe.demo.EmbeddedPostgres;
+import io.floe.ingest.SourceTable;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.floe.ingest;
+package io.floe.ingest.postgres;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;

@@ -1,15 +1,13 @@
-package io.floe.ingest;
-
-import static java.util.Objects.requireNonNull;
+package io.floe.ingest.debezium;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
 import org.apache.kafka.connect.runtime.WorkerConfig;
 import org.apache.kafka.connect.storage.OffsetBackingStore;
@@ -18,37 +16,36 @@ import org.apache.kafka.connect.util.Callback;
 /**
  * Debezium's offset store for Floe pipelines. It persists nothing itself: the position a pipeline
  * resumes from is read back from the Iceberg tables' snapshot summaries before the engine starts
- * and handed over through {@link #register}. Offsets Debezium flushes later only reach this store
- * after the Iceberg commit that holds them, and they matter only for advancing the replication
- * slot, which Debezium does right after the flush.
+ * and handed to the engine in its own properties ({@link #configure(Properties, String)}). Offsets
+ * Debezium flushes later reach this store only after the Iceberg commit that holds them, and they
+ * matter only for moving the source on (PostgreSQL: the replication slot), which Debezium does
+ * right after the flush.
  */
 public final class TableOffsetStore implements OffsetBackingStore {
-  /** Engine property naming the pipeline whose registered offset this store serves. */
-  public static final String PIPELINE_PROPERTY = "offset.storage.floe.pipeline";
-
-  private static final Map<String, String> RESUME_OFFSETS = new ConcurrentHashMap<>();
+  /** Engine property with the offset (Debezium's JSON form) to resume from; absent: full load. */
+  static final String RESUME_OFFSET_PROPERTY = "offset.storage.floe.resume-offset";
 
   private final Map<ByteBuffer, ByteBuffer> flushed = new HashMap<>();
   private String resumeOffset;
 
   /**
-   * Sets the offset (Debezium's JSON form) the pipeline resumes from, or null to start with a full
-   * load. Call before starting the engine.
+   * Sets the engine {@code properties} to keep offsets in this store and to resume from {@code
+   * offsetJson}, or, when it is null, to start with a full load.
    */
-  public static void register(String pipeline, String offsetJson) {
-    requireNonNull(pipeline, "pipeline is null");
+  public static void configure(Properties properties, String offsetJson) {
+    properties.setProperty("offset.storage", TableOffsetStore.class.getName());
+    properties.setProperty("offset.flush.interval.ms", "0");
+    properties.setProperty("offset.flush.timeout.ms", "60000");
     if (offsetJson == null) {
-      RESUME_OFFSETS.remove(pipeline);
+      properties.remove(RESUME_OFFSET_PROPERTY);
     } else {
-      RESUME_OFFSETS.put(pipeline, offsetJson);
+      properties.setProperty(RESUME_OFFSET_PROPERTY, offsetJson);
     }
   }
 
   @Override
   public void configure(WorkerConfig config) {
-    String pipeline = config.originalsStrings().get(PIPELINE_PROPERTY);
-    requireNonNull(pipeline, PIPELINE_PROPERTY + " is not set");
-    resumeOffset = RESUME_OFFSETS.get(pipeline);
+    resumeOffset = config.originalsStrings().get(RESUME_OFFSET_PROPERTY);
   }
 
   @Override

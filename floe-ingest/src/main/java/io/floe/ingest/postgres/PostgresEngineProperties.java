@@ -1,10 +1,11 @@
-package io.floe.ingest;
+package io.floe.ingest.postgres;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.config.SourceConfig;
-import io.floe.ingest.postgres.SourceTable;
+import io.floe.ingest.SourceTable;
+import io.floe.ingest.debezium.TableOffsetStore;
 import java.net.URI;
 import java.util.List;
 import java.util.Properties;
@@ -21,16 +22,17 @@ final class PostgresEngineProperties {
     return "floe_" + pipeline.name();
   }
 
-  static Properties build(PipelineConfig pipeline, List<SourceTable> tables) {
+  /**
+   * The engine's properties for replicating {@code tables}, resuming from {@code resumeOffset}
+   * (Debezium's JSON form) or, when it is null, starting with a full load.
+   */
+  static Properties build(PipelineConfig pipeline, List<SourceTable> tables, String resumeOffset) {
     SourceConfig source = pipeline.source();
     URI uri = parseUrl(source.url());
     Properties properties = new Properties();
     properties.setProperty("name", "floe-" + pipeline.name());
     properties.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
-    properties.setProperty("offset.storage", TableOffsetStore.class.getName());
-    properties.setProperty(TableOffsetStore.PIPELINE_PROPERTY, pipeline.name());
-    properties.setProperty("offset.flush.interval.ms", "0");
-    properties.setProperty("offset.flush.timeout.ms", "60000");
+    TableOffsetStore.configure(properties, resumeOffset);
     properties.setProperty(
         "database.hostname", uri.getHost() == null ? "localhost" : uri.getHost());
     properties.setProperty(

@@ -1,4 +1,4 @@
-package io.floe.ingest;
+package io.floe.ingest.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

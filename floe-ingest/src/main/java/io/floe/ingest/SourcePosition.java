@@ -1,0 +1,30 @@
+package io.floe.ingest;
+
+import java.util.Map;
+
+/**
+ * A point in a source's history, as a {@link ChangeSource} reports it with each event and as a
+ * table's checkpoint records it. Every event carries the position up to which the source has
+ * delivered everything, so the position of the last event a commit holds is where the table stands;
+ * positions are values: immutable and safe to keep.
+ */
+public interface SourcePosition {
+  /**
+   * The snapshot summary properties that record this position in a table's checkpoint (keys of the
+   * source's own under {@code floe.source.}); {@link ChangeSource#position} reads them back.
+   */
+  Map<String, String> summary();
+
+  /** Whether the source's full load is complete at this position: all later events are changes. */
+  boolean loadComplete();
+
+  /**
+   * Whether a table whose checkpoint is this position already holds the source transaction
+   * committed at {@code commit} (or the change outside a transaction at {@code commit}): a replay
+   * of it is skipped for that table. A checkpoint of an incomplete full load holds none.
+   *
+   * @param commit a position this source reported, of a {@link SourceEvent.TransactionCommit} or a
+   *     {@link SourceEvent.Change} outside a transaction
+   */
+  boolean holds(SourcePosition commit);
+}
