@@ -3,6 +3,7 @@ package io.floe.maintenance;
 import static java.util.Objects.requireNonNull;
 
 import io.floe.core.ErrorCode;
+import io.floe.core.ErrorType;
 import io.floe.core.FloeException;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.MaintenancePolicy;
@@ -472,12 +473,16 @@ public final class MaintenanceScheduler implements AutoCloseable {
           run.operation().label(),
           outcome.failure().toString());
     } else if (outcome.failure() != null) {
+      // The stack trace only of Floe's own failures: the others' messages say what to do.
+      RuntimeException failure = outcome.failure();
+      boolean internal =
+          !(failure instanceof FloeException floe) || floe.type() == ErrorType.INTERNAL;
       LOG.error(
           "Maintenance of table {} failed ({}); going on with the next operation: {}",
           run.table(),
           run.operation().label(),
           run.error(),
-          outcome.failure());
+          internal ? failure : null);
     }
     record(runs, run);
   }

@@ -29,6 +29,7 @@ final class ErrorResponses {
       case USER:
         return HttpStatus.BAD_REQUEST_400;
       case EXTERNAL:
+      case EXTERNAL_RETRIABLE:
         return HttpStatus.BAD_GATEWAY_502;
       default:
         return HttpStatus.INTERNAL_SERVER_ERROR_500;

@@ -1,0 +1,52 @@
+package io.floe.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ErrorDocsTest {
+  private static final Path DOCS =
+      Paths.get("").toAbsolutePath().getParent().resolve("docs").resolve("errors.md");
+
+  @Test
+  void everyCodeIsDescribedAndNumberedOnce() {
+    Set<Integer> numbers = new HashSet<>();
+    for (ErrorCode code : ErrorCode.values()) {
+      assertThat(code.description()).as("description of %s", code).isNotBlank().endsWith(".");
+      assertThat(numbers.add(code.number())).as("%s has a number of its own", code).isTrue();
+    }
+    for (ErrorType type : ErrorType.values()) {
+      assertThat(type.description()).as("description of %s", type).isNotBlank();
+    }
+  }
+
+  @Test
+  void exitCodesTellTheTypesApartAndOnlyExternalRetriableErrorsAreRetriable() {
+    Set<Integer> exitCodes = new HashSet<>();
+    for (ErrorType type : ErrorType.values()) {
+      assertThat(exitCodes.add(type.exitCode())).as("exit code of %s", type).isTrue();
+      assertThat(type.exitCode()).as("exit code of %s", type).isBetween(1, 125);
+      assertThat(type.retriable()).isEqualTo(type == ErrorType.EXTERNAL_RETRIABLE);
+    }
+  }
+
+  @Test
+  void referenceDocumentationIsUpToDate() throws Exception {
+    String expected = ErrorDocumentation.markdown();
+    if (Boolean.getBoolean("floe.regenerateDocs")) {
+      Files.createDirectories(DOCS.getParent());
+      Files.writeString(DOCS, expected);
+    }
+    String hint =
+        DOCS
+            + " is out of date; run ./mvnw -pl floe-core test -Dtest=ErrorDocsTest"
+            + " -Dfloe.regenerateDocs=true to rewrite it";
+    assertThat(DOCS).as(hint).exists();
+    assertThat(Files.readString(DOCS)).as(hint).isEqualTo(expected);
+  }
+}
