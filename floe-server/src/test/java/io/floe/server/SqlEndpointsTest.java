@@ -11,6 +11,7 @@ import io.floe.core.config.SqlConfig;
 import io.floe.core.config.SqlUserConfig;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
+import io.floe.sql.Procedures;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
 import java.net.InetAddress;
@@ -25,6 +26,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -46,10 +48,10 @@ class SqlEndpointsTest {
   @BeforeEach
   void setUp() {
     catalog = FloeCatalog.open(warehouse);
-    engine = new QueryEngine(catalog, warehouse);
     maintenance =
         new WarehouseMaintenance(
             catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(warehouse));
+    engine = new QueryEngine(catalog, warehouse, new Procedures(maintenance, Clock.systemUTC()));
   }
 
   @AfterEach

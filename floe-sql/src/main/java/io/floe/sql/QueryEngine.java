@@ -5,9 +5,6 @@ import static java.util.Objects.requireNonNull;
 import io.floe.core.Bytes;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
-import io.floe.core.config.MaintenanceConfig;
-import io.floe.maintenance.MaintenanceHistory;
-import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryException.SqlState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,7 +14,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -122,29 +118,20 @@ public final class QueryEngine implements AutoCloseable {
     }
   }
 
-  public QueryEngine(Catalog catalog, Path warehouse) {
-    this(catalog, warehouse, Settings.defaults(warehouse));
-  }
-
-  /** With the default maintenance policy for {@code CALL system.*} procedures. */
-  public QueryEngine(Catalog catalog, Path warehouse, Settings settings) {
-    this(
-        catalog,
-        warehouse,
-        settings,
-        new WarehouseMaintenance(
-            catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(warehouse)));
+  /** With the default settings ({@link Settings#defaults}). */
+  public QueryEngine(Catalog catalog, Path warehouse, Procedures procedures) {
+    this(catalog, warehouse, Settings.defaults(warehouse), procedures);
   }
 
   /**
-   * With the warehouse's maintenance, which runs and records the {@code CALL system.*} procedures.
+   * @param procedures runs the {@code CALL system.*} procedures, through the warehouse's
+   *     maintenance as whoever builds the engine configured it
    */
-  public QueryEngine(
-      Catalog catalog, Path warehouse, Settings settings, WarehouseMaintenance maintenance) {
+  public QueryEngine(Catalog catalog, Path warehouse, Settings settings, Procedures procedures) {
     requireNonNull(catalog, "catalog is null");
     requireNonNull(warehouse, "warehouse is null");
     this.settings = requireNonNull(settings, "settings is null");
-    this.procedures = new Procedures(maintenance, Clock.systemUTC());
+    this.procedures = requireNonNull(procedures, "procedures is null");
     this.tables = new CatalogTables(catalog);
     this.planner = new ScanPlanner(tables);
     Path cache = settings.workDirectory().resolve("cache");
