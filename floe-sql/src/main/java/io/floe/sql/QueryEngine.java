@@ -20,10 +20,8 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -70,7 +68,7 @@ public final class QueryEngine implements AutoCloseable {
   private static final int REUSE_MAX_ROWS = 10_000;
 
   private final Settings settings;
-  private final Map<String, QueryExecution> running = new ConcurrentHashMap<>();
+  private final RunningQueries running = new RunningQueries();
   private final ResultReuse reuse = new ResultReuse(64);
   private final FreshDuckDb instances = new FreshDuckDb(2);
   private final Procedures procedures;
@@ -191,17 +189,17 @@ public final class QueryEngine implements AutoCloseable {
 
   /** Cancels a running query by id; returns false when no such query is running. */
   public boolean cancel(String queryId) {
-    QueryExecution execution = running.get(queryId);
-    if (execution == null) {
-      return false;
-    }
-    execution.cancel();
-    return true;
+    return running.cancel(queryId);
   }
 
-  /** The queries running now. */
+  /** The queries running now, oldest first. */
   public List<QueryExecution> running() {
-    return List.copyOf(running.values());
+    return running.all();
+  }
+
+  /** The queries running now, with who started them and where; the endpoints find theirs here. */
+  public RunningQueries runningQueries() {
+    return running;
   }
 
   /**
@@ -414,10 +412,10 @@ public final class QueryEngine implements AutoCloseable {
   }
 
   private QueryExecution register(QueryExecution execution, QueryOptions options) {
-    running.put(execution.id(), execution);
+    running.add(execution, options);
     execution.closeHook(
         () -> {
-          running.remove(execution.id());
+          running.remove(execution);
           LOG.info(
               "Query {} by {} ({}): {} rows, {} bytes scanned, {} ms{}",
               execution.id(),

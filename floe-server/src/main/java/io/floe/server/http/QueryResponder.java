@@ -39,11 +39,14 @@ final class QueryResponder {
   private static final Logger LOG = LoggerFactory.getLogger(QueryResponder.class);
 
   private final QueryEngine engine;
-  private final RunningQueries running;
+  private final String session;
 
-  QueryResponder(QueryEngine engine, RunningQueries running) {
+  /**
+   * @param session the session the queries run in, by which the API finds them running
+   */
+  QueryResponder(QueryEngine engine, String session) {
     this.engine = requireNonNull(engine, "engine is null");
-    this.running = requireNonNull(running, "running is null");
+    this.session = requireNonNull(session, "session is null");
   }
 
   void respond(
@@ -57,19 +60,15 @@ final class QueryResponder {
     try {
       execution =
           engine.start(
-              query.sql(), new QueryOptions(user.name(), user.workgroup(), query.timeout()));
+              query.sql(),
+              new QueryOptions(user.name(), user.workgroup(), query.timeout(), session));
     } catch (FloeException e) {
       ErrorResponses.send(response, callback, e);
       return;
     }
-    RunningQueries.Registration registration = running.register(user.name(), execution);
-    // Released before the last bytes go out, so that a client that has read the whole response
-    // no longer sees its query running.
-    Runnable release =
-        () -> {
-          close(execution);
-          registration.close();
-        };
+    // Closed, which ends it among the running queries, before the last bytes go out: a client
+    // that has read the whole response no longer sees its query running.
+    Runnable release = () -> close(execution);
     try {
       stream(request, response, callback, query, execution, started, release);
     } finally {
