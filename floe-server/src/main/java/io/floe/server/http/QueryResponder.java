@@ -63,6 +63,9 @@ final class QueryResponder {
               query.sql(),
               new QueryOptions(user.name(), user.workgroup(), query.timeout(), session));
     } catch (FloeException e) {
+      if (e.type() == ErrorType.INTERNAL) {
+        LOG.warn("Query of {} failed to start", user.name(), e);
+      }
       ErrorResponses.send(response, callback, e);
       return;
     }
@@ -177,9 +180,9 @@ final class QueryResponder {
       ResponseOutput output,
       FloeException error,
       long rows) {
-    logFailure(execution, error);
     try {
       if (result.fail(error)) {
+        logFailure(execution, error);
         output.finish();
         callback.succeeded();
         return;
@@ -188,12 +191,16 @@ final class QueryResponder {
       error.addSuppressed(e);
     }
     // The status line went out long ago; breaking the transfer is the only way left to tell the
-    // client the result is incomplete.
-    LOG.warn(
-        "Aborted the response of query {} after {} rows: {}",
-        execution.id(),
-        rows,
-        error.describe());
+    // client the result is incomplete. One line says both, with the trace of Floe's own failures.
+    if (error.type() == ErrorType.INTERNAL) {
+      LOG.warn("Query {} failed; aborted its response after {} rows", execution.id(), rows, error);
+    } else {
+      LOG.warn(
+          "Query {} failed; aborted its response after {} rows: {}",
+          execution.id(),
+          rows,
+          error.describe());
+    }
     callback.failed(error);
   }
 

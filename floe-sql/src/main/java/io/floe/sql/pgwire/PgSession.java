@@ -1,6 +1,7 @@
 package io.floe.sql.pgwire;
 
 import io.floe.core.ErrorCode;
+import io.floe.core.ErrorType;
 import io.floe.core.FloeException;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryExecution;
@@ -132,6 +133,7 @@ final class PgSession implements Runnable, Portal.Session {
       try {
         dispatch(message);
       } catch (FloeException e) {
+        logInternal(e);
         recover(message, e);
       } catch (RuntimeException e) {
         LOG.error("PostgreSQL client {}: message '{}' failed", client, message.type(), e);
@@ -219,6 +221,7 @@ final class PgSession implements Runnable, Portal.Session {
         }
         portal.execute(0, out, this);
       } catch (FloeException e) {
+        logInternal(e);
         error(e);
         break;
       } catch (RuntimeException e) {
@@ -481,6 +484,16 @@ final class PgSession implements Runnable, Portal.Session {
     if (current != null && cancelRequests.anyOpen() && current.clientGone()) {
       LOG.info("PostgreSQL client {} went away while its query ran; cancelling it", client);
       shutdown();
+    }
+  }
+
+  /**
+   * Logs a failure of Floe's own (the client is told it should report it with the log); the
+   * unexpected exceptions wrapped by {@link #internal} are logged where they are caught.
+   */
+  private void logInternal(FloeException e) {
+    if (e.type() == ErrorType.INTERNAL) {
+      LOG.warn("PostgreSQL client {}: statement failed", client, e);
     }
   }
 
