@@ -1,13 +1,21 @@
 package io.floe.bench;
 
+import io.floe.core.config.MaintenanceConfig;
+import io.floe.core.writer.TableWriterRegistry;
 import io.floe.ingest.Pipeline;
+import io.floe.maintenance.MaintenanceHistory;
+import io.floe.maintenance.WarehouseMaintenance;
+import io.floe.sql.Procedures;
 import io.floe.sql.QueryEngine;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import org.apache.iceberg.catalog.Catalog;
 
 /** Small helpers shared by the benchmarks: arguments, waiting on a pipeline, statistics, output. */
 final class Bench {
@@ -129,6 +137,24 @@ final class Bench {
             timeout,
             () -> committed.getAsBoolean() || System.nanoTime() > deadline);
     return new Applied(applied, committed.getAsBoolean() && done <= deadline ? done : applied);
+  }
+
+  /**
+   * The query engine of {@code floe sql} with its default settings, its procedures run with the
+   * default maintenance policy (committing directly: the benchmarks call none while a pipeline
+   * streams).
+   */
+  static QueryEngine queryEngine(Catalog catalog, Path warehouse) {
+    return new QueryEngine(
+        catalog,
+        warehouse,
+        new Procedures(
+            new WarehouseMaintenance(
+                catalog,
+                MaintenanceConfig.defaults(),
+                MaintenanceHistory.of(warehouse),
+                new TableWriterRegistry()),
+            Clock.systemUTC()));
   }
 
   /** Row count and sum of qty of an Iceberg table, read through {@code floe sql}. */

@@ -102,7 +102,7 @@ public final class CompactionBenchmark {
           source = ItemsTable.checksum(connection);
         }
         ItemsTable.Checksum lake;
-        try (QueryEngine engine = new QueryEngine(catalog, warehouse)) {
+        try (QueryEngine engine = Bench.queryEngine(catalog, warehouse)) {
           lake = Bench.lakeChecksum(engine, ITEMS.toString());
         }
         summarize(results, rows, updateCommits, updatesPerCommit, rate);

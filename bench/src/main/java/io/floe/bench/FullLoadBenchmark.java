@@ -125,7 +125,7 @@ public final class FullLoadBenchmark {
               });
       long commits = pipeline.stats().commits();
       String cpu = load.summary();
-      QueryEngine engine = new QueryEngine(catalog, warehouse);
+      QueryEngine engine = Bench.queryEngine(catalog, warehouse);
       run =
           new Run(
               done - started,

@@ -127,7 +127,7 @@ public final class ReadAmplificationBenchmark {
     String cpu;
     Bench.Applied caughtUp;
     long streamEnded;
-    try (QueryEngine engine = new QueryEngine(catalog, warehouse);
+    try (QueryEngine engine = Bench.queryEngine(catalog, warehouse);
         BackgroundMaintenance maintenance =
             BackgroundMaintenance.start(catalog, warehouse, environment.writers());
         PacedWorkload workload =

@@ -77,7 +77,7 @@ public final class ReadCostBenchmark {
     String merged = QUERY + ITEMS;
     String fresh = QUERY + REWRITTEN;
     QueryComparison comparison;
-    try (QueryEngine engine = new QueryEngine(catalog, warehouse)) {
+    try (QueryEngine engine = Bench.queryEngine(catalog, warehouse)) {
       comparison = QueryComparison.run(engine, merged, fresh, runs);
     }
     double[] mergedPlanMillis = new double[runs];

@@ -146,7 +146,7 @@ public final class SqlBenchmark {
     String eventsDirect = readParquet(eventsFiles);
     String customersDirect = readParquet(customersFiles);
 
-    QueryEngine engine = new QueryEngine(catalog, warehouse);
+    QueryEngine engine = Bench.queryEngine(catalog, warehouse);
     List<Measured> measured = new ArrayList<>();
     MachineLoad load = MachineLoad.start();
     try (Connection duckdb = DriverManager.getConnection("jdbc:duckdb:")) {

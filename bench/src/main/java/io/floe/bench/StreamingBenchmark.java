@@ -2,7 +2,6 @@ package io.floe.bench;
 
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.ingest.Pipeline;
-import io.floe.sql.QueryEngine;
 import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -72,7 +71,7 @@ public final class StreamingBenchmark {
         try (Connection connection = environment.connect()) {
           source = ItemsTable.checksum(connection);
         }
-        ItemsTable.Checksum lake = Bench.lakeChecksum(new QueryEngine(catalog, warehouse), TABLE);
+        ItemsTable.Checksum lake = Bench.lakeChecksum(Bench.queryEngine(catalog, warehouse), TABLE);
 
         Bench.result(
             "streaming-large-transaction rows=%d repeats=%d seconds=%.2f rows_per_s=%.0f"

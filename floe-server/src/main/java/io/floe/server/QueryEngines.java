@@ -2,13 +2,15 @@ package io.floe.server;
 
 import io.floe.core.config.SqlConfig;
 import io.floe.maintenance.WarehouseMaintenance;
+import io.floe.sql.Procedures;
 import io.floe.sql.QueryEngine;
 import java.nio.file.Path;
+import java.time.Clock;
 import org.apache.iceberg.catalog.Catalog;
 
 /**
  * Builds the query engine from the {@code sql} section of the configuration, with the warehouse's
- * maintenance for its procedures.
+ * maintenance (as the command configured it) for its {@code CALL system.*} procedures.
  */
 final class QueryEngines {
   private QueryEngines() {}
@@ -43,6 +45,6 @@ final class QueryEngines {
             sql.cacheSize(),
             residentSize,
             QueryEngine.Settings.RESIDENT_MIN_ROWS),
-        maintenance);
+        new Procedures(maintenance, Clock.systemUTC()));
   }
 }

@@ -6,6 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.MaintenanceConfig;
+import io.floe.core.writer.TableWriterRegistry;
+import io.floe.maintenance.MaintenanceHistory;
+import io.floe.maintenance.WarehouseMaintenance;
+import io.floe.sql.Procedures;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryOptions;
 import io.floe.sql.ResultFormat;
@@ -14,6 +19,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.junit.jupiter.api.AfterEach;
@@ -31,7 +37,17 @@ class InterruptibleQueryTest {
   @BeforeEach
   void setUp() {
     catalog = FloeCatalog.open(warehouse);
-    engine = new QueryEngine(catalog, warehouse);
+    engine =
+        new QueryEngine(
+            catalog,
+            warehouse,
+            new Procedures(
+                new WarehouseMaintenance(
+                    catalog,
+                    MaintenanceConfig.defaults(),
+                    MaintenanceHistory.of(warehouse),
+                    new TableWriterRegistry()),
+                Clock.systemUTC()));
   }
 
   @AfterEach

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
+import io.floe.core.ErrorType;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.MaintenanceConfig;
@@ -12,6 +13,8 @@ import io.floe.core.config.SqlUserConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
+import io.floe.server.http.HttpQueryServer;
+import io.floe.sql.Procedures;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
 import java.net.InetAddress;
@@ -26,6 +29,8 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -47,13 +52,13 @@ class SqlEndpointsTest {
   @BeforeEach
   void setUp() {
     catalog = FloeCatalog.open(warehouse);
-    engine = new QueryEngine(catalog, warehouse);
     maintenance =
         new WarehouseMaintenance(
             catalog,
             MaintenanceConfig.defaults(),
             MaintenanceHistory.of(warehouse),
             new TableWriterRegistry());
+    engine = new QueryEngine(catalog, warehouse, new Procedures(maintenance, Clock.systemUTC()));
   }
 
   @AfterEach
@@ -66,9 +71,14 @@ class SqlEndpointsTest {
   }
 
   private static SqlConfig config(int postgresPort, int httpPort, List<SqlUserConfig> users) {
+    return config("127.0.0.1", postgresPort, httpPort, users);
+  }
+
+  private static SqlConfig config(
+      String listenAddress, int postgresPort, int httpPort, List<SqlUserConfig> users) {
     SqlConfig defaults = SqlConfig.defaults();
     return new SqlConfig(
-        "127.0.0.1",
+        listenAddress,
         postgresPort,
         httpPort,
         defaults.queryTimeout(),
@@ -154,7 +164,7 @@ class SqlEndpointsTest {
           .isInstanceOfSatisfying(
               FloeException.class,
               e -> {
-                assertThat(e.code()).isEqualTo(ErrorCode.CONFIG_INVALID);
+                assertThat(e.code()).isEqualTo(ErrorCode.ENDPOINT_UNAVAILABLE);
                 assertThat(e.getMessage())
                     .contains("127.0.0.1:" + taken.getLocalPort())
                     .contains("sql.http-port");
@@ -190,6 +200,63 @@ class SqlEndpointsTest {
         assertThat(endpoints.postgresPort()).isPositive().isNotEqualTo(taken.getLocalPort());
       }
     }
+  }
+
+  @Test
+  void anEndpointThatCannotListenIsTheUsersToFix() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      SqlConfig postgresTaken = config(taken.getLocalPort(), 0, List.of());
+      assertThatThrownBy(
+              () ->
+                  SqlEndpoints.start(
+                      engine,
+                      SqlUsers.of(postgresTaken),
+                      postgresTaken,
+                      maintenance,
+                      SqlEndpoints.PortConflict.FAIL))
+          .isInstanceOfSatisfying(
+              FloeException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.ENDPOINT_UNAVAILABLE);
+                assertThat(e.type()).isEqualTo(ErrorType.USER);
+                assertThat(HttpQueryServer.isBindFailure(e)).isTrue();
+              });
+    }
+    // A host name that does not resolve: no free port helps, and it is no failure of Floe's.
+    assertThatThrownBy(
+            () ->
+                HttpQueryServer.start(
+                    engine,
+                    new SqlUsers(List.of()),
+                    new HttpQueryServer.Settings(
+                        "nosuch.invalid", 0, Duration.ofMinutes(1), 1_000_000),
+                    maintenance))
+        .isInstanceOfSatisfying(
+            FloeException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.ENDPOINT_UNAVAILABLE);
+              assertThat(HttpQueryServer.isBindFailure(e)).isFalse();
+              assertThat(e.getMessage())
+                  .startsWith("Cannot start the HTTP query API on nosuch.invalid:0: ")
+                  .contains("sql.listen-address");
+            });
+    SqlConfig unresolvable = config("nosuch.invalid", 0, 0, List.of());
+    assertThatThrownBy(
+            () ->
+                SqlEndpoints.start(
+                    engine,
+                    SqlUsers.of(unresolvable),
+                    unresolvable,
+                    maintenance,
+                    SqlEndpoints.PortConflict.USE_FREE_PORT))
+        .isInstanceOfSatisfying(
+            FloeException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.ENDPOINT_UNAVAILABLE);
+              assertThat(e.getMessage())
+                  .startsWith("Cannot start the PostgreSQL endpoint on nosuch.invalid:0: ")
+                  .contains("sql.listen-address");
+            });
   }
 
   @Test

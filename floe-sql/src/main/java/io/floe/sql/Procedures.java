@@ -1,5 +1,7 @@
 package io.floe.sql;
 
+import static java.util.Objects.requireNonNull;
+
 import io.floe.core.ErrorCode;
 import io.floe.core.Timestamps;
 import io.floe.maintenance.ExpirePolicy;
@@ -47,8 +49,12 @@ import org.apache.iceberg.catalog.TableIdentifier;
  *
  * Argument values are SQL constants or expressions (evaluated by a DuckDB that can read nothing),
  * and each procedure returns the columns Spark's returns.
+ *
+ * <p>Whoever builds the {@link QueryEngine} builds these, with the warehouse's maintenance (its
+ * policy and history) as the rest of Floe runs it: the engine does not choose how tables are
+ * maintained.
  */
-final class Procedures {
+public final class Procedures {
   private static final Map<String, List<String>> PARAMETERS = new LinkedHashMap<>();
 
   static {
@@ -71,10 +77,14 @@ final class Procedures {
   private final WarehouseMaintenance maintenance;
   private final Clock clock;
 
-  /** Runs the procedures through the warehouse's maintenance, which records each run. */
-  Procedures(WarehouseMaintenance maintenance, Clock clock) {
-    this.maintenance = maintenance;
-    this.clock = clock;
+  /**
+   * Runs the procedures through the warehouse's maintenance, which records each run.
+   *
+   * @param clock the time {@code older_than} defaults are counted back from
+   */
+  public Procedures(WarehouseMaintenance maintenance, Clock clock) {
+    this.maintenance = requireNonNull(maintenance, "maintenance is null");
+    this.clock = requireNonNull(clock, "clock is null");
   }
 
   /** A procedure's result: Spark's columns and one or more rows. */

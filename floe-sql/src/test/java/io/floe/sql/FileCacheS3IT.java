@@ -220,7 +220,7 @@ class FileCacheS3IT {
     assertThat(writer.deleteFileCount()).isPositive();
 
     try (QueryEngine engine =
-        new QueryEngine(
+        TestEngines.open(
             catalog,
             temp,
             new QueryEngine.Settings(

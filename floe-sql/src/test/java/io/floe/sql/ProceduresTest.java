@@ -54,7 +54,7 @@ class ProceduresTest {
       writer.commit(Map.of(), false);
       snapshots.add(writer.table().currentSnapshot().snapshotId());
     }
-    engine = new QueryEngine(catalog, warehouse);
+    engine = TestEngines.open(catalog, warehouse);
   }
 
   @AfterEach

@@ -59,7 +59,7 @@ class QueryEngineTest {
     writer.delete(SalesTable.key(3));
     writer.upsert(SalesTable.row(4, 1000), null);
     writer.commit(Map.of(), false);
-    engine = new QueryEngine(catalog, warehouse);
+    engine = TestEngines.open(catalog, warehouse);
   }
 
   @AfterEach

@@ -66,7 +66,7 @@ class QueryFeaturesTest {
     writer.delete(row(150, 0));
     writer.upsert(row(250, 7), null);
     commit();
-    engine = new QueryEngine(catalog, warehouse);
+    engine = TestEngines.open(catalog, warehouse);
   }
 
   private void commit() {
@@ -373,7 +373,7 @@ class QueryFeaturesTest {
     assertThatThrownBy(() -> engine.queryAll("SELECT * FROM '" + dataFile + "'"))
         .hasMessageContaining("names a file; only Floe's tables (namespace.table) can be read");
     QueryEngine strict =
-        new QueryEngine(
+        TestEngines.open(
             catalog, warehouse, new QueryEngine.Settings(100, warehouse.resolve("work"), 1 << 20));
     assertThatThrownBy(() -> strict.queryAll("SELECT 1 /*" + "x".repeat(200) + "*/"))
         .isInstanceOfSatisfying(

@@ -81,7 +81,7 @@ class ResidentFilesTest {
   }
 
   private QueryEngine engine(long residentSize) {
-    return new QueryEngine(
+    return TestEngines.open(
         catalog,
         warehouse,
         new QueryEngine.Settings(1_000_000, warehouse.resolve("work"), 1 << 20, residentSize, 100));

@@ -20,7 +20,10 @@ final class ErrorResponses {
 
   private ErrorResponses() {}
 
-  /** The status for an error: 401 for authentication, 400 for user errors, 502, 500. */
+  /**
+   * The status for an error: 401 for authentication, 400 for user errors, 502 for a system Floe
+   * depends on (storage, the catalog; retriable or not), 500 for Floe's own.
+   */
   static int status(FloeException error) {
     if (error.code() == ErrorCode.AUTHENTICATION_FAILED) {
       return HttpStatus.UNAUTHORIZED_401;

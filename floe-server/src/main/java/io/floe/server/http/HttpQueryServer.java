@@ -7,6 +7,7 @@ import io.floe.core.FloeException;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
+import java.io.IOException;
 import java.net.BindException;
 import java.time.Clock;
 import java.time.Duration;
@@ -63,7 +64,9 @@ public final class HttpQueryServer implements AutoCloseable {
   /**
    * Starts the server.
    *
-   * @throws FloeException with a {@link BindException} cause when the port is taken
+   * @throws FloeException {@link ErrorCode#ENDPOINT_UNAVAILABLE} when it cannot listen on the
+   *     address and port, with a {@link BindException} cause when the port is taken or the address
+   *     is not local ({@link #isBindFailure})
    */
   public static HttpQueryServer start(
       QueryEngine engine, SqlUsers users, Settings settings, WarehouseMaintenance maintenance) {
@@ -99,20 +102,31 @@ public final class HttpQueryServer implements AutoCloseable {
             settings.maxQueryLength(),
             new MaintenanceApi(maintenance, Clock.systemUTC()));
     server.setHandler(api);
+    String address = settings.host() + ":" + settings.port();
+    try {
+      // Opened apart from the start, so that a failure to listen tells itself from the others.
+      connector.open();
+    } catch (IOException e) {
+      stop(server);
+      throw new FloeException(
+          ErrorCode.ENDPOINT_UNAVAILABLE,
+          "Cannot start the HTTP query API on "
+              + address
+              + (isBindFailure(e)
+                  ? ": the address is in use or not local; set sql.http-port to a free port (0"
+                      + " picks one) or sql.listen-address to an address of this machine"
+                  : ": "
+                      + e.getMessage()
+                      + " ("
+                      + e.getCause()
+                      + "); set sql.listen-address to"
+                      + " an address or host name of this machine"),
+          e);
+    }
     try {
       server.start();
     } catch (Exception e) {
       stop(server);
-      String address = settings.host() + ":" + settings.port();
-      if (isBindFailure(e)) {
-        throw new FloeException(
-            ErrorCode.CONFIG_INVALID,
-            "Cannot start the HTTP query API on "
-                + address
-                + ": the address is in use or not local; set sql.http-port to a free port (0 picks"
-                + " one) or sql.listen-address to an address of this machine",
-            e);
-      }
       throw new FloeException(
           ErrorCode.INTERNAL_ERROR, "Cannot start the HTTP query API on " + address + ": " + e, e);
     }

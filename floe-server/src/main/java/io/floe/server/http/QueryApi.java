@@ -6,10 +6,12 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryExecution;
+import io.floe.sql.RunningQueries;
 import io.floe.sql.SqlUsers;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Handler;
@@ -42,11 +44,14 @@ final class QueryApi extends Handler.Abstract {
 
   private static final Logger LOG = LoggerFactory.getLogger(QueryApi.class);
   private static final byte[] HEALTHY = "{\"status\":\"ok\"}\n".getBytes(StandardCharsets.UTF_8);
+  // Names each server's queries among the engine's running queries, unique within the JVM.
+  private static final AtomicLong SERVER_NUMBERS = new AtomicLong();
 
   private final SqlUsers users;
   private final Duration queryTimeout;
   private final long bodyLimit;
-  private final RunningQueries running = new RunningQueries();
+  private final RunningQueries running;
+  private final String session = "http-" + SERVER_NUMBERS.incrementAndGet();
   private final QueryResponder responder;
   private final MaintenanceApi maintenance;
 
@@ -65,7 +70,9 @@ final class QueryApi extends Handler.Abstract {
     this.users = requireNonNull(users, "users is null");
     this.queryTimeout = requireNonNull(queryTimeout, "queryTimeout is null");
     this.bodyLimit = bodyLimit(maxQueryLength);
-    this.responder = new QueryResponder(requireNonNull(engine, "engine is null"), running);
+    requireNonNull(engine, "engine is null");
+    this.running = engine.runningQueries();
+    this.responder = new QueryResponder(engine, session);
     this.maintenance = requireNonNull(maintenance, "maintenance is null");
   }
 
@@ -156,9 +163,9 @@ final class QueryApi extends Handler.Abstract {
     }
   }
 
-  /** Cancels every running query, when the server stops. */
+  /** Cancels every query running through this API, when the server stops. */
   int cancelAll() {
-    return running.cancelAll();
+    return running.cancelAll(session);
   }
 
   private static void allow(String method, String allowed) {
@@ -214,7 +221,7 @@ final class QueryApi extends Handler.Abstract {
             json -> {
               json.writeStartObject();
               json.writeArrayFieldStart("queries");
-              for (QueryExecution execution : running.of(user.name())) {
+              for (QueryExecution execution : running.of(session, user.name())) {
                 json.writeStartObject();
                 json.writeStringField("queryId", execution.id());
                 json.writeStringField("sql", execution.sql());
@@ -231,7 +238,7 @@ final class QueryApi extends Handler.Abstract {
   private void cancel(Response response, Callback callback, SqlUsers.User user, String queryId) {
     QueryExecution execution =
         running
-            .find(user.name(), queryId)
+            .find(session, user.name(), queryId)
             .orElseThrow(
                 () ->
                     new RequestRejected(

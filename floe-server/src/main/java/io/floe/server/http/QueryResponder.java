@@ -39,11 +39,14 @@ final class QueryResponder {
   private static final Logger LOG = LoggerFactory.getLogger(QueryResponder.class);
 
   private final QueryEngine engine;
-  private final RunningQueries running;
+  private final String session;
 
-  QueryResponder(QueryEngine engine, RunningQueries running) {
+  /**
+   * @param session the session the queries run in, by which the API finds them running
+   */
+  QueryResponder(QueryEngine engine, String session) {
     this.engine = requireNonNull(engine, "engine is null");
-    this.running = requireNonNull(running, "running is null");
+    this.session = requireNonNull(session, "session is null");
   }
 
   void respond(
@@ -57,19 +60,18 @@ final class QueryResponder {
     try {
       execution =
           engine.start(
-              query.sql(), new QueryOptions(user.name(), user.workgroup(), query.timeout()));
+              query.sql(),
+              new QueryOptions(user.name(), user.workgroup(), query.timeout(), session));
     } catch (FloeException e) {
+      if (e.type() == ErrorType.INTERNAL) {
+        LOG.warn("Query of {} failed to start", user.name(), e);
+      }
       ErrorResponses.send(response, callback, e);
       return;
     }
-    RunningQueries.Registration registration = running.register(user.name(), execution);
-    // Released before the last bytes go out, so that a client that has read the whole response
-    // no longer sees its query running.
-    Runnable release =
-        () -> {
-          close(execution);
-          registration.close();
-        };
+    // Closed, which ends it among the running queries, before the last bytes go out: a client
+    // that has read the whole response no longer sees its query running.
+    Runnable release = () -> close(execution);
     try {
       stream(request, response, callback, query, execution, started, release);
     } finally {
@@ -178,9 +180,9 @@ final class QueryResponder {
       ResponseOutput output,
       FloeException error,
       long rows) {
-    logFailure(execution, error);
     try {
       if (result.fail(error)) {
+        logFailure(execution, error);
         output.finish();
         callback.succeeded();
         return;
@@ -189,12 +191,16 @@ final class QueryResponder {
       error.addSuppressed(e);
     }
     // The status line went out long ago; breaking the transfer is the only way left to tell the
-    // client the result is incomplete.
-    LOG.warn(
-        "Aborted the response of query {} after {} rows: {}",
-        execution.id(),
-        rows,
-        error.describe());
+    // client the result is incomplete. One line says both, with the trace of Floe's own failures.
+    if (error.type() == ErrorType.INTERNAL) {
+      LOG.warn("Query {} failed; aborted its response after {} rows", execution.id(), rows, error);
+    } else {
+      LOG.warn(
+          "Query {} failed; aborted its response after {} rows: {}",
+          execution.id(),
+          rows,
+          error.describe());
+    }
     callback.failed(error);
   }
 

@@ -7,6 +7,7 @@ import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
+import io.floe.sql.Procedures;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
 import io.floe.sql.Workgroup;
@@ -20,6 +21,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -67,22 +69,25 @@ final class TestServer implements AutoCloseable {
   static TestServer start(Path warehouse, SqlUsers users, Duration idleTimeout) {
     JdbcCatalog catalog = FloeCatalog.open(warehouse);
     SalesTable.create(catalog);
+    WarehouseMaintenance maintenance =
+        new WarehouseMaintenance(
+            catalog,
+            MaintenanceConfig.defaults(),
+            MaintenanceHistory.of(warehouse),
+            new TableWriterRegistry());
     QueryEngine engine =
         new QueryEngine(
             catalog,
             warehouse,
             new QueryEngine.Settings(
-                MAX_QUERY_LENGTH, warehouse.resolve(".floe").resolve("sql"), 1L << 30));
+                MAX_QUERY_LENGTH, warehouse.resolve(".floe").resolve("sql"), 1L << 30),
+            new Procedures(maintenance, Clock.systemUTC()));
     HttpQueryServer server =
         HttpQueryServer.start(
             engine,
             users,
             new HttpQueryServer.Settings("127.0.0.1", 0, QUERY_TIMEOUT, MAX_QUERY_LENGTH),
-            new WarehouseMaintenance(
-                catalog,
-                MaintenanceConfig.defaults(),
-                MaintenanceHistory.of(warehouse),
-                new TableWriterRegistry()),
+            maintenance,
             idleTimeout);
     return new TestServer(catalog, engine, server);
   }

@@ -1,6 +1,7 @@
 package io.floe.sql.pgwire;
 
 import io.floe.core.ErrorCode;
+import io.floe.core.ErrorType;
 import io.floe.core.FloeException;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryExecution;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +33,8 @@ final class PgSession implements Runnable, Portal.Session {
   private static final Logger LOG = LoggerFactory.getLogger(PgSession.class);
   private static final String UNNAMED = "";
   private static final String MESSAGE_TYPES = "QPBDECSHdcfF";
+  // Names the sessions' queries among the engine's running queries, unique within the JVM.
+  private static final AtomicLong SESSION_NUMBERS = new AtomicLong();
 
   private final Socket socket;
   private final PgWireServer server;
@@ -41,7 +45,8 @@ final class PgSession implements Runnable, Portal.Session {
   private final Map<String, PreparedStatement> statements = new HashMap<>();
   private final Map<String, Portal> portals = new HashMap<>();
 
-  private final RunningQueries running = new RunningQueries();
+  private final String session;
+  private final CancelRequests cancelRequests;
 
   private volatile ClientWatch watch;
   private PgWriter out;
@@ -57,6 +62,8 @@ final class PgSession implements Runnable, Portal.Session {
     this.users = users;
     this.queryTimeout = timeout;
     this.client = socket.getRemoteSocketAddress().toString();
+    this.session = "postgres-" + SESSION_NUMBERS.incrementAndGet();
+    this.cancelRequests = new CancelRequests(engine.runningQueries(), session);
   }
 
   @Override
@@ -98,7 +105,7 @@ final class PgSession implements Runnable, Portal.Session {
   private void open(PgStartup.Accepted accepted) throws IOException {
     SqlUsers.User user = accepted.user();
     state = new SessionState(user.name(), accepted.applicationName());
-    options = new QueryOptions(user.name(), user.workgroup(), queryTimeout);
+    options = new QueryOptions(user.name(), user.workgroup(), queryTimeout, session);
     PgWireServer.BackendKey key = server.register(this);
     for (Map.Entry<String, String> parameter : state.reported().entrySet()) {
       out.parameterStatus(parameter.getKey(), parameter.getValue());
@@ -119,13 +126,14 @@ final class PgSession implements Runnable, Portal.Session {
         throw PgErrors.protocol(
             "Cannot read message: unknown message type '" + message.type() + "'");
       }
-      running.busy();
+      cancelRequests.busy();
       if (skipUntilSync && message.type() != 'S') {
         continue;
       }
       try {
         dispatch(message);
       } catch (FloeException e) {
+        logInternal(e);
         recover(message, e);
       } catch (RuntimeException e) {
         LOG.error("PostgreSQL client {}: message '{}' failed", client, message.type(), e);
@@ -213,6 +221,7 @@ final class PgSession implements Runnable, Portal.Session {
         }
         portal.execute(0, out, this);
       } catch (FloeException e) {
+        logInternal(e);
         error(e);
         break;
       } catch (RuntimeException e) {
@@ -312,7 +321,7 @@ final class PgSession implements Runnable, Portal.Session {
       } finally {
         probe.close(this);
       }
-      running.checkNotCancelled();
+      cancelRequests.checkNotCancelled();
     }
     return statement.columns();
   }
@@ -362,7 +371,7 @@ final class PgSession implements Runnable, Portal.Session {
   }
 
   private void ready() throws IOException {
-    running.idle();
+    cancelRequests.idle();
     out.readyForQuery(state.transactionStatus());
   }
 
@@ -401,17 +410,16 @@ final class PgSession implements Runnable, Portal.Session {
 
   @Override
   public QueryExecution start(String sql) {
-    running.checkNotCancelled();
+    cancelRequests.checkNotCancelled();
     SystemCatalogs.refuse(sql);
     LOG.debug("PostgreSQL client {} runs: {}", client, sql);
     QueryExecution execution = engine.start(sql, options);
-    running.opened(execution);
+    cancelRequests.started(execution);
     return execution;
   }
 
   @Override
   public void finish(QueryExecution execution, boolean cancel) {
-    running.closed(execution);
     if (cancel) {
       execution.cancel();
     }
@@ -449,7 +457,7 @@ final class PgSession implements Runnable, Portal.Session {
 
   /** Runs a CancelRequest for this session; called from another thread. */
   void cancel() {
-    if (running.cancel()) {
+    if (cancelRequests.cancel()) {
       LOG.info("Cancel request for PostgreSQL session of {}", client);
     } else {
       LOG.info("Cancel request for idle PostgreSQL session of {}: nothing to cancel", client);
@@ -458,7 +466,7 @@ final class PgSession implements Runnable, Portal.Session {
 
   /** Cancels running queries and closes the connection; called when the server stops. */
   void shutdown() {
-    running.end();
+    cancelRequests.end();
     try {
       socket.close();
     } catch (IOException e) {
@@ -473,9 +481,19 @@ final class PgSession implements Runnable, Portal.Session {
    */
   void checkConnection() {
     ClientWatch current = watch;
-    if (current != null && running.anyOpen() && current.clientGone()) {
+    if (current != null && cancelRequests.anyOpen() && current.clientGone()) {
       LOG.info("PostgreSQL client {} went away while its query ran; cancelling it", client);
       shutdown();
+    }
+  }
+
+  /**
+   * Logs a failure of Floe's own (the client is told it should report it with the log); the
+   * unexpected exceptions wrapped by {@link #internal} are logged where they are caught.
+   */
+  private void logInternal(FloeException e) {
+    if (e.type() == ErrorType.INTERNAL) {
+      LOG.warn("PostgreSQL client {}: statement failed", client, e);
     }
   }
 

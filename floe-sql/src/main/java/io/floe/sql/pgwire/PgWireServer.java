@@ -102,7 +102,12 @@ public final class PgWireServer implements AutoCloseable {
             });
   }
 
-  /** Binds the port and starts accepting connections. */
+  /**
+   * Binds the port and starts accepting connections.
+   *
+   * @throws FloeException {@link ErrorCode#ENDPOINT_UNAVAILABLE} when it cannot listen on the
+   *     address and port (taken, or not an address of this machine)
+   */
   public void start() {
     if (!state.compareAndSet(State.NEW, State.RUNNING)) {
       throw new IllegalStateException("PostgreSQL endpoint is " + state.get() + ", not NEW");
@@ -117,14 +122,15 @@ public final class PgWireServer implements AutoCloseable {
       threads.shutdown();
       monitor.shutdown();
       throw new FloeException(
-          ErrorCode.CONFIG_INVALID,
+          ErrorCode.ENDPOINT_UNAVAILABLE,
           "Cannot start the PostgreSQL endpoint on "
               + host
               + ":"
               + requestedPort
               + ": "
               + e.getMessage()
-              + "; choose another address or port (sql.postgres-port)",
+              + "; set sql.postgres-port to a free port (0 picks one) or sql.listen-address to an"
+              + " address of this machine",
           e);
     }
     threads.execute(this::acceptConnections);

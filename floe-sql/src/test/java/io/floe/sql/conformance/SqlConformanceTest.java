@@ -11,6 +11,7 @@ import io.floe.sql.QueryException;
 import io.floe.sql.QueryExecution;
 import io.floe.sql.QueryOptions;
 import io.floe.sql.SqlValues;
+import io.floe.sql.TestEngines;
 import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -43,7 +44,7 @@ class SqlConformanceTest {
   @BeforeAll
   static void setUp() throws Exception {
     fixture = new ShopFixture(warehouse);
-    engine = new QueryEngine(fixture.catalog, warehouse);
+    engine = TestEngines.open(fixture.catalog, warehouse);
   }
 
   @AfterAll

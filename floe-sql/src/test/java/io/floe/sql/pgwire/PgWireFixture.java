@@ -4,6 +4,7 @@ import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
+import io.floe.sql.TestEngines;
 import io.floe.sql.Workgroup;
 import io.floe.testing.CdcTables;
 import io.floe.testing.SalesTable;
@@ -63,7 +64,7 @@ final class PgWireFixture implements AutoCloseable {
     catalog.createNamespace(Namespace.of("raw"));
     writeSales(catalog);
     writeOrders(catalog);
-    QueryEngine engine = new QueryEngine(catalog, warehouse);
+    QueryEngine engine = TestEngines.open(catalog, warehouse);
     PgWireServer server = new PgWireServer(engine, users(), "127.0.0.1", 0, queryTimeout);
     server.start();
     return new PgWireFixture(catalog, engine, server);

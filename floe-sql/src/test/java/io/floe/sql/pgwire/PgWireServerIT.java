@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.catalog.FloeCatalog;
-import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
+import io.floe.sql.TestEngines;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -139,7 +139,7 @@ class PgWireServerIT {
     try (JdbcCatalog catalog = FloeCatalog.open(empty);
         PgWireServer server =
             new PgWireServer(
-                new QueryEngine(catalog, empty),
+                TestEngines.open(catalog, empty),
                 new SqlUsers(List.of()),
                 "127.0.0.1",
                 0,

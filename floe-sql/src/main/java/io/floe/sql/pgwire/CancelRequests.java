@@ -1,24 +1,38 @@
 package io.floe.sql.pgwire;
 
+import static java.util.Objects.requireNonNull;
+
 import io.floe.sql.QueryExecution;
-import java.util.HashSet;
-import java.util.Set;
+import io.floe.sql.RunningQueries;
 
 /**
- * The queries a session has open, and the cancel requests that apply to them. A cancel request
- * (from another connection) or the server's shutdown arrives on another thread than the session's,
- * hence the lock.
+ * The cancel requests of one session and the queries they apply to. The session's open queries are
+ * those the engine's {@link RunningQueries} has under the session's name, which the engine records
+ * before a query is handed to the session and forgets when it is closed. A cancel request (from
+ * another connection) or the server's shutdown arrives on another thread than the session's, hence
+ * the lock.
  *
  * <p>As in PostgreSQL, a cancel request applies to what the session is doing between a client's
  * request and the ReadyForQuery answering it, including a query that has not started yet; a request
  * arriving while the session waits for the client is ignored.
  */
-final class RunningQueries {
+final class CancelRequests {
+  private final RunningQueries running;
+  private final String session;
   private final Object lock = new Object();
-  private final Set<QueryExecution> open = new HashSet<>();
   private boolean busy;
   private boolean cancelRequested;
   private boolean ending;
+
+  /**
+   * @param running the engine's running queries
+   * @param session the session's name, under which its queries run ({@link
+   *     io.floe.sql.QueryOptions#session()})
+   */
+  CancelRequests(RunningQueries running, String session) {
+    this.running = requireNonNull(running, "running is null");
+    this.session = requireNonNull(session, "session is null");
+  }
 
   /** The session received a message and works on it. */
   void busy() {
@@ -44,19 +58,15 @@ final class RunningQueries {
     }
   }
 
-  /** A query the session started; it is cancelled at once if a request came meanwhile. */
-  void opened(QueryExecution execution) {
+  /**
+   * A query the session started; it is cancelled at once if a request came meanwhile. A request
+   * that comes later finds it among the running queries.
+   */
+  void started(QueryExecution execution) {
     synchronized (lock) {
-      open.add(execution);
       if (cancelRequested || ending) {
         execution.cancel();
       }
-    }
-  }
-
-  void closed(QueryExecution execution) {
-    synchronized (lock) {
-      open.remove(execution);
     }
   }
 
@@ -67,7 +77,7 @@ final class RunningQueries {
         return false;
       }
       cancelRequested = true;
-      open.forEach(QueryExecution::cancel);
+      running.cancelAll(session);
       return true;
     }
   }
@@ -76,14 +86,14 @@ final class RunningQueries {
   void end() {
     synchronized (lock) {
       ending = true;
-      open.forEach(QueryExecution::cancel);
+      running.cancelAll(session);
     }
   }
 
   /** Whether a query is open in a session that goes on. */
   boolean anyOpen() {
     synchronized (lock) {
-      return !ending && !open.isEmpty();
+      return !ending && !running.ofSession(session).isEmpty();
     }
   }
 }
