@@ -303,7 +303,7 @@ public final class Pipeline implements AutoCloseable {
             sink.writer.liveRows());
         sink.writer.truncate();
         sink.lastSummary = summary(null, Checkpoint.PHASE_LOADING, -1, -1);
-        sink.writer.commit(sink.lastSummary, true);
+        sink.writer.checkpoint(sink.lastSummary);
       }
     }
     return null;
@@ -547,7 +547,7 @@ public final class Pipeline implements AutoCloseable {
           && sink.lastSummary != null
           && commitLock.tryLock()) {
         try {
-          logCommit(sink, sink.writer.commit(sink.lastSummary, false));
+          sink.writer.commit(sink.lastSummary).ifPresent(result -> logCommit(sink, result));
         } finally {
           commitLock.unlock();
         }
@@ -597,7 +597,8 @@ public final class Pipeline implements AutoCloseable {
     boolean stampAll = stampAllTables && loadComplete;
     int committedTables = 0;
     for (TableSink sink : sinksByTopic.values()) {
-      CdcTableWriter.CommitResult result = sink.writer.commit(summary, stampAll);
+      CdcTableWriter.CommitResult result =
+          stampAll ? sink.writer.checkpoint(summary) : sink.writer.commit(summary).orElse(null);
       if (result != null) {
         committedTables++;
         sink.lastSummary = summary;

@@ -148,7 +148,7 @@ class MaintenanceSchedulerTest {
     CdcTableWriter writer = CdcTableWriter.open(shared);
     for (long id = 0; id < 6; id++) {
       writer.upsert(CdcTable.row(id, "n" + id, "big"), null);
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
     cdc.commit(10, 25, 0);
 
@@ -251,7 +251,7 @@ class MaintenanceSchedulerTest {
     CdcTableWriter writer = CdcTableWriter.open(table);
     for (long id = 0; id < 6; id++) {
       writer.upsert(CdcTable.row(id, "n" + id, "big"), null);
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
     cdc.commit(10, 25, 0);
 

@@ -210,8 +210,7 @@ final class AppliedRewrite {
    */
   void committed(Table table, OptionalLong snapshotId) {
     UncommittedFiles.delete(table, unused);
-    handoff.complete(
-        new RewriteHandoff.Outcome(snapshotId.orElse(-2), sources.size(), rowsDeletedSince));
+    handoff.complete(new RewriteHandoff.Outcome(snapshotId, sources.size(), rowsDeletedSince));
   }
 
   private static FloeException rejected(Table table, String reason) {

@@ -12,6 +12,7 @@ import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
@@ -37,10 +38,10 @@ import org.apache.iceberg.io.OutputFileFactory;
  * Applies a stream of row changes to one Iceberg format-v2 table whose identifier fields are the
  * source's primary key, and commits them in batches.
  *
- * <p>Changes accumulate in memory until {@link #commit}: several changes to one row collapse to its
- * last state, so each commit writes at most one data file (the new row versions, in arrival order)
- * and one position-delete file (earlier versions that were updated or deleted, found through the
- * {@link KeyIndex}). The writer never writes equality deletes.
+ * <p>Changes accumulate in memory until {@link #commit} (or {@link #checkpoint}): several changes
+ * to one row collapse to its last state, so each commit writes at most one data file (the new row
+ * versions, in arrival order) and one position-delete file (earlier versions that were updated or
+ * deleted, found through the {@link KeyIndex}). The writer never writes equality deletes.
  *
  * <p>A value the source left out of an update (PostgreSQL's unchanged TOAST columns) is marked
  * unchanged by the caller and filled at commit from the row's previous version: from this batch, or
@@ -213,18 +214,37 @@ public final class CdcTableWriter {
 
   /**
    * Writes the pending batch and commits it as one snapshot carrying {@code summary}, together with
-   * a submitted rewrite if there is one. With no pending changes, no submitted rewrite and {@code
-   * stampOnly} false, nothing is committed.
+   * a submitted rewrite if there is one; with neither, commits nothing.
    *
-   * @return the committed snapshot, or null if nothing was committed
+   * @param summary properties for the snapshot's summary (a pipeline's source position)
+   * @return the commit, or empty if there was nothing to commit
+   * @throws FloeException if the commit failed; the writer cannot be used after that
    */
-  public CommitResult commit(Map<String, String> summary, boolean stampOnly) {
+  public Optional<CommitResult> commit(Map<String, String> summary) {
+    requireNonNull(summary, "summary is null");
     checkUsable();
-    RewriteHandoff offered = handoff.get();
-    if (batch.isEmpty() && !stampOnly && (offered == null || !offered.submitted())) {
+    if (batch.isEmpty() && !rewriteSubmitted()) {
       batch.resetChanges();
-      return null;
+      return Optional.empty();
     }
+    return Optional.of(commitSnapshot(summary));
+  }
+
+  /**
+   * Commits a snapshot carrying {@code summary} even if there is nothing else to commit, with the
+   * pending batch and a submitted rewrite if there are: a checkpoint, so that the table records a
+   * position (a pipeline's, when its full load completes, on every table it loaded).
+   *
+   * @throws FloeException if the commit failed; the writer cannot be used after that
+   */
+  public CommitResult checkpoint(Map<String, String> summary) {
+    requireNonNull(summary, "summary is null");
+    checkUsable();
+    return commitSnapshot(summary);
+  }
+
+  /** Commits the batch and a submitted rewrite, if any, as one snapshot carrying the summary. */
+  private CommitResult commitSnapshot(Map<String, String> summary) {
     long started = System.nanoTime();
     boolean rebased = false;
     try {
@@ -350,7 +370,7 @@ public final class CdcTableWriter {
         applied.committed(table, committed);
       }
       return new CommitResult(
-          committed.orElse(-2),
+          committed,
           rows,
           deletes,
           tidy.compacted().size(),
@@ -570,17 +590,23 @@ public final class CdcTableWriter {
   /**
    * Outcome of one commit.
    *
+   * @param snapshotId the snapshot committed; empty if it had left the table's history (rolled back
+   *     or expired by another process) by the time the writer looked for it, right after the commit
    * @param filesRewritten data files replaced by a rewrite committed with the batch
    * @param rebased whether another commit had changed the table's data, so that the writer moved
    *     its index onto the table's files before committing
    */
   public record CommitResult(
-      long snapshotId,
+      OptionalLong snapshotId,
       int rowsWritten,
       int rowsDeleted,
       int filesCompacted,
       int deleteFilesMerged,
       int filesRewritten,
       boolean rebased,
-      long nanos) {}
+      long nanos) {
+    public CommitResult {
+      requireNonNull(snapshotId, "snapshotId is null");
+    }
+  }
 }

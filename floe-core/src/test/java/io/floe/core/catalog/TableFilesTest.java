@@ -84,7 +84,7 @@ class TableFilesTest {
           writer.upsert(row(id, "r" + random.nextInt(3)), null);
         }
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
       table.refresh();
       long current = table.currentSnapshot().snapshotId();
       TableFiles planned = TableFiles.load(table);

@@ -77,14 +77,14 @@ class CdcTableWriterTest {
     writer.update(key(2), row(2, "b2", "y"), null);
     writer.upsert(row(3, "c", "z"), null);
     writer.delete(key(3));
-    writer.commit(Map.of("floe.test", "1"), false);
+    writer.commit(Map.of("floe.test", "1"));
     assertThat(contents()).isEqualTo(Map.of(1L, List.of("a", "x"), 2L, List.of("b2", "y")));
     assertThat(table.currentSnapshot().summary()).containsEntry("floe.test", "1");
 
     writer.update(key(1), row(10, "a10", "x"), null); // key change
     writer.delete(key(2));
     writer.upsert(row(4, "d", "w"), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     assertThat(contents()).isEqualTo(Map.of(10L, List.of("a10", "x"), 4L, List.of("d", "w")));
     assertThat(deleteFileContents()).containsOnly(FileContent.POSITION_DELETES);
 
@@ -93,7 +93,7 @@ class CdcTableWriterTest {
     CdcTableWriter reopened = CdcTableWriter.open(table);
     assertThat(reopened.liveRows()).isEqualTo(2);
     reopened.update(key(4), row(4, "d2", "w"), null);
-    reopened.commit(Map.of(), false);
+    reopened.commit(Map.of());
     assertThat(contents()).isEqualTo(Map.of(10L, List.of("a10", "x"), 4L, List.of("d2", "w")));
   }
 
@@ -102,7 +102,7 @@ class CdcTableWriterTest {
     CdcTableWriter writer = CdcTableWriter.open(table);
     writer.upsert(row(1, "a", "BIG-1"), null);
     writer.upsert(row(2, "b", "BIG-2"), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
 
     BitSet unchangedBig = new BitSet();
     unchangedBig.set(2);
@@ -110,7 +110,7 @@ class CdcTableWriterTest {
     writer.upsert(row(5, "e", "BIG-5"), null);
     writer.update(key(5), row(5, "e2", null), unchangedBig); // from this batch
     writer.update(key(2), row(20, "b20", null), unchangedBig); // key change, from the old key
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     assertThat(contents())
         .isEqualTo(
             Map.of(
@@ -128,12 +128,12 @@ class CdcTableWriterTest {
     CdcTableWriter writer = CdcTableWriter.open(table);
     writer.upsert(row(1, "a", null), null);
     writer.upsert(row(2, "b", null), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     writer.delete(key(1));
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     writer.truncate();
     writer.upsert(row(3, "c", null), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     assertThat(contents()).isEqualTo(Map.of(3L, java.util.Arrays.asList("c", null)));
     assertThat(deleteFileContents()).isEmpty();
   }
@@ -141,8 +141,8 @@ class CdcTableWriterTest {
   @Test
   void stampCommitsWithoutChanges() {
     CdcTableWriter writer = CdcTableWriter.open(table);
-    assertThat(writer.commit(Map.of("floe.x", "1"), false)).isNull();
-    assertThat(writer.commit(Map.of("floe.x", "2"), true)).isNotNull();
+    assertThat(writer.commit(Map.of("floe.x", "1"))).isEmpty();
+    assertThat(writer.checkpoint(Map.of("floe.x", "2"))).isNotNull();
     assertThat(table.currentSnapshot().summary()).containsEntry("floe.x", "2");
   }
 
@@ -157,7 +157,7 @@ class CdcTableWriterTest {
         writer.upsert(row(id, "n" + id, "b"), null);
         model.put(id, List.of("n" + id, "b"));
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
     writer.setCompactionEnabled(true);
     // Each commit updates one row of a different load file: its delete file points at that file
@@ -166,7 +166,7 @@ class CdcTableWriterTest {
       long id = (commit % 6) * 100L + commit;
       writer.upsert(row(id, "c" + commit, "b"), null);
       model.put(id, List.of("c" + commit, "b"));
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
       assertThat(contents()).as("after commit %s", commit).isEqualTo(model);
       assertThat(writer.deleteFileCount())
           .as("after commit %s", commit)
@@ -191,7 +191,7 @@ class CdcTableWriterTest {
         writer.upsert(row(id, "n" + id, "b" + id), null);
         model.put(id, List.of("n" + id, "b" + id));
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
     long read = writer.indexFilesRead();
 
@@ -200,7 +200,7 @@ class CdcTableWriterTest {
     other.setCompactionEnabled(false);
     other.update(key(12), row(12, "other", "b12"), null);
     other.delete(key(15));
-    other.commit(Map.of(), false);
+    other.commit(Map.of());
     model.put(12L, List.of("other", "b12"));
     model.remove(15L);
 
@@ -209,7 +209,7 @@ class CdcTableWriterTest {
     writer.update(key(12), row(12, "mine", null), unchangedBig);
     writer.delete(key(31));
     writer.upsert(row(15, "again", "b15"), null);
-    CdcTableWriter.CommitResult result = writer.commit(Map.of(), false);
+    CdcTableWriter.CommitResult result = writer.commit(Map.of()).orElseThrow();
     model.put(12L, List.of("mine", "b12"));
     model.remove(31L);
     model.put(15L, List.of("again", "b15"));
@@ -224,7 +224,7 @@ class CdcTableWriterTest {
     table.refresh();
     other = CdcTableWriter.open(table);
     other.upsert(row(100, "new", "b100"), null);
-    other.commit(Map.of(), false);
+    other.commit(Map.of());
     model.put(100L, List.of("new", "b100"));
     table.refresh();
     assertThat(table.currentSnapshot().summary()).containsEntry("deleted-data-files", "6");
@@ -232,7 +232,7 @@ class CdcTableWriterTest {
 
     writer.update(key(100), row(100, "mine", "b100"), null);
     writer.delete(key(1));
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     model.put(100L, List.of("mine", "b100"));
     model.remove(1L);
 
@@ -259,7 +259,7 @@ class CdcTableWriterTest {
         writer.upsert(row(id, "n" + id, "b" + id), null);
         model.put(id, List.of("n" + id, "b" + id));
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
 
     try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
@@ -269,16 +269,17 @@ class CdcTableWriterTest {
       io.before =
           () -> {
             other.upsert(row(200, "other", "b200"), null);
-            CdcTableWriter.CommitResult folded = other.commit(Map.of(), false);
+            CdcTableWriter.CommitResult folded = other.commit(Map.of()).orElseThrow();
             assertThat(folded.filesCompacted()).isEqualTo(5);
           };
       writer.upsert(row(100, "mine", "b100"), null);
-      CdcTableWriter.CommitResult inserted = writer.commit(Map.of(), false);
+      CdcTableWriter.CommitResult inserted = writer.commit(Map.of()).orElseThrow();
       model.put(200L, List.of("other", "b200"));
       model.put(100L, List.of("mine", "b100"));
       assertThat(io.before).as("the other writer committed").isNull();
       table.refresh();
-      Snapshot parent = table.snapshot(table.snapshot(inserted.snapshotId()).parentId());
+      Snapshot parent =
+          table.snapshot(table.snapshot(inserted.snapshotId().orElseThrow()).parentId());
       assertThat(parent.summary())
           .as("the batch was committed on top of the other writer's commit")
           .containsEntry("deleted-data-files", "5");
@@ -286,7 +287,7 @@ class CdcTableWriterTest {
 
     writer.update(key(3), row(3, "updated", "b3"), null);
     writer.delete(key(42));
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     model.put(3L, List.of("updated", "b3"));
     model.remove(42L);
 
@@ -301,7 +302,7 @@ class CdcTableWriterTest {
     CdcTableWriter writer = writerWritingThrough(io);
     for (long id = 0; id < 3; id++) {
       writer.upsert(row(id, "n" + id, "b" + id), null);
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
     long read = writer.indexFilesRead();
     try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
@@ -313,7 +314,7 @@ class CdcTableWriterTest {
                   .rewriteIf(manifest -> true)
                   .commit();
       writer.update(key(1), row(1, "u1", "b1"), null);
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
       assertThat(io.before).as("the manifests were rewritten").isNull();
       table.refresh();
       assertThat(table.snapshot(table.currentSnapshot().parentId()).operation())
@@ -321,7 +322,7 @@ class CdcTableWriterTest {
           .isEqualTo("replace");
     }
     writer.update(key(2), row(2, "u2", "b2"), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
 
     assertThat(writer.indexFilesRead()).isEqualTo(read);
     assertThat(contents())
@@ -402,7 +403,7 @@ class CdcTableWriterTest {
           model.remove(id);
         }
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
       if (commit % 10 == 9) {
         table.refresh();
         writer = CdcTableWriter.open(table);
