@@ -28,8 +28,6 @@ import org.apache.iceberg.SnapshotChanges;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.exceptions.CommitFailedException;
-import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.OutputFileFactory;
@@ -55,10 +53,11 @@ import org.apache.iceberg.io.OutputFileFactory;
  * its own last commit (a rollback, a compaction committed by another process), it moves its index
  * onto the table's current files (reading only the files those commits changed, or after a rollback
  * all of them) and applies the pending batch on top of what the table holds now ({@code CatchUp}).
- * A commit rejected because such a change landed while it was being written is retried the same
- * way; one that Iceberg committed on top of such a change (they did not conflict) is caught up on
- * before the next commit. Commits that change no data (manifest rewrites, snapshot expiry) cost
- * nothing.
+ * A commit that such a change conflicted with while it was being written, or that concurrent
+ * commits kept Iceberg from landing, is caught up and attempted again, a bounded number of times
+ * ({@code CommitPolicy} has the rules, and the errors a failed commit reports); one that Iceberg
+ * committed on top of such a change (they did not conflict) is caught up on before the next commit.
+ * Commits that change no data (manifest rewrites, snapshot expiry) cost nothing.
  *
  * <p>Compaction of the data files it writes goes through the writer: table maintenance prepares the
  * new files on its own thread ({@link #beginRewrite}), and the writer commits them in its next
@@ -87,9 +86,6 @@ public final class CdcTableWriter {
   /** Snapshot summary property marking each writer commit, so the writer can find its own. */
   public static final String COMMIT_MARKER = "floe.writer.commit";
 
-  /** Attempts at one commit when other commits to the table keep changing its data. */
-  static final int COMMIT_ATTEMPTS = 3;
-
   /** Position-delete files below this size are merged by the writer; larger ones are left. */
   static final long SMALL_DELETE_FILE_BYTES = 256L << 10;
 
@@ -102,6 +98,7 @@ public final class CdcTableWriter {
   private final TableState state;
   private final PendingBatch batch;
   private final CatchUp catchUp;
+  private final CommitPolicy policy;
   private final OutputFileFactory fileFactory;
   private boolean compactionEnabled = true;
 
@@ -117,6 +114,7 @@ public final class CdcTableWriter {
     this.state = TableState.load(table, keys);
     this.batch = new PendingBatch(table, schema, keys, state);
     this.catchUp = new CatchUp(table, keys, state, batch);
+    this.policy = new CommitPolicy(table.name());
     this.fileFactory =
         OutputFileFactory.builderFor(table, 1, System.currentTimeMillis())
             .format(FileFormat.PARQUET)
@@ -243,19 +241,19 @@ public final class CdcTableWriter {
     return commitSnapshot(summary);
   }
 
-  /** Commits the batch and a submitted rewrite, if any, as one snapshot carrying the summary. */
+  /**
+   * Commits the batch and a submitted rewrite, if any, as one snapshot carrying the summary,
+   * attempting it again when {@link CommitPolicy} says so.
+   */
   private CommitResult commitSnapshot(Map<String, String> summary) {
     long started = System.nanoTime();
-    boolean rebased = false;
     try {
-      RuntimeException rejected = null;
+      boolean rebased = false;
+      boolean moved = catchUp.catchUp();
       for (int attempt = 1; ; attempt++) {
-        if (catchUp.catchUp()) {
+        if (moved) {
           rebased = true;
           abandonRewrite("the table's data changed under it (rolled back, or written elsewhere)");
-        } else if (rejected != null) {
-          // Rejected, but no commit changed the table's data: trying again would not help.
-          throw rejected;
         }
         RewriteHandoff taken = handoff.get();
         DataFileRewrite rewrite = taken == null ? null : taken.take();
@@ -263,19 +261,22 @@ public final class CdcTableWriter {
           taken = null;
         }
         try {
-          return attempt(summary, taken, rewrite, rebased, started);
-        } catch (RuntimeException e) {
-          if (taken != null) {
-            taken.fail(e);
+          Landed landed;
+          try {
+            landed = attempt(summary, taken, rewrite);
+          } catch (RuntimeException failure) {
+            moved = afterFailedAttempt(failure, attempt, taken);
+            continue;
           }
-          // Rejected because another commit landed while this one was written: try again on top
-          // of it, if it changed the table's data.
-          boolean rejection =
-              e instanceof CommitFailedException || e instanceof ValidationException;
-          if (!rejection || attempt == COMMIT_ATTEMPTS) {
-            throw e;
+          try {
+            return takeIn(landed, rebased, started);
+          } catch (RuntimeException failure) {
+            FloeException error = policy.errorAfterCommit(failure);
+            if (taken != null) {
+              taken.fail(error);
+            }
+            throw error;
           }
-          rejected = e;
         } finally {
           if (taken != null) {
             handoff.compareAndSet(taken, null);
@@ -284,29 +285,45 @@ public final class CdcTableWriter {
       }
     } catch (RuntimeException e) {
       broken = true;
-      if (e instanceof FloeException) {
-        throw e;
-      }
-      throw new FloeException(
-          ErrorCode.TABLE_WRITE_FAILED,
-          "Cannot commit changes to table " + table.name() + ": " + e.getMessage(),
-          e);
+      throw policy.error(e);
     }
   }
 
-  /** One attempt at committing the batch (and a rewrite); throws if it is rejected. */
-  private CommitResult attempt(
-      Map<String, String> summary,
-      RewriteHandoff taken,
-      DataFileRewrite rewrite,
-      boolean rebased,
-      long started) {
+  /**
+   * Asks the policy what follows a failed attempt, and fails the rewrite the attempt carried.
+   *
+   * @return whether catching up before the next attempt moved the index onto other commits
+   * @throws FloeException if the commit is not attempted again
+   */
+  private boolean afterFailedAttempt(RuntimeException failure, int attempt, RewriteHandoff taken) {
+    boolean moved;
+    try {
+      moved = policy.beforeNextAttempt(failure, attempt, catchUp);
+    } catch (RuntimeException e) {
+      FloeException error = policy.error(e);
+      if (taken != null) {
+        taken.fail(error);
+      }
+      throw error;
+    }
+    if (taken != null) {
+      taken.fail(policy.rewriteLeftOut(failure));
+    }
+    return moved;
+  }
+
+  /**
+   * One attempt at committing the batch (and a rewrite): writes their files and commits them.
+   * Deletes the files it wrote if it fails, unless the table may reference them.
+   */
+  private Landed attempt(
+      Map<String, String> summary, RewriteHandoff taken, DataFileRewrite rewrite) {
     List<String> written = new ArrayList<>();
     List<String> rewriteOutputs = new ArrayList<>();
     if (rewrite != null) {
       rewrite.outputs().forEach(file -> rewriteOutputs.add(file.location()));
     }
-    boolean attempted = false;
+    boolean commitCalled = false;
     try {
       batch.fillUnchangedValues();
       Snapshot base = table.currentSnapshot();
@@ -358,31 +375,11 @@ public final class CdcTableWriter {
       commits++;
       String marker = writerId + ":" + commits;
       delta.set(COMMIT_MARKER, marker);
-      attempted = true;
+      commitCalled = true;
       delta.commit();
-
-      int rows = batch.insertedKeys().size();
-      int deletes = batch.deleted().size();
-      applyToState(data, tidy, deleteFile, applied);
-      OptionalLong committed = catchUp.committed(marker, base);
-      batch.clear();
-      if (applied != null) {
-        applied.committed(table, committed);
-      }
-      return new CommitResult(
-          committed,
-          rows,
-          deletes,
-          tidy.compacted().size(),
-          tidy.mergedDeletes().size(),
-          applied == null ? 0 : applied.sources().size(),
-          rebased,
-          System.nanoTime() - started);
+      return new Landed(base, marker, data, tidy, deleteFile, applied);
     } catch (RuntimeException e) {
-      // Files of a commit whose outcome is unknown may be referenced by the table: keep them.
-      boolean rejected =
-          !attempted || e instanceof CommitFailedException || e instanceof ValidationException;
-      if (rejected) {
+      if (CommitPolicy.writtenFilesUnreferenced(e, commitCalled)) {
         written.addAll(rewriteOutputs);
         for (String location : written) {
           try {
@@ -394,6 +391,27 @@ public final class CdcTableWriter {
       }
       throw e;
     }
+  }
+
+  /** Moves the writer onto its commit that landed, and completes the rewrite it carried. */
+  private CommitResult takeIn(Landed landed, boolean rebased, long started) {
+    int rows = batch.insertedKeys().size();
+    int deletes = batch.deleted().size();
+    applyToState(landed.data, landed.tidy, landed.deleteFile, landed.applied);
+    OptionalLong committed = catchUp.committed(landed.marker, landed.base);
+    batch.clear();
+    if (landed.applied != null) {
+      landed.applied.committed(table, committed);
+    }
+    return new CommitResult(
+        committed,
+        rows,
+        deletes,
+        landed.tidy.compacted().size(),
+        landed.tidy.mergedDeletes().size(),
+        landed.applied == null ? 0 : landed.applied.sources().size(),
+        rebased,
+        System.nanoTime() - started);
   }
 
   /**
@@ -580,6 +598,21 @@ public final class CdcTableWriter {
               + " after a failed commit; open a new writer");
     }
   }
+
+  /**
+   * A commit that landed, with what the writer needs to move onto it.
+   *
+   * @param base the snapshot the batch was planned on, or null for none
+   * @param applied the rewrite it carried, or null
+   * @param deleteFile its position-delete file, or null
+   */
+  private record Landed(
+      Snapshot base,
+      String marker,
+      NewData data,
+      TidyPlan tidy,
+      DeleteFile deleteFile,
+      AppliedRewrite applied) {}
 
   /** The data file a commit writes and the keys of carried (compacted) rows, in file order. */
   private static final class NewData {
