@@ -215,7 +215,7 @@ final class AppliedRewrite {
 
   private static FloeException rejected(Table table, String reason) {
     return new FloeException(
-        ErrorCode.TABLE_STATE_INVALID,
+        ErrorCode.TABLE_COMMIT_CONFLICT,
         "Cannot commit the rewrite of data files of table "
             + table.name()
             + ": "

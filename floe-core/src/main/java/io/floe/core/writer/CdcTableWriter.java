@@ -110,7 +110,7 @@ public final class CdcTableWriter {
   private CdcTableWriter(Table table) {
     this.table = requireNonNull(table, "table is null");
     this.schema = table.schema();
-    this.keys = new RowKeys(schema);
+    this.keys = new RowKeys(table.name(), schema);
     this.state = TableState.load(table, keys);
     this.batch = new PendingBatch(table, schema, keys, state);
     this.catchUp = new CatchUp(table, keys, state, batch);
@@ -564,7 +564,7 @@ public final class CdcTableWriter {
       RewriteHandoff current = handoff.get();
       if (current != null && !current.finished()) {
         throw new FloeException(
-            ErrorCode.TABLE_STATE_INVALID,
+            ErrorCode.TABLE_COMMIT_CONFLICT,
             "Cannot rewrite data files of table "
                 + table.name()
                 + ": another rewrite of it is in progress; run it again once that one is done");
@@ -581,10 +581,21 @@ public final class CdcTableWriter {
     return current != null && current.submitted();
   }
 
-  /** Withdraws a rewrite that the writer has not taken yet, failing it with {@code reason}. */
+  /**
+   * Withdraws a rewrite that the writer has not taken yet, failing it with {@code reason}: a
+   * conflict, as the rewrite can be run again.
+   */
   void abandonRewrite(String reason) {
     RewriteHandoff current = handoff.get();
-    if (current != null && current.withdraw("Cannot commit the rewrite: " + reason)) {
+    if (current != null
+        && current.withdraw(
+            new FloeException(
+                ErrorCode.TABLE_COMMIT_CONFLICT,
+                "Cannot commit the rewrite of data files of table "
+                    + table.name()
+                    + ": "
+                    + reason
+                    + "; run it again"))) {
       handoff.compareAndSet(current, null);
     }
   }

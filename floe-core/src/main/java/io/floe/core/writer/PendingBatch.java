@@ -162,7 +162,8 @@ final class PendingBatch {
    * the batch deletes or replaces are looked up again, and so are the rows whose values fill the
    * columns an update left unchanged.
    *
-   * @throws FloeException if a row that holds such values is no longer in the table
+   * @throws FloeException if a row that holds such values is no longer in the table (another commit
+   *     removed it): the source's change cannot be applied
    */
   void resolve(KeyIndex fresh) {
     Map<Object, Long> toDelete = new HashMap<>();
@@ -191,7 +192,7 @@ final class PendingBatch {
         Long location = fresh.get(pending.fillKey);
         if (location == null) {
           throw new FloeException(
-              ErrorCode.TABLE_STATE_INVALID,
+              ErrorCode.SOURCE_DATA_INVALID,
               "Cannot apply update to table "
                   + table.name()
                   + ": the source left some columns unchanged (not sent), and the row with key "
@@ -275,7 +276,9 @@ final class PendingBatch {
                 + ": "
                 + (wanted.size() - found)
                 + " indexed rows are missing from "
-                + file.getKey());
+                + file.getKey()
+                + ", which the writer's index says hold them; report it with the log, and run it"
+                + " again with a new writer (which reloads the table)");
       }
     }
   }
@@ -341,7 +344,7 @@ final class PendingBatch {
         }
       } else {
         throw new FloeException(
-            ErrorCode.TABLE_STATE_INVALID,
+            ErrorCode.SOURCE_DATA_INVALID,
             "Cannot apply update to table "
                 + table.name()
                 + ": the source left column "

@@ -67,13 +67,19 @@ public final class RewriteHandoff {
    *     delete; false if the writer took it, and {@link #submit}'s future tells what happened
    */
   public boolean withdraw(String reason) {
+    return withdraw(new IllegalStateException(reason));
+  }
+
+  /** As {@link #withdraw(String)}, failing the outcome with {@code failure}. */
+  boolean withdraw(RuntimeException failure) {
+    requireNonNull(failure, "failure is null");
     while (true) {
       State current = state.get();
       if (current == State.TAKEN) {
         return false;
       }
       if (current == State.WITHDRAWN || state.compareAndSet(current, State.WITHDRAWN)) {
-        outcome.completeExceptionally(new IllegalStateException(reason));
+        outcome.completeExceptionally(failure);
         return true;
       }
     }

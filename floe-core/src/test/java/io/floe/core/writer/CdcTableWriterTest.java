@@ -3,10 +3,12 @@ package io.floe.core.writer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -14,6 +16,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import org.apache.iceberg.BaseTable;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileContent;
@@ -121,6 +124,67 @@ class CdcTableWriterTest {
     assertThatThrownBy(() -> writer.update(key(98), row(98, "x", null), unchangedBig))
         .isInstanceOf(FloeException.class)
         .hasMessageContaining("no earlier version of the row with key 98");
+  }
+
+  @Test
+  void changesFloeCannotApplyAreTheSourcesData() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    BitSet unchangedBig = new BitSet();
+    unchangedBig.set(2);
+    assertThatThrownBy(() -> writer.update(key(98), row(98, "x", null), unchangedBig))
+        .isInstanceOfSatisfying(
+            FloeException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.SOURCE_DATA_INVALID));
+
+    Record nullKey = GenericRecord.create(SCHEMA);
+    nullKey.set(1, "no key");
+    assertThatThrownBy(() -> writer.upsert(nullKey, null))
+        .isInstanceOfSatisfying(
+            FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SOURCE_DATA_INVALID))
+        .hasMessage(
+            "Cannot apply a change to table floe.raw.t: primary key column id of a row is NULL;"
+                + " check the source table's primary key and replica identity, then reload the"
+                + " table (drop it and restart the pipeline)");
+  }
+
+  @Test
+  void aTableWithoutIdentifierFieldsIsUnsupported() {
+    Table keyless =
+        catalog.createTable(
+            TableIdentifier.of("raw", "keyless"),
+            new Schema(Types.NestedField.required(1, "id", Types.LongType.get())),
+            PartitionSpec.unpartitioned(),
+            Map.of("format-version", "2"));
+    assertThatThrownBy(() -> CdcTableWriter.open(keyless))
+        .isInstanceOfSatisfying(
+            FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_UNSUPPORTED))
+        .hasMessageStartingWith(
+            "Cannot write CDC changes to table floe.raw.keyless: it has no identifier fields");
+  }
+
+  @Test
+  void aRewriteWhileAnotherIsInProgressOrOneTheWriterWithdrawsCanBeRunAgain() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    RewriteHandoff first = writer.beginRewrite(Set.of());
+    assertThatThrownBy(() -> writer.beginRewrite(Set.of()))
+        .isInstanceOfSatisfying(
+            FloeException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_COMMIT_CONFLICT))
+        .hasMessage(
+            "Cannot rewrite data files of table floe.raw.t: another rewrite of it is in"
+                + " progress; run it again once that one is done");
+
+    writer.abandonRewrite("its writer was replaced");
+    assertThat(first.submit(new DataFileRewrite(1, List.of(), List.of(), List.of(), Map.of())))
+        .failsWithin(Duration.ZERO)
+        .withThrowableOfType(ExecutionException.class)
+        .havingCause()
+        .isInstanceOfSatisfying(
+            FloeException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_COMMIT_CONFLICT))
+        .withMessage(
+            "Cannot commit the rewrite of data files of table floe.raw.t: its writer was"
+                + " replaced; run it again");
   }
 
   @Test
