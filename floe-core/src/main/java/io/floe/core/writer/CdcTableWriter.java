@@ -5,8 +5,6 @@ import static java.util.Objects.requireNonNull;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.Scans;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashSet;
@@ -15,22 +13,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
-import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotChanges;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.DataWriter;
-import org.apache.iceberg.io.OutputFileFactory;
 
 /**
  * Applies a stream of row changes to one Iceberg format-v2 table whose identifier fields are the
@@ -99,7 +91,7 @@ public final class CdcTableWriter {
   private final PendingBatch batch;
   private final CatchUp catchUp;
   private final CommitPolicy policy;
-  private final OutputFileFactory fileFactory;
+  private final CommitFiles files;
   private boolean compactionEnabled = true;
 
   private final String writerId = UUID.randomUUID().toString();
@@ -115,11 +107,7 @@ public final class CdcTableWriter {
     this.batch = new PendingBatch(table, schema, keys, state);
     this.catchUp = new CatchUp(table, keys, state, batch);
     this.policy = new CommitPolicy(table.name());
-    this.fileFactory =
-        OutputFileFactory.builderFor(table, 1, System.currentTimeMillis())
-            .format(FileFormat.PARQUET)
-            .operationId(UUID.randomUUID().toString())
-            .build();
+    this.files = new CommitFiles(table, schema, keys, state, batch);
   }
 
   /** Opens a writer, loading the key index from the table's current snapshot. */
@@ -340,13 +328,13 @@ public final class CdcTableWriter {
           rewriteOutputs.clear(); // deleted already, and the handoff told why
         }
       }
-      NewData data = writeDataFile(tidy.compacted());
-      if (data.file != null) {
-        written.add(data.file.location());
-        delta.addRows(data.file);
+      CommitFiles.NewData data = files.writeDataFile(tidy.compacted());
+      if (data.file() != null) {
+        written.add(data.file().location());
+        delta.addRows(data.file());
       }
       tidy.compacted().forEach(delta::removeRows);
-      DeleteFile deleteFile = writeDeleteFile(tidy, applied);
+      DeleteFile deleteFile = files.writeDeleteFile(tidy, applied);
       if (deleteFile != null) {
         written.add(deleteFile.location());
         delta.addDeletes(deleteFile);
@@ -429,89 +417,9 @@ public final class CdcTableWriter {
     return TidyPlan.plan(state, rewrite == null ? Set.of() : rewrite.reserved());
   }
 
-  /** Writes the batch's rows, then the live rows of the files being compacted. */
-  private NewData writeDataFile(List<DataFile> compacted) {
-    NewData data = new NewData();
-    if (batch.insertedKeys().isEmpty() && compacted.isEmpty()) {
-      return data;
-    }
-    KeyIndex index = state.index();
-    Map<Object, Long> deleted = batch.deleted();
-    DataWriter<Record> writer =
-        ParquetRows.dataWriter(table, fileFactory.newOutputFile(), table.spec(), null);
-    try (writer) {
-      for (Record row : batch.rows()) {
-        writer.write(row);
-      }
-      Schema withPosition = ParquetRows.withPosition(schema);
-      for (DataFile file : compacted) {
-        int fileNumber = index.fileNumber(file.location());
-        try (CloseableIterable<Record> rows =
-            ParquetRows.read(table.io(), file.location(), withPosition)) {
-          for (Record row : rows) {
-            Object key = keys.keyOf(row);
-            Long location = index.get(key);
-            if (location == null
-                || location != KeyIndex.location(fileNumber, ParquetRows.position(row))
-                || deleted.containsKey(key)) {
-              continue; // deleted earlier, or in this batch
-            }
-            GenericRecord copy = GenericRecord.create(schema);
-            for (int field = 0; field < schema.columns().size(); field++) {
-              copy.set(field, row.get(field));
-            }
-            writer.write(copy);
-            data.carriedKeys.add(key);
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    data.file = writer.toDataFile();
-    return data;
-  }
-
-  private DeleteFile writeDeleteFile(TidyPlan tidy, AppliedRewrite applied) {
-    Set<String> removed = new HashSet<>();
-    tidy.compacted().forEach(file -> removed.add(file.location()));
-    if (applied != null) {
-      applied.sources().forEach(file -> removed.add(file.location()));
-    }
-    // Position deletes must be sorted by file path, then position.
-    TreeMap<String, List<Long>> byPath = new TreeMap<>();
-    for (long location : batch.deleted().values()) {
-      String path = state.index().path(location);
-      if (!removed.contains(path)) {
-        byPath.computeIfAbsent(path, p -> new ArrayList<>()).add(KeyIndex.position(location));
-      }
-    }
-    if (applied != null) {
-      applied
-          .outputDeletes()
-          .forEach(
-              (path, positions) ->
-                  byPath.computeIfAbsent(path, p -> new ArrayList<>()).addAll(positions));
-    }
-    for (DeleteFile merged : tidy.mergedDeletes()) {
-      ParquetRows.readPositionDeletes(table.io(), merged.location())
-          .forEach(
-              (path, positions) -> {
-                if (state.dataFiles().containsKey(path) && !removed.contains(path)) {
-                  byPath.computeIfAbsent(path, p -> new ArrayList<>()).addAll(positions);
-                }
-              });
-    }
-    if (byPath.isEmpty()) {
-      return null;
-    }
-    return ParquetRows.writePositionDeletes(
-        table, fileFactory.newOutputFile(), table.spec(), null, byPath);
-  }
-
   /** Moves the index and the live files onto the commit that just landed. */
   private void applyToState(
-      NewData data, TidyPlan tidy, DeleteFile deleteFile, AppliedRewrite applied) {
+      CommitFiles.NewData data, TidyPlan tidy, DeleteFile deleteFile, AppliedRewrite applied) {
     KeyIndex index = state.index();
     Map<String, DataFile> dataFiles = state.dataFiles();
     Map<String, DeleteFile> deleteFiles = state.deleteFiles();
@@ -523,16 +431,16 @@ public final class CdcTableWriter {
     for (Object key : batch.deleted().keySet()) {
       index.remove(key);
     }
-    if (data.file != null) {
-      int fileNumber = index.fileNumber(data.file.location());
+    if (data.file() != null) {
+      int fileNumber = index.fileNumber(data.file().location());
       long position = 0;
       for (Object key : batch.insertedKeys()) {
         index.put(key, KeyIndex.location(fileNumber, position++));
       }
-      for (Object key : data.carriedKeys) {
+      for (Object key : data.carriedKeys()) {
         index.put(key, KeyIndex.location(fileNumber, position++));
       }
-      dataFiles.put(data.file.location(), data.file);
+      dataFiles.put(data.file().location(), data.file());
     }
     tidy.compacted().forEach(file -> dataFiles.remove(file.location()));
     tidy.mergedDeletes().forEach(file -> deleteFiles.remove(file.location()));
@@ -620,16 +528,10 @@ public final class CdcTableWriter {
   private record Landed(
       Snapshot base,
       String marker,
-      NewData data,
+      CommitFiles.NewData data,
       TidyPlan tidy,
       DeleteFile deleteFile,
       AppliedRewrite applied) {}
-
-  /** The data file a commit writes and the keys of carried (compacted) rows, in file order. */
-  private static final class NewData {
-    private DataFile file;
-    private final List<Object> carriedKeys = new ArrayList<>();
-  }
 
   /**
    * Outcome of one commit.
