@@ -28,7 +28,8 @@ import org.apache.iceberg.Table;
  *       the index reads only the data files they added or changed deletes of, and forgets the rows
  *       of the files they removed.
  *   <li>When the index's snapshot is not an ancestor of the current one (a rollback, or its commit
- *       expired), the index is read again in full.
+ *       expired), or a commit of the writer's that the index has is not (a rollback past it), the
+ *       index is read again in full.
  * </ul>
  *
  * Either way the pending batch is then resolved against the index (rows to replace or delete are
@@ -46,6 +47,14 @@ final class CatchUp {
    * up to; empty when that was before the table's first snapshot.
    */
   private OptionalLong knownSnapshotId;
+
+  /**
+   * The writer's own commit that the index has beyond {@link #knownSnapshotId}: set when Iceberg
+   * took other commits in under it, so that catching up starts from the snapshot its batch was
+   * planned on and takes in those commits. That is right only while the commit is in the current
+   * snapshot's history: after a rollback past it the index has changes the table does not.
+   */
+  private OptionalLong ownCommitSinceKnown = OptionalLong.empty();
 
   /**
    * Whether the index describes a commit of the writer that is gone from the table's history
@@ -77,18 +86,17 @@ final class CatchUp {
   boolean catchUp() {
     table.refresh();
     Snapshot current = table.currentSnapshot();
-    if (!reloadAll && snapshotId(current).equals(knownSnapshotId)) {
+    if (inStep(current)) {
       return false;
     }
     List<Snapshot> changes = new ArrayList<>();
-    boolean descends = !reloadAll && changesSince(current, knownSnapshotId, changes);
+    boolean descends = descendsFromIndex(current, changes);
     if (descends && changes.isEmpty()) {
-      knownSnapshotId = snapshotId(current);
+      moveKnownTo(current);
       return false;
     }
     rebase(descends ? changes : null);
-    knownSnapshotId = snapshotId(current);
-    reloadAll = false;
+    moveKnownTo(current);
     return true;
   }
 
@@ -99,12 +107,46 @@ final class CatchUp {
   boolean dataChanged() {
     table.refresh();
     Snapshot current = table.currentSnapshot();
-    if (!reloadAll && snapshotId(current).equals(knownSnapshotId)) {
+    if (inStep(current)) {
       return false;
     }
     List<Snapshot> changes = new ArrayList<>();
-    boolean descends = !reloadAll && changesSince(current, knownSnapshotId, changes);
-    return !descends || !changes.isEmpty();
+    return !descendsFromIndex(current, changes) || !changes.isEmpty();
+  }
+
+  /** Whether the index describes {@code current} exactly. */
+  private boolean inStep(Snapshot current) {
+    return !reloadAll
+        && ownCommitSinceKnown.isEmpty()
+        && snapshotId(current).equals(knownSnapshotId);
+  }
+
+  /**
+   * Whether the index can move onto {@code current} by the changes of the snapshots since its own,
+   * which this collects into {@code changes} (those that changed files, newest first): whether its
+   * snapshot, and its own commit beyond that if any, are in the current snapshot's history.
+   */
+  private boolean descendsFromIndex(Snapshot current, List<Snapshot> changes) {
+    if (reloadAll || !changesSince(current, knownSnapshotId, changes)) {
+      return false;
+    }
+    if (ownCommitSinceKnown.isEmpty()) {
+      return true;
+    }
+    for (Snapshot snapshot = current;
+        snapshot != null && !snapshotId(snapshot).equals(knownSnapshotId);
+        snapshot = parent(snapshot)) {
+      if (snapshot.snapshotId() == ownCommitSinceKnown.getAsLong()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void moveKnownTo(Snapshot current) {
+    knownSnapshotId = snapshotId(current);
+    ownCommitSinceKnown = OptionalLong.empty();
+    reloadAll = false;
   }
 
   /**
@@ -112,7 +154,7 @@ final class CatchUp {
    * {@code plannedOn}: the index describes that commit now. If Iceberg applied the batch on top of
    * commits that landed while it was written (they did not conflict with it), whose changes the
    * index does not have, the next catch-up starts from {@code plannedOn} instead, and so takes in
-   * those commits and this one again.
+   * those commits and this one again (or reads the whole table, if this one has been rolled back).
    *
    * @return the snapshot of the commit; empty if it had left the table's history already
    */
@@ -120,12 +162,18 @@ final class CatchUp {
     Optional<Snapshot> own = ownSnapshot(marker);
     if (own.isEmpty()) {
       knownSnapshotId = OptionalLong.empty();
+      ownCommitSinceKnown = OptionalLong.empty();
       reloadAll = true;
       return OptionalLong.empty();
     }
     OptionalLong committed = OptionalLong.of(own.get().snapshotId());
-    knownSnapshotId =
-        landedBetween(own.get(), snapshotId(plannedOn)) ? snapshotId(plannedOn) : committed;
+    if (landedBetween(own.get(), snapshotId(plannedOn))) {
+      knownSnapshotId = snapshotId(plannedOn);
+      ownCommitSinceKnown = committed;
+    } else {
+      knownSnapshotId = committed;
+      ownCommitSinceKnown = OptionalLong.empty();
+    }
     return committed;
   }
 

@@ -359,6 +359,68 @@ class CdcTableWriterTest {
     assertThat(writer.liveRows()).isEqualTo(model.size());
   }
 
+  /**
+   * A rollback to a commit of another writer that Iceberg took in under the writer's own: the
+   * writer's index has its own commit's changes, which the table no longer has, so it reads the
+   * table again instead of catching up from the snapshot its batch was planned on.
+   */
+  @Test
+  void aRollbackToACommitTakenInUnderItsOwnUndoesItsOwnInTheIndex() {
+    rollBackPastACommitThatTookAnotherIn(false);
+  }
+
+  /** As above, rolled back to the snapshot the writer's batch was planned on. */
+  @Test
+  void aRollbackToTheSnapshotItsBatchWasPlannedOnUndoesItsOwnInTheIndex() {
+    rollBackPastACommitThatTookAnotherIn(true);
+  }
+
+  private void rollBackPastACommitThatTookAnotherIn(boolean toPlannedOn) {
+    Map<Long, List<String>> model = new TreeMap<>();
+    OnNextOutput io = new OnNextOutput(table.io());
+    CdcTableWriter writer = writerWritingThrough(io);
+    for (long file = 0; file < 2; file++) {
+      for (long id = file * 10; id < file * 10 + 10; id++) {
+        writer.upsert(row(id, "n" + id, "b" + id), null);
+        model.put(id, List.of("n" + id, "b" + id));
+      }
+      writer.commit(Map.of());
+    }
+
+    Snapshot takenIn;
+    try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
+      CdcTableWriter other =
+          CdcTableWriter.open(elsewhere.loadTable(TableIdentifier.of("raw", "t")));
+      other.setCompactionEnabled(false);
+      io.before =
+          () -> {
+            other.upsert(row(200, "other", "b200"), null);
+            other.commit(Map.of());
+          };
+      writer.delete(key(3));
+      writer.upsert(row(100, "mine", "b100"), null);
+      CdcTableWriter.CommitResult own = writer.commit(Map.of()).orElseThrow();
+      assertThat(io.before).as("the other writer committed").isNull();
+      table.refresh();
+      takenIn = table.snapshot(table.snapshot(own.snapshotId().orElseThrow()).parentId());
+    }
+    if (toPlannedOn) {
+      table.manageSnapshots().rollbackTo(takenIn.parentId()).commit();
+    } else {
+      table.manageSnapshots().rollbackTo(takenIn.snapshotId()).commit();
+      model.put(200L, List.of("other", "b200"));
+    }
+
+    writer.upsert(row(3, "again", "b3"), null);
+    writer.upsert(row(100, "again", "b100"), null);
+    writer.commit(Map.of());
+    model.put(3L, List.of("again", "b3"));
+    model.put(100L, List.of("again", "b100"));
+
+    assertThat(contents()).isEqualTo(model);
+    assertThat(writer.liveRows()).isEqualTo(model.size());
+  }
+
   /** A commit that changed no files (a manifest rewrite) taken in under the batch costs nothing. */
   @Test
   void takesInACommitThatChangedNoFilesWithoutReadingAny() {
