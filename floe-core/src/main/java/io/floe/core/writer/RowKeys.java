@@ -20,6 +20,8 @@ final class RowKeys {
   private final Schema keySchemaWithPosition;
 
   /**
+   * Keys by the identifier fields of {@code schema}, the schema of table {@code tableName}.
+   *
    * @throws FloeException if the schema has no identifier fields, or nested ones
    */
   RowKeys(String tableName, Schema schema) {
