@@ -50,7 +50,7 @@ final class LakeTables {
         writer.upsert(record, null);
       }
     }
-    writer.commit(Map.of("floe.bench", "rewrite of " + source.name()), false);
+    writer.commit(Map.of("floe.bench", "rewrite of " + source.name()));
   }
 
   /** Drops a table and deletes its files. */

@@ -126,7 +126,7 @@ public final class SnapshotGrowthBenchmark {
       row.set(1, random.nextInt(100));
       writer.upsert(row, null);
       // A pipeline's commit carries its source position, as this one does.
-      writer.commit(Map.of("floe.source.offset", "{\"lsn\":" + i + ",\"txId\":" + i + "}"), false);
+      writer.commit(Map.of("floe.source.offset", "{\"lsn\":" + i + ",\"txId\":" + i + "}"));
     }
     return Bench.millis(System.nanoTime() - started) / count;
   }

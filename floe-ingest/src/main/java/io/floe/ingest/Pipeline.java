@@ -282,7 +282,7 @@ public final class Pipeline implements AutoCloseable {
             sink.writer.liveRows());
         sink.writer.truncate();
         sink.lastSummary = Checkpoint.summary(config.name(), null);
-        sink.writer.commit(sink.lastSummary, true);
+        sink.writer.checkpoint(sink.lastSummary);
       }
     }
     return Optional.empty();
@@ -420,7 +420,7 @@ public final class Pipeline implements AutoCloseable {
           && sink.lastSummary != null
           && commitLock.tryLock()) {
         try {
-          logCommit(sink, sink.writer.commit(sink.lastSummary, false));
+          sink.writer.commit(sink.lastSummary).ifPresent(result -> logCommit(sink, result));
         } finally {
           commitLock.unlock();
         }
@@ -429,9 +429,6 @@ public final class Pipeline implements AutoCloseable {
   }
 
   private void logCommit(TableSink sink, CdcTableWriter.CommitResult result) {
-    if (result == null) {
-      return;
-    }
     if (result.rebased()) {
       LOG.warn(
           "Pipeline {}: another commit changed the data of {} (a rollback, or a write from"
@@ -459,14 +456,15 @@ public final class Pipeline implements AutoCloseable {
     boolean stampAll = stampAllTables && position.loadComplete();
     int committedTables = 0;
     for (TableSink sink : sinks.values()) {
-      CdcTableWriter.CommitResult result = sink.writer.commit(summary, stampAll);
-      if (result != null) {
+      Optional<CdcTableWriter.CommitResult> result =
+          stampAll ? Optional.of(sink.writer.checkpoint(summary)) : sink.writer.commit(summary);
+      if (result.isPresent()) {
         committedTables++;
         sink.lastSummary = summary;
         if (position.loadComplete()) {
           sink.checkpoint = position;
         }
-        logCommit(sink, result);
+        logCommit(sink, result.get());
       }
     }
     stats.committed(System.currentTimeMillis());

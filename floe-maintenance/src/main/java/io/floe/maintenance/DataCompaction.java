@@ -326,7 +326,8 @@ final class DataCompaction {
         if (outcome.stale()) {
           return false;
         }
-        snapshotId = outcome.snapshotId();
+        // Empty if the writer's snapshot left the table's history right away: none to report.
+        snapshotId = outcome.snapshotId().orElse(-1);
         rewrittenFiles = outcome.rewrittenFiles();
         deletedSince = outcome.rowsDeletedSince();
       } else {

@@ -4,9 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.IcebergFailures;
 import io.floe.core.writer.TableWriterRegistry;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,13 +16,8 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.exceptions.CommitFailedException;
-import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.exceptions.NoSuchNamespaceException;
 import org.apache.iceberg.exceptions.NoSuchTableException;
-import org.apache.iceberg.exceptions.NotFoundException;
-import org.apache.iceberg.exceptions.RuntimeIOException;
-import org.apache.iceberg.exceptions.ValidationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -195,7 +189,12 @@ public final class TableMaintenance {
     return result;
   }
 
-  /** Loads the table and runs the operation, turning Iceberg's failures into Floe's. */
+  /**
+   * Loads the table and runs the operation, turning Iceberg's failures into Floe's ({@link
+   * IcebergFailures} tells them apart). A validation failure counts as a conflict here: the
+   * operations validate their commit against the table as it is when it lands, and what they find
+   * there is what concurrent commits changed.
+   */
   private <T> T run(TableIdentifier identifier, String action, Function<Table, T> operation) {
     requireNonNull(identifier, "table is null");
     Table table = load(identifier, action);
@@ -203,44 +202,55 @@ public final class TableMaintenance {
       return operation.apply(table);
     } catch (FloeException e) {
       throw e;
-    } catch (CommitStateUnknownException e) {
-      throw failed(
-          ErrorCode.TABLE_WRITE_FAILED,
-          action,
-          table,
-          "the outcome of the commit is unknown ("
-              + e.getMessage()
-              + "); check the table's snapshots before running it again",
-          e);
-    } catch (CommitFailedException | ValidationException e) {
-      throw failed(
-          ErrorCode.TABLE_WRITE_FAILED,
-          action,
-          table,
-          "concurrent commits to the table conflicted with it ("
-              + e.getMessage()
-              + "); run it again",
-          e);
     } catch (RuntimeException e) {
-      if (storageFailure(e)) {
-        throw failed(
-            ErrorCode.TABLE_WRITE_FAILED,
-            action,
-            table,
-            "reading or writing its files failed ("
-                + e.getMessage()
-                + "); check that the table's storage is reachable and run it again",
-            e);
-      }
-      throw failed(
-          ErrorCode.INTERNAL_ERROR,
-          action,
-          table,
-          "unexpected "
-              + e
-              + "; check the table's snapshots and history before running it again, and report"
-              + " the failure with the log, which has its stack trace",
-          e);
+      throw switch (IcebergFailures.classify(e)) {
+        case UNKNOWN_OUTCOME ->
+            failed(
+                ErrorCode.TABLE_COMMIT_UNKNOWN,
+                action,
+                table,
+                "the outcome of the commit is unknown ("
+                    + e.getMessage()
+                    + "); check the table's snapshots before running it again",
+                e);
+        case CONFLICT, INVALID ->
+            failed(
+                ErrorCode.TABLE_COMMIT_CONFLICT,
+                action,
+                table,
+                "concurrent commits to the table conflicted with it ("
+                    + e.getMessage()
+                    + "); run it again",
+                e);
+        case STORAGE ->
+            failed(
+                ErrorCode.TABLE_WRITE_FAILED,
+                action,
+                table,
+                "reading or writing its files failed ("
+                    + e.getMessage()
+                    + "); check that the table's storage is reachable and run it again",
+                e);
+        case CATALOG ->
+            failed(
+                ErrorCode.CATALOG_FAILED,
+                action,
+                table,
+                "the catalog failed ("
+                    + e.getMessage()
+                    + "); check that the catalog database is reachable and run it again",
+                e);
+        case BUG ->
+            failed(
+                ErrorCode.INTERNAL_ERROR,
+                action,
+                table,
+                "unexpected "
+                    + e
+                    + "; check the table's snapshots and history before running it again, and"
+                    + " report the failure with the log, which has its stack trace",
+                e);
+      };
     }
   }
 
@@ -248,22 +258,6 @@ public final class TableMaintenance {
       ErrorCode code, String action, Table table, String problem, RuntimeException cause) {
     return new FloeException(
         code, "Cannot " + action + " table " + table.name() + ": " + problem, cause);
-  }
-
-  /** Whether a failure, or one of its causes, is a failure to read or write storage. */
-  static boolean storageFailure(Throwable failure) {
-    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-      if (cause instanceof IOException
-          || cause instanceof UncheckedIOException
-          || cause instanceof RuntimeIOException
-          || cause instanceof NotFoundException) {
-        return true;
-      }
-      if (cause.getCause() == cause) {
-        break;
-      }
-    }
-    return false;
   }
 
   /**

@@ -110,8 +110,8 @@ final class CdcTable implements AutoCloseable {
           model.remove(id);
         }
       }
-      CdcTableWriter.CommitResult result = writer.commit(Map.of(), false);
-      rowsBySnapshot.put(result.snapshotId(), new TreeMap<>(model));
+      CdcTableWriter.CommitResult result = writer.commit(Map.of()).orElseThrow();
+      rowsBySnapshot.put(result.snapshotId().orElseThrow(), new TreeMap<>(model));
       pause(pauseMillis);
     }
   }
@@ -128,8 +128,8 @@ final class CdcTable implements AutoCloseable {
         writer.upsert(row(id, name, "big-" + id), null);
         model.put(id, List.of(name, "big-" + id));
       }
-      CdcTableWriter.CommitResult result = writer.commit(Map.of(), false);
-      rowsBySnapshot.put(result.snapshotId(), new TreeMap<>(model));
+      CdcTableWriter.CommitResult result = writer.commit(Map.of()).orElseThrow();
+      rowsBySnapshot.put(result.snapshotId().orElseThrow(), new TreeMap<>(model));
     }
   }
 
@@ -140,16 +140,16 @@ final class CdcTable implements AutoCloseable {
       writer.upsert(row(id, name, "big-" + id), null);
       model.put(id, List.of(name, "big-" + id));
     }
-    CdcTableWriter.CommitResult result = writer.commit(Map.of(), false);
-    rowsBySnapshot.put(result.snapshotId(), new TreeMap<>(model));
+    CdcTableWriter.CommitResult result = writer.commit(Map.of()).orElseThrow();
+    rowsBySnapshot.put(result.snapshotId().orElseThrow(), new TreeMap<>(model));
   }
 
   /** Commits what the writer has pending (a rewrite handed to it), recording the snapshot. */
   void commitPending() {
-    CdcTableWriter.CommitResult result = writer.commit(Map.of(), false);
-    if (result != null) {
-      rowsBySnapshot.put(result.snapshotId(), new TreeMap<>(model));
-    }
+    writer
+        .commit(Map.of())
+        .ifPresent(
+            result -> rowsBySnapshot.put(result.snapshotId().orElseThrow(), new TreeMap<>(model)));
   }
 
   /** The writer, for tests that hand it rewrites or register it as a pipeline would. */

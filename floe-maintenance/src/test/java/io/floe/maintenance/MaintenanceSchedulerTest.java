@@ -149,7 +149,7 @@ class MaintenanceSchedulerTest {
     CdcTableWriter writer = CdcTableWriter.open(shared);
     for (long id = 0; id < 6; id++) {
       writer.upsert(CdcTable.row(id, "n" + id, "big"), null);
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
     cdc.commit(10, 25, 0);
 
@@ -252,7 +252,7 @@ class MaintenanceSchedulerTest {
     CdcTableWriter writer = CdcTableWriter.open(table);
     for (long id = 0; id < 6; id++) {
       writer.upsert(CdcTable.row(id, "n" + id, "big"), null);
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
     cdc.commit(10, 25, 0);
 

@@ -391,7 +391,7 @@ class RewriteDataFilesTest {
       for (long id = 1_000; id < 21_000; id++) {
         cdc.writer().upsert(CdcTable.row(id, "n" + random.nextLong(), "big-" + id), null);
       }
-      cdc.writer().commit(Map.of(), false);
+      cdc.writer().commit(Map.of());
       Table before = cdc.load();
       DataFile large = TableFiles.load(before).dataFiles().values().iterator().next();
       long target = large.fileSizeInBytes() / 4;

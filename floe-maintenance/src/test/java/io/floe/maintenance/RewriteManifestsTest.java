@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.IcebergFailures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -89,9 +90,9 @@ class RewriteManifestsTest {
                 + " failed (")
         .hasMessageContaining(manifest.path())
         .hasMessageEndingWith("); check that the table's storage is reachable and run it again");
-    assertThat(TableMaintenance.storageFailure(new IllegalStateException("a bug"))).isFalse();
+    assertThat(IcebergFailures.storageFailure(new IllegalStateException("a bug"))).isFalse();
     assertThat(
-            TableMaintenance.storageFailure(
+            IcebergFailures.storageFailure(
                 new IllegalStateException(
                     "wrapped", new UncheckedIOException(new IOException("disk")))))
         .isTrue();

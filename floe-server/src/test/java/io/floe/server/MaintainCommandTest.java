@@ -77,7 +77,7 @@ class MaintainCommandTest {
         row.set(0, (long) commit % 3);
         row.set(1, "version " + commit);
         writer.upsert(row, null);
-        writer.commit(Map.of(), false);
+        writer.commit(Map.of());
         snapshots.add(writer.table().currentSnapshot().snapshotId());
       }
     }

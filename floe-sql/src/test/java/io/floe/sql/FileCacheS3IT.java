@@ -210,13 +210,13 @@ class FileCacheS3IT {
       row.setField("qty", (int) (id % 10));
       writer.upsert(row, null);
     }
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     for (long id = 1; id <= 100; id++) {
       GenericRecord key = GenericRecord.create(schema);
       key.setField("id", id);
       writer.delete(key);
     }
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     assertThat(writer.deleteFileCount()).isPositive();
 
     try (QueryEngine engine =

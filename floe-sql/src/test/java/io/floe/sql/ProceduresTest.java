@@ -51,7 +51,7 @@ class ProceduresTest {
       for (long id = 1; id <= 20; id++) {
         writer.upsert(SalesTable.row(id, id * 10 + commit), null);
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
       snapshots.add(writer.table().currentSnapshot().snapshotId());
     }
     engine = TestEngines.open(catalog, warehouse);
@@ -141,7 +141,7 @@ class ProceduresTest {
       for (long id = 1; id <= 10; id++) {
         writer.upsert(SalesTable.row(id, id * 10 + 5), null);
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
     assertThat((Long) engine.queryAll("SELECT count(*) FROM raw.sales.files").get(0).get(0))
         .isGreaterThan(5L);
@@ -193,7 +193,7 @@ class ProceduresTest {
         event.set(1, id % 2 == 0 ? "eu" : "us");
         events.upsert(event, null);
       }
-      events.commit(Map.of(), false);
+      events.commit(Map.of());
     }
     String files = "SELECT record_count FROM raw.events.files ORDER BY record_count";
     assertThat(engine.queryAll(files)).containsExactly(List.of(10L), List.of(10L), List.of(10L));

@@ -58,7 +58,7 @@ class QueryEngineTest {
     SalesTable.createEmpty(catalog, TableIdentifier.of("raw", "empty"));
     writer.delete(SalesTable.key(3));
     writer.upsert(SalesTable.row(4, 1000), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     engine = TestEngines.open(catalog, warehouse);
   }
 
@@ -109,7 +109,7 @@ class QueryEngineTest {
           model.put(id, amount);
         }
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
       long sum = model.values().stream().mapToLong(Long::longValue).sum();
       assertThat(engine.queryAll("SELECT count(*), sum(amount) FROM raw.sales"))
           .as("after commit %d", commit)
@@ -130,10 +130,10 @@ class QueryEngineTest {
     Table table = catalog.loadTable(SalesTable.ID);
     CdcTableWriter writer = CdcTableWriter.open(table);
     writer.upsert(SalesTable.row(11, 110), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     Snapshot between = writer.table().currentSnapshot();
     writer.upsert(SalesTable.row(12, 120), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     Files.delete(Path.of(between.manifestListLocation().replaceFirst("^file:", "")));
 
     assertThat(engine.queryAll("SELECT count(*), sum(amount) FROM raw.sales"))

@@ -70,7 +70,7 @@ class QueryFeaturesTest {
   }
 
   private void commit() {
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     snapshots.add(writer.table().currentSnapshot().snapshotId());
   }
 

@@ -41,7 +41,7 @@ public final class SalesTable {
     for (long id = 1; id <= 10; id++) {
       writer.upsert(row(id, id * 10), null);
     }
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     return writer;
   }
 

@@ -79,7 +79,7 @@ public final class TableFiles {
           for (DeleteFile delete : task.deletes()) {
             if (delete.content() == FileContent.EQUALITY_DELETES) {
               throw new FloeException(
-                  ErrorCode.TABLE_STATE_INVALID,
+                  ErrorCode.TABLE_UNSUPPORTED,
                   "Cannot read table "
                       + table.name()
                       + ": it has equality delete file "

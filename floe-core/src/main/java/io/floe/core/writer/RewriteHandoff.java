@@ -2,6 +2,7 @@ package io.floe.core.writer;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
@@ -66,13 +67,19 @@ public final class RewriteHandoff {
    *     delete; false if the writer took it, and {@link #submit}'s future tells what happened
    */
   public boolean withdraw(String reason) {
+    return withdraw(new IllegalStateException(reason));
+  }
+
+  /** As {@link #withdraw(String)}, failing the outcome with {@code failure}. */
+  boolean withdraw(RuntimeException failure) {
+    requireNonNull(failure, "failure is null");
     while (true) {
       State current = state.get();
       if (current == State.TAKEN) {
         return false;
       }
       if (current == State.WITHDRAWN || state.compareAndSet(current, State.WITHDRAWN)) {
-        outcome.completeExceptionally(new IllegalStateException(reason));
+        outcome.completeExceptionally(failure);
         return true;
       }
     }
@@ -114,19 +121,34 @@ public final class RewriteHandoff {
   /**
    * What the writer's commit of a rewrite did.
    *
-   * @param snapshotId the snapshot that committed it, or -1 if it was not committed because none of
-   *     its sources was live any more ({@link #STALE}): plan it again
+   * @param snapshotId the snapshot that committed it; empty if it was not committed ({@link
+   *     #stale}), or if its snapshot had left the table's history (rolled back or expired by
+   *     another process) by the time the writer looked for it, right after the commit
    * @param rewrittenFiles source files it replaced (sources the writer had already compacted away
-   *     are not counted)
+   *     are not counted); none if it was not committed
    * @param rowsDeletedSince rows of the outputs that the writer deleted or updated since the base
    *     snapshot: position deletes on the new files
    */
-  public record Outcome(long snapshotId, int rewrittenFiles, long rowsDeletedSince) {
-    /** Not committed: the writer had compacted every source file itself meanwhile. */
-    public static final Outcome STALE = new Outcome(-1, 0, 0);
+  public record Outcome(OptionalLong snapshotId, int rewrittenFiles, long rowsDeletedSince) {
+    /**
+     * Not committed: the writer had compacted every source file itself meanwhile. Plan it again.
+     */
+    public static final Outcome STALE = new Outcome(OptionalLong.empty(), 0, 0);
 
+    public Outcome {
+      requireNonNull(snapshotId, "snapshotId is null");
+      if (rewrittenFiles == 0 && snapshotId.isPresent()) {
+        throw new IllegalArgumentException(
+            "A rewrite committed in snapshot " + snapshotId.getAsLong() + " replaced no files");
+      }
+    }
+
+    /**
+     * Whether the rewrite was not committed because none of its sources was live any more: a
+     * committed rewrite replaces at least one of them.
+     */
     public boolean stale() {
-      return snapshotId == -1;
+      return rewrittenFiles == 0;
     }
   }
 }

@@ -1,7 +1,10 @@
 package io.floe.core.catalog;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.floe.core.ErrorCode;
+import io.floe.core.FloeException;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.ParquetRows;
 import java.io.IOException;
@@ -16,6 +19,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.FileMetadata;
 import org.apache.iceberg.PartitionKey;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.RowDelta;
@@ -84,7 +89,7 @@ class TableFilesTest {
           writer.upsert(row(id, "r" + random.nextInt(3)), null);
         }
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
       table.refresh();
       long current = table.currentSnapshot().snapshotId();
       TableFiles planned = TableFiles.load(table);
@@ -169,6 +174,30 @@ class TableFilesTest {
           .as("filter %s", filter)
           .isEqualTo(describe(icebergFiltered));
     }
+  }
+
+  @Test
+  void refusesATableWithEqualityDeletes() {
+    PartitionSpec spec = PartitionSpec.builderFor(SCHEMA).identity("region").build();
+    Table table =
+        catalog.createTable(
+            TableIdentifier.of("raw", "equality"), SCHEMA, spec, Map.of("format-version", "2"));
+    table.newAppend().appendFile(dataFile(table, "eu", 0, 10)).commit();
+    DeleteFile equalityDeletes =
+        FileMetadata.deleteFileBuilder(table.spec())
+            .ofEqualityDeletes(1)
+            .withPath(table.locationProvider().newDataLocation("equality-deletes.parquet"))
+            .withFormat(FileFormat.PARQUET)
+            .withPartitionPath("region=eu")
+            .withFileSizeInBytes(100)
+            .withRecordCount(1)
+            .build();
+    table.newRowDelta().addDeletes(equalityDeletes).commit();
+
+    assertThatThrownBy(() -> TableFiles.load(table))
+        .isInstanceOfSatisfying(
+            FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_UNSUPPORTED))
+        .hasMessageContaining("it has equality delete file " + equalityDeletes.location());
   }
 
   private static boolean removed(Snapshot snapshot, String property) {

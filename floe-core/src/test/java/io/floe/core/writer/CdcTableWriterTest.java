@@ -3,10 +3,12 @@ package io.floe.core.writer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -14,6 +16,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
 import org.apache.iceberg.BaseTable;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileContent;
@@ -77,14 +80,14 @@ class CdcTableWriterTest {
     writer.update(key(2), row(2, "b2", "y"), null);
     writer.upsert(row(3, "c", "z"), null);
     writer.delete(key(3));
-    writer.commit(Map.of("floe.test", "1"), false);
+    writer.commit(Map.of("floe.test", "1"));
     assertThat(contents()).isEqualTo(Map.of(1L, List.of("a", "x"), 2L, List.of("b2", "y")));
     assertThat(table.currentSnapshot().summary()).containsEntry("floe.test", "1");
 
     writer.update(key(1), row(10, "a10", "x"), null); // key change
     writer.delete(key(2));
     writer.upsert(row(4, "d", "w"), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     assertThat(contents()).isEqualTo(Map.of(10L, List.of("a10", "x"), 4L, List.of("d", "w")));
     assertThat(deleteFileContents()).containsOnly(FileContent.POSITION_DELETES);
 
@@ -93,7 +96,7 @@ class CdcTableWriterTest {
     CdcTableWriter reopened = CdcTableWriter.open(table);
     assertThat(reopened.liveRows()).isEqualTo(2);
     reopened.update(key(4), row(4, "d2", "w"), null);
-    reopened.commit(Map.of(), false);
+    reopened.commit(Map.of());
     assertThat(contents()).isEqualTo(Map.of(10L, List.of("a10", "x"), 4L, List.of("d2", "w")));
   }
 
@@ -102,7 +105,7 @@ class CdcTableWriterTest {
     CdcTableWriter writer = CdcTableWriter.open(table);
     writer.upsert(row(1, "a", "BIG-1"), null);
     writer.upsert(row(2, "b", "BIG-2"), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
 
     BitSet unchangedBig = new BitSet();
     unchangedBig.set(2);
@@ -110,7 +113,7 @@ class CdcTableWriterTest {
     writer.upsert(row(5, "e", "BIG-5"), null);
     writer.update(key(5), row(5, "e2", null), unchangedBig); // from this batch
     writer.update(key(2), row(20, "b20", null), unchangedBig); // key change, from the old key
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     assertThat(contents())
         .isEqualTo(
             Map.of(
@@ -124,16 +127,77 @@ class CdcTableWriterTest {
   }
 
   @Test
+  void changesFloeCannotApplyAreTheSourcesData() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    BitSet unchangedBig = new BitSet();
+    unchangedBig.set(2);
+    assertThatThrownBy(() -> writer.update(key(98), row(98, "x", null), unchangedBig))
+        .isInstanceOfSatisfying(
+            FloeException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.SOURCE_DATA_INVALID));
+
+    Record nullKey = GenericRecord.create(SCHEMA);
+    nullKey.set(1, "no key");
+    assertThatThrownBy(() -> writer.upsert(nullKey, null))
+        .isInstanceOfSatisfying(
+            FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.SOURCE_DATA_INVALID))
+        .hasMessage(
+            "Cannot apply a change to table floe.raw.t: primary key column id of a row is NULL;"
+                + " check the source table's primary key and replica identity, then reload the"
+                + " table (drop it and restart the pipeline)");
+  }
+
+  @Test
+  void aTableWithoutIdentifierFieldsIsUnsupported() {
+    Table keyless =
+        catalog.createTable(
+            TableIdentifier.of("raw", "keyless"),
+            new Schema(Types.NestedField.required(1, "id", Types.LongType.get())),
+            PartitionSpec.unpartitioned(),
+            Map.of("format-version", "2"));
+    assertThatThrownBy(() -> CdcTableWriter.open(keyless))
+        .isInstanceOfSatisfying(
+            FloeException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_UNSUPPORTED))
+        .hasMessageStartingWith(
+            "Cannot write CDC changes to table floe.raw.keyless: it has no identifier fields");
+  }
+
+  @Test
+  void aRewriteWhileAnotherIsInProgressOrOneTheWriterWithdrawsCanBeRunAgain() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    RewriteHandoff first = writer.beginRewrite(Set.of());
+    assertThatThrownBy(() -> writer.beginRewrite(Set.of()))
+        .isInstanceOfSatisfying(
+            FloeException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_COMMIT_CONFLICT))
+        .hasMessage(
+            "Cannot rewrite data files of table floe.raw.t: another rewrite of it is in"
+                + " progress; run it again once that one is done");
+
+    writer.abandonRewrite("its writer was replaced");
+    assertThat(first.submit(new DataFileRewrite(1, List.of(), List.of(), List.of(), Map.of())))
+        .failsWithin(Duration.ZERO)
+        .withThrowableOfType(ExecutionException.class)
+        .havingCause()
+        .isInstanceOfSatisfying(
+            FloeException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.TABLE_COMMIT_CONFLICT))
+        .withMessage(
+            "Cannot commit the rewrite of data files of table floe.raw.t: its writer was"
+                + " replaced; run it again");
+  }
+
+  @Test
   void truncateReplacesContents() {
     CdcTableWriter writer = CdcTableWriter.open(table);
     writer.upsert(row(1, "a", null), null);
     writer.upsert(row(2, "b", null), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     writer.delete(key(1));
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     writer.truncate();
     writer.upsert(row(3, "c", null), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     assertThat(contents()).isEqualTo(Map.of(3L, java.util.Arrays.asList("c", null)));
     assertThat(deleteFileContents()).isEmpty();
   }
@@ -141,8 +205,8 @@ class CdcTableWriterTest {
   @Test
   void stampCommitsWithoutChanges() {
     CdcTableWriter writer = CdcTableWriter.open(table);
-    assertThat(writer.commit(Map.of("floe.x", "1"), false)).isNull();
-    assertThat(writer.commit(Map.of("floe.x", "2"), true)).isNotNull();
+    assertThat(writer.commit(Map.of("floe.x", "1"))).isEmpty();
+    assertThat(writer.checkpoint(Map.of("floe.x", "2"))).isNotNull();
     assertThat(table.currentSnapshot().summary()).containsEntry("floe.x", "2");
   }
 
@@ -157,7 +221,7 @@ class CdcTableWriterTest {
         writer.upsert(row(id, "n" + id, "b"), null);
         model.put(id, List.of("n" + id, "b"));
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
     writer.setCompactionEnabled(true);
     // Each commit updates one row of a different load file: its delete file points at that file
@@ -166,7 +230,7 @@ class CdcTableWriterTest {
       long id = (commit % 6) * 100L + commit;
       writer.upsert(row(id, "c" + commit, "b"), null);
       model.put(id, List.of("c" + commit, "b"));
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
       assertThat(contents()).as("after commit %s", commit).isEqualTo(model);
       assertThat(writer.deleteFileCount())
           .as("after commit %s", commit)
@@ -191,7 +255,7 @@ class CdcTableWriterTest {
         writer.upsert(row(id, "n" + id, "b" + id), null);
         model.put(id, List.of("n" + id, "b" + id));
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
     long read = writer.indexFilesRead();
 
@@ -200,7 +264,7 @@ class CdcTableWriterTest {
     other.setCompactionEnabled(false);
     other.update(key(12), row(12, "other", "b12"), null);
     other.delete(key(15));
-    other.commit(Map.of(), false);
+    other.commit(Map.of());
     model.put(12L, List.of("other", "b12"));
     model.remove(15L);
 
@@ -209,7 +273,7 @@ class CdcTableWriterTest {
     writer.update(key(12), row(12, "mine", null), unchangedBig);
     writer.delete(key(31));
     writer.upsert(row(15, "again", "b15"), null);
-    CdcTableWriter.CommitResult result = writer.commit(Map.of(), false);
+    CdcTableWriter.CommitResult result = writer.commit(Map.of()).orElseThrow();
     model.put(12L, List.of("mine", "b12"));
     model.remove(31L);
     model.put(15L, List.of("again", "b15"));
@@ -224,7 +288,7 @@ class CdcTableWriterTest {
     table.refresh();
     other = CdcTableWriter.open(table);
     other.upsert(row(100, "new", "b100"), null);
-    other.commit(Map.of(), false);
+    other.commit(Map.of());
     model.put(100L, List.of("new", "b100"));
     table.refresh();
     assertThat(table.currentSnapshot().summary()).containsEntry("deleted-data-files", "6");
@@ -232,7 +296,7 @@ class CdcTableWriterTest {
 
     writer.update(key(100), row(100, "mine", "b100"), null);
     writer.delete(key(1));
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     model.put(100L, List.of("mine", "b100"));
     model.remove(1L);
 
@@ -259,7 +323,7 @@ class CdcTableWriterTest {
         writer.upsert(row(id, "n" + id, "b" + id), null);
         model.put(id, List.of("n" + id, "b" + id));
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
 
     try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
@@ -269,16 +333,17 @@ class CdcTableWriterTest {
       io.before =
           () -> {
             other.upsert(row(200, "other", "b200"), null);
-            CdcTableWriter.CommitResult folded = other.commit(Map.of(), false);
+            CdcTableWriter.CommitResult folded = other.commit(Map.of()).orElseThrow();
             assertThat(folded.filesCompacted()).isEqualTo(5);
           };
       writer.upsert(row(100, "mine", "b100"), null);
-      CdcTableWriter.CommitResult inserted = writer.commit(Map.of(), false);
+      CdcTableWriter.CommitResult inserted = writer.commit(Map.of()).orElseThrow();
       model.put(200L, List.of("other", "b200"));
       model.put(100L, List.of("mine", "b100"));
       assertThat(io.before).as("the other writer committed").isNull();
       table.refresh();
-      Snapshot parent = table.snapshot(table.snapshot(inserted.snapshotId()).parentId());
+      Snapshot parent =
+          table.snapshot(table.snapshot(inserted.snapshotId().orElseThrow()).parentId());
       assertThat(parent.summary())
           .as("the batch was committed on top of the other writer's commit")
           .containsEntry("deleted-data-files", "5");
@@ -286,9 +351,71 @@ class CdcTableWriterTest {
 
     writer.update(key(3), row(3, "updated", "b3"), null);
     writer.delete(key(42));
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     model.put(3L, List.of("updated", "b3"));
     model.remove(42L);
+
+    assertThat(contents()).isEqualTo(model);
+    assertThat(writer.liveRows()).isEqualTo(model.size());
+  }
+
+  /**
+   * A rollback to a commit of another writer that Iceberg took in under the writer's own: the
+   * writer's index has its own commit's changes, which the table no longer has, so it reads the
+   * table again instead of catching up from the snapshot its batch was planned on.
+   */
+  @Test
+  void aRollbackToACommitTakenInUnderItsOwnUndoesItsOwnInTheIndex() {
+    rollBackPastACommitThatTookAnotherIn(false);
+  }
+
+  /** As above, rolled back to the snapshot the writer's batch was planned on. */
+  @Test
+  void aRollbackToTheSnapshotItsBatchWasPlannedOnUndoesItsOwnInTheIndex() {
+    rollBackPastACommitThatTookAnotherIn(true);
+  }
+
+  private void rollBackPastACommitThatTookAnotherIn(boolean toPlannedOn) {
+    Map<Long, List<String>> model = new TreeMap<>();
+    OnNextOutput io = new OnNextOutput(table.io());
+    CdcTableWriter writer = writerWritingThrough(io);
+    for (long file = 0; file < 2; file++) {
+      for (long id = file * 10; id < file * 10 + 10; id++) {
+        writer.upsert(row(id, "n" + id, "b" + id), null);
+        model.put(id, List.of("n" + id, "b" + id));
+      }
+      writer.commit(Map.of());
+    }
+
+    Snapshot takenIn;
+    try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
+      CdcTableWriter other =
+          CdcTableWriter.open(elsewhere.loadTable(TableIdentifier.of("raw", "t")));
+      other.setCompactionEnabled(false);
+      io.before =
+          () -> {
+            other.upsert(row(200, "other", "b200"), null);
+            other.commit(Map.of());
+          };
+      writer.delete(key(3));
+      writer.upsert(row(100, "mine", "b100"), null);
+      CdcTableWriter.CommitResult own = writer.commit(Map.of()).orElseThrow();
+      assertThat(io.before).as("the other writer committed").isNull();
+      table.refresh();
+      takenIn = table.snapshot(table.snapshot(own.snapshotId().orElseThrow()).parentId());
+    }
+    if (toPlannedOn) {
+      table.manageSnapshots().rollbackTo(takenIn.parentId()).commit();
+    } else {
+      table.manageSnapshots().rollbackTo(takenIn.snapshotId()).commit();
+      model.put(200L, List.of("other", "b200"));
+    }
+
+    writer.upsert(row(3, "again", "b3"), null);
+    writer.upsert(row(100, "again", "b100"), null);
+    writer.commit(Map.of());
+    model.put(3L, List.of("again", "b3"));
+    model.put(100L, List.of("again", "b100"));
 
     assertThat(contents()).isEqualTo(model);
     assertThat(writer.liveRows()).isEqualTo(model.size());
@@ -301,7 +428,7 @@ class CdcTableWriterTest {
     CdcTableWriter writer = writerWritingThrough(io);
     for (long id = 0; id < 3; id++) {
       writer.upsert(row(id, "n" + id, "b" + id), null);
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
     long read = writer.indexFilesRead();
     try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
@@ -313,7 +440,7 @@ class CdcTableWriterTest {
                   .rewriteIf(manifest -> true)
                   .commit();
       writer.update(key(1), row(1, "u1", "b1"), null);
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
       assertThat(io.before).as("the manifests were rewritten").isNull();
       table.refresh();
       assertThat(table.snapshot(table.currentSnapshot().parentId()).operation())
@@ -321,7 +448,7 @@ class CdcTableWriterTest {
           .isEqualTo("replace");
     }
     writer.update(key(2), row(2, "u2", "b2"), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
 
     assertThat(writer.indexFilesRead()).isEqualTo(read);
     assertThat(contents())
@@ -402,7 +529,7 @@ class CdcTableWriterTest {
           model.remove(id);
         }
       }
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
       if (commit % 10 == 9) {
         table.refresh();
         writer = CdcTableWriter.open(table);

@@ -65,7 +65,7 @@ class MaintenanceApiTest {
         CdcTableWriter.open(server.catalog.loadTable(TableIdentifier.of("raw", "sales")));
     for (long id = 1; id <= 2; id++) {
       writer.upsert(SalesTable.key(id), null);
-      writer.commit(Map.of(), false);
+      writer.commit(Map.of());
     }
     String later = Instant.now().plusSeconds(60).toString();
     HttpResponse<String> manifests = post("rewrite-manifests", "{\"table\": \"raw.sales\"}");

@@ -587,12 +587,13 @@ final class ShopFixture implements AutoCloseable {
       assertThat(writer.liveRows())
           .as("rows of %s after round %s (writer vs model)", name, round)
           .isEqualTo(model(name).size());
-      CdcTableWriter.CommitResult result = writer.commit(Map.of("floe.round", "" + round), false);
+      CdcTableWriter.CommitResult result =
+          writer.commit(Map.of("floe.round", "" + round)).orElse(null);
       assertThat(result).as("commit %s of %s", round, name).isNotNull();
       Table table = tables.get(name);
       table.refresh();
       Snapshot snapshot = table.currentSnapshot();
-      assertThat(snapshot.snapshotId()).isEqualTo(result.snapshotId());
+      assertThat(snapshot.snapshotId()).isEqualTo(result.snapshotId().orElseThrow());
       versions.get(name).add(new Version(snapshot.snapshotId(), snapshot.timestampMillis()));
       history.get(name).add(new TreeMap<>(model(name)));
       // Distinct commit times, and room for "between two commits" timestamps.

@@ -79,7 +79,7 @@ final class PgWireFixture implements AutoCloseable {
     CdcTableWriter writer = SalesTable.create(catalog);
     writer.delete(SalesTable.key(3));
     writer.upsert(SalesTable.row(4, 1000), null);
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
   }
 
   private static void writeOrders(JdbcCatalog catalog) {
@@ -88,14 +88,14 @@ final class PgWireFixture implements AutoCloseable {
     for (long id = 1; id <= 100; id++) {
       writer.upsert(order(id, new BigDecimal(id + ".50")), null);
     }
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
     for (long id = 10; id <= 100; id += 10) {
       writer.delete(order(id, BigDecimal.ZERO));
     }
     for (long id = 1; id <= 5; id++) {
       writer.upsert(order(id, new BigDecimal("999.99")), null);
     }
-    writer.commit(Map.of(), false);
+    writer.commit(Map.of());
   }
 
   private static Record order(long id, BigDecimal amount) {
