@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.floe.core.ErrorCode;
 import io.floe.core.ErrorType;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.IcebergFailures;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.TableWriterRegistry;
@@ -595,10 +596,48 @@ public final class Pipeline implements AutoCloseable {
         break;
       }
     }
-    return new FloeException(
-        ErrorCode.INTERNAL_ERROR,
-        "Pipeline " + config.name() + " failed unexpectedly: " + error + "; report it with the log",
-        error);
+    // Not the writers' (they classify their own): the catalog's, while the tables were prepared.
+    String cannot = "Cannot run pipeline " + config.name() + ": ";
+    switch (IcebergFailures.classify(error)) {
+      case STORAGE:
+        return new FloeException(
+            ErrorCode.TABLE_WRITE_FAILED,
+            cannot
+                + "reading or writing table files failed ("
+                + error.getMessage()
+                + "); check that the warehouse's storage is reachable and start it again",
+            error);
+      case CATALOG:
+        return new FloeException(
+            ErrorCode.CATALOG_FAILED,
+            cannot
+                + "the catalog failed ("
+                + error.getMessage()
+                + "); check that the catalog database is reachable and start it again",
+            error);
+      case UNKNOWN_OUTCOME:
+        return new FloeException(
+            ErrorCode.TABLE_COMMIT_UNKNOWN,
+            cannot
+                + "the catalog did not say whether a commit of its tables succeeded ("
+                + error.getMessage()
+                + "); start it again: it resumes from what the tables hold",
+            error);
+      case CONFLICT:
+      case INVALID:
+        return new FloeException(
+            ErrorCode.TABLE_COMMIT_CONFLICT,
+            cannot
+                + "a concurrent change of its tables got in the way ("
+                + error.getMessage()
+                + "); start it again",
+            error);
+      default:
+        return new FloeException(
+            ErrorCode.INTERNAL_ERROR,
+            cannot + "unexpected " + error + "; report it with the log, which has its stack trace",
+            error);
+    }
   }
 
   /** Moves from the current state to {@code to}, which must be allowed from it. */

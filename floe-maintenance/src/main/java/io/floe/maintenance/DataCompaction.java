@@ -486,10 +486,7 @@ final class DataCompaction {
       options.throttle().acquire(2 * bytes);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new FloeException(
-          ErrorCode.TABLE_WRITE_FAILED,
-          "Rewrite of data files of table " + table.name() + " was interrupted",
-          e);
+      throw interrupted(e);
     }
     totals.done += bytes;
     progress.report(Math.min(totals.done, totals.total), totals.total, totals.label);
@@ -504,12 +501,12 @@ final class DataCompaction {
         if (handoff.withdraw(
             "the pipeline writing the table did not commit it within " + HANDOFF_TIMEOUT)) {
           throw new FloeException(
-              ErrorCode.TABLE_WRITE_FAILED,
+              ErrorCode.TABLE_COMMIT_CONFLICT,
               "Cannot rewrite data files of table "
                   + table.name()
                   + ": the pipeline writing it did not commit the rewrite within "
                   + HANDOFF_TIMEOUT
-                  + " (is it stalled?); run it again",
+                  + " (is it stalled?); nothing was committed: run it again",
               e);
         }
         // The writer is committing it now.
@@ -518,20 +515,28 @@ final class DataCompaction {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       handoff.withdraw("the rewrite was interrupted");
-      throw new FloeException(
-          ErrorCode.TABLE_WRITE_FAILED,
-          "Rewrite of data files of table " + table.name() + " was interrupted",
-          e);
+      throw interrupted(e);
     } catch (ExecutionException e) {
+      // The writer fails a rewrite with a FloeException; anything else is classified as the
+      // other failures of the operation are (TableMaintenance).
       Throwable cause = e.getCause();
-      if (cause instanceof FloeException floe) {
-        throw floe;
+      if (cause instanceof RuntimeException failure) {
+        throw failure;
       }
       throw new FloeException(
-          ErrorCode.TABLE_WRITE_FAILED,
-          "Cannot rewrite data files of table " + table.name() + ": " + cause.getMessage(),
+          ErrorCode.INTERNAL_ERROR,
+          "Cannot rewrite data files of table " + table.name() + ": unexpected " + cause,
           cause);
     }
+  }
+
+  private FloeException interrupted(InterruptedException e) {
+    return new FloeException(
+        ErrorCode.OPERATION_INTERRUPTED,
+        "Cannot rewrite data files of table "
+            + table.name()
+            + ": interrupted (Floe is stopping?); nothing was committed, run it again",
+        e);
   }
 
   /** The files a rewrite wrote, in order. */

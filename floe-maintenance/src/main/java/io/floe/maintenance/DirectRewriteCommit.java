@@ -131,7 +131,7 @@ final class DirectRewriteCommit {
         return OptionalLong.of(table.currentSnapshot().snapshotId());
       }
       throw new FloeException(
-          ErrorCode.TABLE_WRITE_FAILED,
+          ErrorCode.TABLE_COMMIT_CONFLICT,
           "Cannot commit the rewrite of data files of table "
               + table.name()
               + ": "
@@ -231,8 +231,9 @@ final class DirectRewriteCommit {
       return false;
     }
     if (delete.format() != FileFormat.PARQUET) {
+      // Running it again plans the new delete file in, and folds it.
       throw new FloeException(
-          ErrorCode.TABLE_STATE_INVALID,
+          ErrorCode.TABLE_COMMIT_CONFLICT,
           "Cannot commit the rewrite of data files of table "
               + table.name()
               + ": "

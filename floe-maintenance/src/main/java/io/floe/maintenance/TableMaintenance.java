@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
@@ -198,8 +199,16 @@ public final class TableMaintenance {
   private <T> T run(TableIdentifier identifier, String action, Function<Table, T> operation) {
     requireNonNull(identifier, "table is null");
     Table table = load(identifier, action);
+    return classified(action, table, () -> operation.apply(table));
+  }
+
+  /**
+   * Runs {@code work} on {@code table} for {@code action} ("expire snapshots of"), turning
+   * Iceberg's failures into Floe's as {@link #run} does.
+   */
+  static <T> T classified(String action, Table table, Supplier<T> work) {
     try {
-      return operation.apply(table);
+      return work.get();
     } catch (FloeException e) {
       throw e;
     } catch (RuntimeException e) {

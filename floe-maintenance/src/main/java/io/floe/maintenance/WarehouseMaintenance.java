@@ -141,18 +141,13 @@ public final class WarehouseMaintenance {
     UpdateProperties update = table.updateProperties();
     unset.forEach(name -> update.remove(key(identifier, name).tableProperty()));
     set.forEach((name, value) -> update.set(key(identifier, name).tableProperty(), value.trim()));
-    try {
-      update.commit();
-    } catch (RuntimeException e) {
-      throw new FloeException(
-          ErrorCode.TABLE_WRITE_FAILED,
-          "Cannot set the maintenance policy of table "
-              + identifier
-              + ": "
-              + e.getMessage()
-              + "; run it again",
-          e);
-    }
+    TableMaintenance.classified(
+        "set the maintenance policy of",
+        table,
+        () -> {
+          update.commit();
+          return null;
+        });
     LOG.info(
         "Set the maintenance properties of table {}: set {}, removed {}", identifier, set, unset);
     return policy(identifier);

@@ -86,6 +86,31 @@ class ExitCodeTest {
     assertThat(run.err()).doesNotContain("secret").doesNotContain("\tat ");
   }
 
+  @Test
+  void aTakenPortIsAUserError() throws IOException {
+    try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Path config =
+          write(
+              "warehouse: " + directory.resolve("warehouse"),
+              "pipelines:",
+              "  - name: shop",
+              "    source:",
+              "      type: postgres",
+              "      url: jdbc:postgresql://127.0.0.1:1/shop",
+              "      user: floe",
+              "      password: secret",
+              "      tables: [public.customers]",
+              "sql:",
+              "  postgres-port: 0",
+              "  http-port: " + taken.getLocalPort());
+
+      Run run = floe("run", config.toString());
+
+      assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+      assertThat(run.error()).startsWith("error: FLOE-401 ").contains("sql.http-port");
+    }
+  }
+
   private Path write(String... lines) throws IOException {
     Path config = directory.resolve("floe.yaml");
     Files.writeString(config, String.join("\n", lines) + "\n", StandardCharsets.UTF_8);
