@@ -15,6 +15,7 @@ import io.floe.ingest.ScriptedSource.Database;
 import io.floe.ingest.ScriptedSource.Position;
 import io.floe.ingest.ScriptedSource.Row;
 import io.floe.ingest.SourceEvent.Operation;
+import io.floe.testing.ForwardingCatalog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -32,8 +33,6 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.catalog.Catalog;
-import org.apache.iceberg.catalog.Namespace;
-import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
@@ -360,12 +359,11 @@ class PipelineTest {
    * The real catalog, except that commits to the tables {@link #failCommitsOf} names fail as a
    * storage failure would, after the writer wrote its files: a crash between two tables' commits.
    */
-  private static final class FaultyCatalog implements Catalog, SupportsNamespaces {
-    private final JdbcCatalog delegate;
+  private static final class FaultyCatalog extends ForwardingCatalog {
     private volatile TableIdentifier failing;
 
     FaultyCatalog(JdbcCatalog delegate) {
-      this.delegate = delegate;
+      super(delegate);
     }
 
     void failCommitsOf(TableIdentifier table) {
@@ -373,23 +371,8 @@ class PipelineTest {
     }
 
     @Override
-    public List<TableIdentifier> listTables(Namespace namespace) {
-      return delegate.listTables(namespace);
-    }
-
-    @Override
-    public boolean dropTable(TableIdentifier identifier, boolean purge) {
-      return delegate.dropTable(identifier, purge);
-    }
-
-    @Override
-    public void renameTable(TableIdentifier from, TableIdentifier to) {
-      delegate.renameTable(from, to);
-    }
-
-    @Override
     public Table loadTable(TableIdentifier identifier) {
-      return intercepted(identifier, delegate.loadTable(identifier));
+      return intercepted(identifier, super.loadTable(identifier));
     }
 
     @Override
@@ -398,7 +381,7 @@ class PipelineTest {
         Schema schema,
         org.apache.iceberg.PartitionSpec spec,
         Map<String, String> properties) {
-      return intercepted(identifier, delegate.createTable(identifier, schema, spec, properties));
+      return intercepted(identifier, super.createTable(identifier, schema, spec, properties));
     }
 
     private Table intercepted(TableIdentifier identifier, Table table) {
@@ -444,36 +427,6 @@ class PipelineTest {
             }
           },
           table.name());
-    }
-
-    @Override
-    public void createNamespace(Namespace namespace, Map<String, String> metadata) {
-      delegate.createNamespace(namespace, metadata);
-    }
-
-    @Override
-    public List<Namespace> listNamespaces(Namespace namespace) {
-      return delegate.listNamespaces(namespace);
-    }
-
-    @Override
-    public Map<String, String> loadNamespaceMetadata(Namespace namespace) {
-      return delegate.loadNamespaceMetadata(namespace);
-    }
-
-    @Override
-    public boolean dropNamespace(Namespace namespace) {
-      return delegate.dropNamespace(namespace);
-    }
-
-    @Override
-    public boolean setProperties(Namespace namespace, Map<String, String> properties) {
-      return delegate.setProperties(namespace, properties);
-    }
-
-    @Override
-    public boolean removeProperties(Namespace namespace, java.util.Set<String> properties) {
-      return delegate.removeProperties(namespace, properties);
     }
   }
 }

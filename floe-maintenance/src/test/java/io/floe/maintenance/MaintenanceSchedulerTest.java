@@ -12,6 +12,7 @@ import io.floe.core.config.MaintenancePolicy;
 import io.floe.core.config.MaintenanceTableConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.TableWriterRegistry;
+import io.floe.testing.ForwardingCatalog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,8 +32,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.catalog.Catalog;
-import org.apache.iceberg.catalog.Namespace;
-import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.util.SnapshotUtil;
@@ -433,7 +432,7 @@ class MaintenanceSchedulerTest {
    * moment, to count how many tables the scheduler maintains at once; and a table that may be
    * dropped while it is maintained.
    */
-  private static final class OverlapCatalog implements Catalog, SupportsNamespaces {
+  private static final class OverlapCatalog extends ForwardingCatalog {
     private final JdbcCatalog delegate;
     private final Set<TableIdentifier> held = ConcurrentHashMap.newKeySet();
     private final AtomicInteger atOnce = new AtomicInteger();
@@ -453,6 +452,7 @@ class MaintenanceSchedulerTest {
     volatile Thread closer;
 
     OverlapCatalog(JdbcCatalog delegate) {
+      super(delegate);
       this.delegate = delegate;
     }
 
@@ -486,51 +486,6 @@ class MaintenanceSchedulerTest {
         atOnce.decrementAndGet();
       }
       return delegate.loadTable(identifier);
-    }
-
-    @Override
-    public List<TableIdentifier> listTables(Namespace namespace) {
-      return delegate.listTables(namespace);
-    }
-
-    @Override
-    public boolean dropTable(TableIdentifier identifier, boolean purge) {
-      return delegate.dropTable(identifier, purge);
-    }
-
-    @Override
-    public void renameTable(TableIdentifier from, TableIdentifier to) {
-      delegate.renameTable(from, to);
-    }
-
-    @Override
-    public void createNamespace(Namespace namespace, Map<String, String> metadata) {
-      delegate.createNamespace(namespace, metadata);
-    }
-
-    @Override
-    public List<Namespace> listNamespaces(Namespace namespace) {
-      return delegate.listNamespaces(namespace);
-    }
-
-    @Override
-    public Map<String, String> loadNamespaceMetadata(Namespace namespace) {
-      return delegate.loadNamespaceMetadata(namespace);
-    }
-
-    @Override
-    public boolean dropNamespace(Namespace namespace) {
-      return delegate.dropNamespace(namespace);
-    }
-
-    @Override
-    public boolean setProperties(Namespace namespace, Map<String, String> properties) {
-      return delegate.setProperties(namespace, properties);
-    }
-
-    @Override
-    public boolean removeProperties(Namespace namespace, Set<String> properties) {
-      return delegate.removeProperties(namespace, properties);
     }
   }
 
