@@ -244,9 +244,9 @@ public final class Pipeline implements AutoCloseable {
           "Pipeline {}: resuming {} tables from source position {} (position of each table: {})",
           config.name(),
           sinks.size(),
-          resume.summary(),
+          resume,
           sinks.values().stream()
-              .map(sink -> sink.source.tableName() + "=" + sink.checkpoint.summary())
+              .map(sink -> sink.source.tableName() + "=" + sink.checkpoint)
               .toList());
       replayPossible = true;
       return Optional.of(resume);
@@ -481,7 +481,7 @@ public final class Pipeline implements AutoCloseable {
         config.name(),
         uncommittedEvents,
         committedTables,
-        position.summary());
+        position);
     lastApplied = null;
     uncommittedEvents = 0;
     lastCommitNanos = now;

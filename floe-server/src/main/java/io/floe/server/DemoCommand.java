@@ -131,8 +131,10 @@ final class DemoCommand implements Callable<Integer> {
         WarehouseMaintenance maintenance =
             new WarehouseMaintenance(
                 catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(root), writers);
-        QueryEngine engine = QueryEngines.open(catalog, root, sql, maintenance);
-        try (SqlEndpoints endpoints =
+        // Closed in reverse: the workload, the endpoints, then the engine (its follower reads the
+        // catalog), before the catalog.
+        try (QueryEngine engine = QueryEngines.open(catalog, root, sql, maintenance);
+            SqlEndpoints endpoints =
                 SqlEndpoints.start(
                     engine,
                     SqlUsers.of(sql),

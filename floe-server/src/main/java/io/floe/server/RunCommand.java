@@ -12,6 +12,7 @@ import io.floe.ingest.Pipeline;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceScheduler;
 import io.floe.maintenance.WarehouseMaintenance;
+import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -75,13 +76,17 @@ final class RunCommand implements Callable<Integer> {
       WarehouseMaintenance warehouseMaintenance =
           new WarehouseMaintenance(
               catalog, config.maintenance(), MaintenanceHistory.of(config.warehouse()), writers);
-      try (SqlEndpoints endpoints =
-          SqlEndpoints.start(
-              QueryEngines.open(catalog, config.warehouse(), config.sql(), warehouseMaintenance),
-              SqlUsers.of(config.sql()),
-              config.sql(),
-              warehouseMaintenance,
-              SqlEndpoints.PortConflict.FAIL)) {
+      // Closed in reverse: the endpoints, then the engine (its follower reads the catalog), then
+      // the catalog.
+      try (QueryEngine engine =
+              QueryEngines.open(catalog, config.warehouse(), config.sql(), warehouseMaintenance);
+          SqlEndpoints endpoints =
+              SqlEndpoints.start(
+                  engine,
+                  SqlUsers.of(config.sql()),
+                  config.sql(),
+                  warehouseMaintenance,
+                  SqlEndpoints.PortConflict.FAIL)) {
         return run(config, catalog, writers, endpoints, warehouseMaintenance, interval);
       }
     }
