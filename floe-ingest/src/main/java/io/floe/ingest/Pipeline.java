@@ -166,10 +166,10 @@ public final class Pipeline implements AutoCloseable {
       }
       source.start(resume, new Handler());
     } catch (RuntimeException e) {
-      fail(e);
+      FloeException failed = fail(e);
       unregisterWriters();
       terminated.countDown();
-      throw failure != null ? failure : floeFailure(e);
+      throw failed;
     }
   }
 
@@ -213,30 +213,26 @@ public final class Pipeline implements AutoCloseable {
   private Optional<SourcePosition> prepareTables(List<SourceTable> sources) {
     Namespace namespace = Namespace.of(config.target().namespace());
     TargetTables.ensureNamespace(catalog, namespace);
-    Map<TableSink, Optional<Checkpoint>> checkpoints = new LinkedHashMap<>();
     for (SourceTable table : sources) {
       Table target =
           TargetTables.loadOrCreate(
               catalog, config.name(), TableIdentifier.of(namespace, table.tableName()), table);
-      Optional<Checkpoint> checkpoint = Checkpoint.read(target, config.name(), source);
       TableSink sink = new TableSink(table, target);
-      checkpoint.ifPresent(
-          held -> {
-            SourcePosition position = held.position().orElse(null);
-            sink.lastSummary = Checkpoint.summary(config.name(), position);
-            if (held.loadComplete()) {
-              sink.checkpoint = position;
-            }
-          });
-      checkpoints.put(sink, checkpoint);
+      // A table with a checkpoint has a last summary; one of a complete full load, a position.
+      Checkpoint.read(target, config.name(), source)
+          .ifPresent(
+              held -> {
+                SourcePosition position = held.position().orElse(null);
+                sink.lastSummary = Checkpoint.summary(config.name(), position);
+                if (held.loadComplete()) {
+                  sink.checkpoint = position;
+                }
+              });
       sinks.put(table.qualifiedName(), sink);
     }
 
     List<TableSink> incomplete =
-        checkpoints.entrySet().stream()
-            .filter(entry -> entry.getValue().map(held -> !held.loadComplete()).orElse(true))
-            .map(Map.Entry::getKey)
-            .toList();
+        sinks.values().stream().filter(sink -> sink.checkpoint == null).toList();
     if (incomplete.isEmpty() && !sinks.isEmpty()) {
       List<SourcePosition> held = sinks.values().stream().map(sink -> sink.checkpoint).toList();
       SourcePosition resume = source.resumePosition(held);
@@ -267,15 +263,11 @@ public final class Pipeline implements AutoCloseable {
     List<SourceTable> counted =
         source.prepareFullLoad(sinks.values().stream().map(sink -> sink.source).toList());
     for (SourceTable table : counted) {
-      TableSink sink = sinks.get(table.qualifiedName());
-      if (sink != null && sink.estimatedRows == 0) {
-        sink.estimatedRows = table.estimatedRows();
-      }
+      sinks.get(table.qualifiedName()).estimatedRows = table.estimatedRows();
     }
-    for (Map.Entry<TableSink, Optional<Checkpoint>> entry : checkpoints.entrySet()) {
-      TableSink sink = entry.getKey();
+    for (TableSink sink : sinks.values()) {
       sink.writer.setCompactionEnabled(false);
-      if (sink.writer.liveRows() > 0 || entry.getValue().isPresent()) {
+      if (sink.writer.liveRows() > 0 || sink.lastSummary != null) {
         LOG.info(
             "Pipeline {}: emptying {} ({} rows) before the full load restarts",
             config.name(),
@@ -563,24 +555,27 @@ public final class Pipeline implements AutoCloseable {
   /**
    * Moves to FAILED with {@code error} as the failure, logged once: with its stack trace only when
    * it is Floe's own (internal) error, as other failures say all there is in their message.
+   *
+   * @return the failure as users see it ({@link #floeFailure})
    */
-  private void fail(Throwable error) {
+  private FloeException fail(Throwable error) {
     FloeException floe = floeFailure(error);
     synchronized (this) {
       if (!state.get().next().contains(State.FAILED)) {
-        return; // stopped already: this failure came too late to matter
+        return floe; // stopped already: this failure came too late to matter
       }
       // Set before the state moves, so that whoever sees FAILED finds the failure.
       failure = floe;
     }
     if (!moveTo(State.FAILED)) {
-      return;
+      return floe;
     }
     if (floe.type() == ErrorType.INTERNAL) {
       LOG.error("Pipeline {} failed: {}", config.name(), floe.describe(), floe);
     } else {
       LOG.error("Pipeline {} failed: {}", config.name(), floe.describe());
     }
+    return floe;
   }
 
   /**
@@ -588,13 +583,9 @@ public final class Pipeline implements AutoCloseable {
    * writers throw those), or an internal error.
    */
   private FloeException floeFailure(Throwable error) {
-    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-      if (cause instanceof FloeException floe) {
-        return floe;
-      }
-      if (cause.getCause() == cause) {
-        break;
-      }
+    Optional<FloeException> own = FloeException.in(error);
+    if (own.isPresent()) {
+      return own.get();
     }
     // Not the writers' (they classify their own): the catalog's, while the tables were prepared.
     String cannot = "Cannot run pipeline " + config.name() + ": ";
