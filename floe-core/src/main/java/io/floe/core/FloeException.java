@@ -2,6 +2,11 @@ package io.floe.core;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Optional;
+import java.util.Set;
+
 /**
  * A failure a user can see. Messages follow the form "Cannot &lt;verb&gt; &lt;object&gt;:
  * &lt;reason&gt;" and say what to do next.
@@ -27,6 +32,20 @@ public class FloeException extends RuntimeException {
 
   public ErrorType type() {
     return code.type();
+  }
+
+  /**
+   * The first {@link FloeException} among {@code failure} and its causes: what a user is told when
+   * a library (Debezium, Iceberg, picocli) wraps Floe's own failure; empty when there is none.
+   */
+  public static Optional<FloeException> in(Throwable failure) {
+    Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (Throwable cause = failure; cause != null && seen.add(cause); cause = cause.getCause()) {
+      if (cause instanceof FloeException floe) {
+        return Optional.of(floe);
+      }
+    }
+    return Optional.empty();
   }
 
   /** The message with its code, as printed to users: {@code FLOE-001 Cannot ...}. */

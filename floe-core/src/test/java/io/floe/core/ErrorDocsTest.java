@@ -2,17 +2,11 @@ package io.floe.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ErrorDocsTest {
-  private static final Path DOCS =
-      Paths.get("").toAbsolutePath().getParent().resolve("docs").resolve("errors.md");
-
   @Test
   void everyCodeIsDescribedAndNumberedOnce() {
     Set<Integer> numbers = new HashSet<>();
@@ -37,16 +31,6 @@ class ErrorDocsTest {
 
   @Test
   void referenceDocumentationIsUpToDate() throws Exception {
-    String expected = ErrorDocumentation.markdown();
-    if (Boolean.getBoolean("floe.regenerateDocs")) {
-      Files.createDirectories(DOCS.getParent());
-      Files.writeString(DOCS, expected);
-    }
-    String hint =
-        DOCS
-            + " is out of date; run ./mvnw -pl floe-core test -Dtest=ErrorDocsTest"
-            + " -Dfloe.regenerateDocs=true to rewrite it";
-    assertThat(DOCS).as(hint).exists();
-    assertThat(Files.readString(DOCS)).as(hint).isEqualTo(expected);
+    GeneratedDocs.assertUpToDate("errors.md", ErrorDocumentation.markdown(), "ErrorDocsTest");
   }
 }

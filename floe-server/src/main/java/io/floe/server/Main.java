@@ -2,6 +2,7 @@ package io.floe.server;
 
 import io.floe.core.ErrorType;
 import io.floe.core.FloeException;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,14 +26,14 @@ public final class Main {
     CommandLine commandLine = new CommandLine(new Main());
     commandLine.setExecutionExceptionHandler(
         (exception, line, parseResult) -> {
-          FloeException floe = findFloeException(exception);
-          if (floe != null) {
-            line.getErr().println("error: " + floe.describe());
-            return exitCode(floe);
+          Optional<FloeException> floe = FloeException.in(exception);
+          if (floe.isPresent()) {
+            line.getErr().println("error: " + floe.get().describe());
+            return exitCode(floe.get());
           }
           line.getErr().println("error: internal failure: " + exception);
           exception.printStackTrace(line.getErr());
-          return 3;
+          return ErrorType.INTERNAL.exitCode();
         });
     return commandLine.execute(args);
   }
@@ -40,18 +41,6 @@ public final class Main {
   /** The exit code of a command that failed with {@code exception}: {@link ErrorType#exitCode}. */
   static int exitCode(FloeException exception) {
     return exception.type().exitCode();
-  }
-
-  static FloeException findFloeException(Throwable error) {
-    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-      if (cause instanceof FloeException) {
-        return (FloeException) cause;
-      }
-      if (cause.getCause() == cause) {
-        break;
-      }
-    }
-    return null;
   }
 
   /** Version from the jar manifest. */

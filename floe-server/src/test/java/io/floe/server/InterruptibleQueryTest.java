@@ -7,10 +7,10 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.MaintenanceConfig;
+import io.floe.core.config.SqlConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
-import io.floe.sql.Procedures;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryOptions;
 import io.floe.sql.ResultFormat;
@@ -19,7 +19,6 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.junit.jupiter.api.AfterEach;
@@ -38,16 +37,15 @@ class InterruptibleQueryTest {
   void setUp() {
     catalog = FloeCatalog.open(warehouse);
     engine =
-        new QueryEngine(
+        QueryEngines.open(
             catalog,
             warehouse,
-            new Procedures(
-                new WarehouseMaintenance(
-                    catalog,
-                    MaintenanceConfig.defaults(),
-                    MaintenanceHistory.of(warehouse),
-                    new TableWriterRegistry()),
-                Clock.systemUTC()));
+            SqlConfig.defaults(),
+            new WarehouseMaintenance(
+                catalog,
+                MaintenanceConfig.defaults(),
+                MaintenanceHistory.of(warehouse),
+                new TableWriterRegistry()));
   }
 
   @AfterEach

@@ -14,7 +14,6 @@ import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.server.http.HttpQueryServer;
-import io.floe.sql.Procedures;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
 import java.net.InetAddress;
@@ -29,7 +28,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -58,7 +56,7 @@ class SqlEndpointsTest {
             MaintenanceConfig.defaults(),
             MaintenanceHistory.of(warehouse),
             new TableWriterRegistry());
-    engine = new QueryEngine(catalog, warehouse, new Procedures(maintenance, Clock.systemUTC()));
+    engine = QueryEngines.open(catalog, warehouse, SqlConfig.defaults(), maintenance);
   }
 
   @AfterEach

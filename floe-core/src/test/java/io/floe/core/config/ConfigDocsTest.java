@@ -2,16 +2,12 @@ package io.floe.core.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
+import io.floe.core.GeneratedDocs;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ConfigDocsTest {
-  private static final Path DOCS =
-      Paths.get("").toAbsolutePath().getParent().resolve("docs").resolve("configuration.md");
-
   @Test
   void everyKeyAndSectionHasDescription() {
     assertDescribed(FloeConfigSchema.ROOT, "");
@@ -33,17 +29,8 @@ class ConfigDocsTest {
 
   @Test
   void referenceDocumentationIsUpToDate() throws Exception {
-    String expected = FloeConfigLoader.referenceDocumentation();
-    if (Boolean.getBoolean("floe.regenerateDocs")) {
-      Files.createDirectories(DOCS.getParent());
-      Files.writeString(DOCS, expected);
-    }
-    String hint =
-        DOCS
-            + " is out of date; run ./mvnw -pl floe-core test -Dtest=ConfigDocsTest"
-            + " -Dfloe.regenerateDocs=true to rewrite it";
-    assertThat(DOCS).as(hint).exists();
-    assertThat(Files.readString(DOCS)).as(hint).isEqualTo(expected);
+    GeneratedDocs.assertUpToDate(
+        "configuration.md", FloeConfigLoader.referenceDocumentation(), "ConfigDocsTest");
   }
 
   private static void assertDescribed(ConfigSection section, String path) {

@@ -39,7 +39,6 @@ import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.FileIO;
-import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.types.Types;
@@ -546,49 +545,6 @@ class CdcTableWriterFailureTest {
     @Override
     public void commit() {
       delegate.commit();
-    }
-  }
-
-  /** A FileIO that passes everything on to another. */
-  private static class ForwardingFileIO implements FileIO {
-    private final FileIO delegate;
-
-    ForwardingFileIO(FileIO delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public InputFile newInputFile(String path) {
-      return delegate.newInputFile(path);
-    }
-
-    @Override
-    public OutputFile newOutputFile(String path) {
-      return delegate.newOutputFile(path);
-    }
-
-    @Override
-    public void deleteFile(String path) {
-      delegate.deleteFile(path);
-    }
-  }
-
-  /** A FileIO that runs {@link #before} (once) when the next output file is created. */
-  private static final class OnNextOutput extends ForwardingFileIO {
-    volatile Runnable before;
-
-    OnNextOutput(FileIO delegate) {
-      super(delegate);
-    }
-
-    @Override
-    public OutputFile newOutputFile(String path) {
-      Runnable action = before;
-      if (action != null) {
-        before = null;
-        action.run();
-      }
-      return super.newOutputFile(path);
     }
   }
 }

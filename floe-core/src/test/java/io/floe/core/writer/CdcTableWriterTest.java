@@ -33,8 +33,6 @@ import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.FileIO;
-import org.apache.iceberg.io.InputFile;
-import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterEach;
@@ -468,36 +466,6 @@ class CdcTableWriterTest {
     CdcTableWriter writer = CdcTableWriter.open(intercepted);
     writer.setCompactionEnabled(false);
     return writer;
-  }
-
-  /** A FileIO that runs {@link #before} (once) when the next output file is created. */
-  private static final class OnNextOutput implements FileIO {
-    private final FileIO delegate;
-    volatile Runnable before;
-
-    OnNextOutput(FileIO delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public InputFile newInputFile(String path) {
-      return delegate.newInputFile(path);
-    }
-
-    @Override
-    public OutputFile newOutputFile(String path) {
-      Runnable action = before;
-      if (action != null) {
-        before = null;
-        action.run();
-      }
-      return delegate.newOutputFile(path);
-    }
-
-    @Override
-    public void deleteFile(String path) {
-      delegate.deleteFile(path);
-    }
   }
 
   @Test

@@ -262,13 +262,9 @@ public final class PostgresSource implements ChangeSource {
    * wraps what the handler throws), else a failure of the source.
    */
   private FloeException failure(String message, Throwable error) {
-    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-      if (cause instanceof FloeException floe) {
-        return floe;
-      }
-      if (cause.getCause() == cause) {
-        break;
-      }
+    Optional<FloeException> own = FloeException.in(error);
+    if (own.isPresent()) {
+      return own.get();
     }
     String reason = error == null ? message : error.getMessage();
     return new FloeException(

@@ -466,14 +466,7 @@ public final class PostgresSourceInspector {
           counted.add(table);
           continue;
         }
-        String qualified = table.qualifiedName();
-        int dot = qualified.indexOf('.');
-        try (ResultSet result =
-            statement.executeQuery(
-                "SELECT count(*) FROM "
-                    + quoteIdentifier(qualified.substring(0, dot))
-                    + "."
-                    + quoteIdentifier(qualified.substring(dot + 1)))) {
+        try (ResultSet result = statement.executeQuery("SELECT count(*) FROM " + quoted(table))) {
           result.next();
           counted.add(table.withEstimatedRows(result.getLong(1)));
         }
@@ -512,6 +505,7 @@ public final class PostgresSourceInspector {
     }
   }
 
+  /** {@code "schema"."table"} of a table configured as {@code schema.table}. */
   private static String quoted(SourceTable table) {
     String qualified = table.qualifiedName();
     int dot = qualified.indexOf('.');
