@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 
 /** Every key of the configuration file, declared once, and how the values become records. */
 final class FloeConfigSchema {
-  private static final ValueType<String> NAME =
+  static final ValueType<String> NAME =
       ValueType.matching(
           "[a-z][a-z0-9_]{0,39}",
           "must start with a lowercase letter followed by at most 39 lowercase letters,"
@@ -272,7 +272,13 @@ final class FloeConfigSchema {
           List.of(SQL_USERS, WORKGROUPS));
   static final ConfigSection ROOT =
       ConfigSection.root(
-          List.of(WAREHOUSE), List.of(PIPELINES, SQL, MaintenanceConfigSchema.MAINTENANCE));
+          List.of(WAREHOUSE),
+          List.of(
+              PIPELINES,
+              SQL,
+              MaintenanceConfigSchema.MAINTENANCE,
+              CatalogConfigSchema.CATALOG,
+              CatalogConfigSchema.PRINCIPALS));
 
   /** A complete configuration file, shown in the reference documentation. */
   static final String EXAMPLE =
@@ -318,6 +324,16 @@ final class FloeConfigSchema {
           - name: raw.orders
             retain-last: 500
             sort-order: customer_id, created_at DESC
+      catalog:
+        listen-address: 127.0.0.1
+        port: 8181
+        token-lifetime: 1h
+      principals:
+        - name: spark
+          secret: ${SPARK_SECRET}
+        - name: bi
+          secret: ${BI_SECRET}
+          workgroup: adhoc
       """;
 
   private FloeConfigSchema() {}
@@ -341,14 +357,29 @@ final class FloeConfigSchema {
   }
 
   /**
-   * Reports users and workgroups that share a name, and users whose workgroup is neither {@code
-   * primary} nor declared.
+   * Reports users, principals and workgroups that share a name, and users and principals whose
+   * workgroup is neither {@code primary} nor declared.
    */
   static void checkSql(ConfigValues root, ConfigReader reader) {
     ConfigValues sql = root.section(SQL);
     List<ConfigValues> users = sql.list(SQL_USERS);
+    List<ConfigValues> principals = root.list(CatalogConfigSchema.PRINCIPALS);
     List<ConfigValues> workgroups = sql.list(WORKGROUPS);
     checkUnique(users, SQL_USER_NAME, "sql.users", "user", reader);
+    checkUnique(principals, CatalogConfigSchema.PRINCIPAL_NAME, "principals", "principal", reader);
+    Set<String> userNames = new LinkedHashSet<>();
+    users.forEach(user -> userNames.add(user.get(SQL_USER_NAME)));
+    for (int index = 0; index < principals.size(); index++) {
+      String name = principals.get(index).get(CatalogConfigSchema.PRINCIPAL_NAME);
+      if (name != null && userNames.contains(name)) {
+        reader.problem(
+            "principals[" + index + "].name",
+            "'"
+                + name
+                + "' is also a user in sql.users; principals log in to the SQL endpoints too,"
+                + " so remove one of the two");
+      }
+    }
     checkUnique(workgroups, WORKGROUP_NAME, "sql.workgroups", "workgroup", reader);
     Set<String> allowed = new LinkedHashSet<>();
     allowed.add(SqlConfig.PRIMARY_WORKGROUP);
@@ -359,11 +390,22 @@ final class FloeConfigSchema {
       }
       allowed.add(name);
     }
-    for (int index = 0; index < users.size(); index++) {
-      String workgroup = users.get(index).get(SQL_USER_WORKGROUP);
+    checkWorkgroups(users, SQL_USER_WORKGROUP, "sql.users", allowed, reader);
+    checkWorkgroups(
+        principals, CatalogConfigSchema.PRINCIPAL_WORKGROUP, "principals", allowed, reader);
+  }
+
+  private static void checkWorkgroups(
+      List<ConfigValues> elements,
+      ConfigKey<String> key,
+      String path,
+      Set<String> allowed,
+      ConfigReader reader) {
+    for (int index = 0; index < elements.size(); index++) {
+      String workgroup = elements.get(index).get(key);
       if (workgroup != null && !allowed.contains(workgroup)) {
         reader.problem(
-            "sql.users[" + index + "].workgroup",
+            path + "[" + index + "]." + key.name(),
             "unknown workgroup '"
                 + workgroup
                 + "'; allowed workgroups: "
@@ -406,7 +448,9 @@ final class FloeConfigSchema {
         warehouse,
         root.list(PIPELINES).stream().map(FloeConfigSchema::pipeline).toList(),
         sql(root.section(SQL)),
-        MaintenanceConfigSchema.build(root.section(MaintenanceConfigSchema.MAINTENANCE)));
+        MaintenanceConfigSchema.build(root.section(MaintenanceConfigSchema.MAINTENANCE)),
+        CatalogConfigSchema.catalog(root.section(CatalogConfigSchema.CATALOG)),
+        CatalogConfigSchema.principals(root.list(CatalogConfigSchema.PRINCIPALS)));
   }
 
   /** The {@code maintenance} section of a file that has none. */

@@ -19,12 +19,24 @@ class ConfigDocsTest {
         FloeConfigLoader.parse(
             FloeConfigSchema.EXAMPLE,
             Path.of("").toAbsolutePath(),
-            Map.of("PGPASSWORD", "x", "ANALYST_PASSWORD", "y"),
+            Map.of(
+                "PGPASSWORD",
+                "x",
+                "ANALYST_PASSWORD",
+                "y",
+                "SPARK_SECRET",
+                "z1z1",
+                "BI_SECRET",
+                "w2w2"),
             "example");
 
     assertThat(config.pipelines()).isNotEmpty();
     assertThat(config.sql().users()).isNotEmpty();
     assertThat(config.sql().workgroup("adhoc").limited()).isTrue();
+    assertThat(config.principals())
+        .extracting(PrincipalConfig::name)
+        .containsExactly("spark", "bi");
+    assertThat(config.catalog().port()).isEqualTo(8181);
   }
 
   @Test

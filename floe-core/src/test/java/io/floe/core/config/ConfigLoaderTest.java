@@ -115,7 +115,9 @@ class ConfigLoaderTest {
             directory.resolve("floe-data"),
             List.of(),
             SqlConfig.defaults(),
-            MaintenanceConfig.defaults());
+            MaintenanceConfig.defaults(),
+            CatalogConfig.defaults(),
+            List.of());
     assertThat(parse("")).isEqualTo(expected);
     assertThat(parse("# nothing configured yet\n")).isEqualTo(expected);
   }
@@ -330,7 +332,7 @@ class ConfigLoaderTest {
     assertThat(problems(yaml).lines())
         .containsExactly(
             "Cannot load configuration floe.yaml: warehous: unknown key; allowed keys: warehouse,"
-                + " pipelines, sql, maintenance",
+                + " pipelines, sql, maintenance, catalog, principals",
             "pipelines[0].commit-interval: invalid value '1 s'; write a number followed by ms, s,"
                 + " m, h or d (such as 250ms, 1s, 2m, 1h, 5d) or an ISO-8601 duration (such as PT1S)",
             "pipelines[0].source.tabels: unknown key; allowed keys: type, url, user, password,"
@@ -598,6 +600,73 @@ class ConfigLoaderTest {
     assertThat(sql.users().get(0).toString())
         .isEqualTo("SqlUserConfig[name=analyst, password=***, workgroup=primary]");
     assertThat(sql.toString()).doesNotContain("t0p-s3cr3t");
+  }
+
+  @Test
+  void readsCatalogAndPrincipals() {
+    FloeConfig config =
+        parse(
+            """
+            catalog:
+              port: 0
+              database: jdbc:postgresql://db.internal:5432/floe
+              database-user: floe
+              database-password: ${CATALOG_PASSWORD}
+              token-lifetime: 10m
+            principals:
+              - name: spark
+                secret: ${SPARK_SECRET}
+            """,
+            Map.of("CATALOG_PASSWORD", "db-s3cr3t", "SPARK_SECRET", "sp4rk-s3cr3t"));
+
+    CatalogConfig catalog = config.catalog();
+    assertThat(catalog.enabled()).isTrue();
+    assertThat(catalog.listenAddress()).isEqualTo("127.0.0.1");
+    assertThat(catalog.port()).isZero();
+    assertThat(catalog.database()).contains("jdbc:postgresql://db.internal:5432/floe");
+    assertThat(catalog.databasePassword()).isEqualTo("db-s3cr3t");
+    assertThat(catalog.tokenLifetime()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(catalog.anonymousAccess()).isFalse();
+    assertThat(config.principals())
+        .containsExactly(new PrincipalConfig("spark", "sp4rk-s3cr3t", "primary"));
+    assertThat(catalog + " " + config.principals())
+        .doesNotContain("db-s3cr3t")
+        .doesNotContain("sp4rk-s3cr3t");
+    assertThat(CatalogConfig.defaults().port()).isEqualTo(8181);
+    assertThat(CatalogConfig.defaults().database()).isEmpty();
+  }
+
+  @Test
+  void reportsPrincipalProblems() {
+    String yaml =
+        """
+        catalog:
+          database: jdbc:mysql://db/floe
+          token-lifetime: 5s
+        sql:
+          users:
+            - name: analyst
+              password: x
+        principals:
+          - name: analyst
+            secret: abcd
+          - name: spark
+            secret: ab
+            workgroup: nightly
+          - name: spark
+            secret: abcdef
+        """;
+
+    assertThat(problems(yaml).lines())
+        .containsExactly(
+            "Cannot load configuration floe.yaml: catalog.database: must be empty or start with"
+                + " jdbc:postgresql://",
+            "catalog.token-lifetime: must be between 1m and 24h",
+            "principals[1].secret: must have at least 4 characters",
+            "principals[2].name: duplicate principal name 'spark', already used by principals[1]",
+            "principals[0].name: 'analyst' is also a user in sql.users; principals log in to the"
+                + " SQL endpoints too, so remove one of the two",
+            "principals[1].workgroup: unknown workgroup 'nightly'; allowed workgroups: primary");
   }
 
   private FloeConfig parse(String yaml) {
