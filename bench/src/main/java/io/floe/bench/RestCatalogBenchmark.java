@@ -461,8 +461,12 @@ public final class RestCatalogBenchmark {
     }
     Bench.result(
         "rest-catalog-verify every_rest_load_was_one_get_answered_by_the_server=%s"
-            + " failed_commits=%d repeats=%d %s",
-        everyLoadServed, failures, repeats, Bench.verdict(everyLoadServed && failures == 0));
+            + " failed_commits=%d repeats=%d rest_metrics_reporting=%s %s",
+        everyLoadServed,
+        failures,
+        repeats,
+        METRICS_REPORTING,
+        Bench.verdict(everyLoadServed && failures == 0));
   }
 
   private static CountingRestClient.Snapshot sum(
