@@ -55,8 +55,14 @@ public final class CatalogDatabase {
       Long snapshotId,
       String report) {}
 
-  private final java.util.concurrent.atomic.AtomicLong stored =
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(CatalogDatabase.class);
+
+  private final java.util.concurrent.atomic.AtomicLong storedReports =
       new java.util.concurrent.atomic.AtomicLong();
+
+  /** The connection kept for storing reports; null until the first, or after a failure. */
+  private Connection reportConnection;
 
   private final TableTransactions.Database database;
 
@@ -176,42 +182,86 @@ public final class CatalogDatabase {
     return reports;
   }
 
-  /** Stores a metrics report an engine sent about a table. */
-  void storeReport(
-      Principal principal, TableIdentifier table, ReportMetricsRequest request, Instant at) {
+  /**
+   * Stores a metrics report an engine sent about a table, on a connection kept for reports (an
+   * engine sends one with each commit and scan, so opening a connection each time would double the
+   * cost of a small commit).
+   *
+   * @return false, storing nothing, when the catalog has no such table
+   */
+  synchronized boolean storeReport(
+      String catalogName,
+      Principal principal,
+      TableIdentifier table,
+      ReportMetricsRequest request,
+      Instant at) {
     Long snapshotId = null;
     if (request.report() instanceof ScanReport scan) {
       snapshotId = scan.snapshotId();
     } else if (request.report() instanceof CommitReport commit) {
       snapshotId = commit.snapshotId();
     }
-    try (Connection connection = database.connect();
-        PreparedStatement insert =
-            connection.prepareStatement(
-                "INSERT INTO "
-                    + REPORTS_TABLE
-                    + " (received_at, principal, table_namespace, table_name, report_type,"
-                    + " snapshot_id, report) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-      insert.setString(1, RECEIVED_AT.format(at));
-      insert.setString(2, principal.name());
-      insert.setString(3, String.join(".", table.namespace().levels()));
-      insert.setString(4, table.name());
-      insert.setString(5, request.reportType().name().toLowerCase(java.util.Locale.ROOT));
-      if (snapshotId == null) {
-        insert.setNull(6, java.sql.Types.BIGINT);
-      } else {
-        insert.setLong(6, snapshotId);
+    String namespace = String.join(".", table.namespace().levels());
+    try {
+      if (reportConnection == null) {
+        reportConnection = database.connect();
       }
-      insert.setString(7, ReportMetricsRequestParser.toJson(request));
-      insert.executeUpdate();
-      if (stored.incrementAndGet() % PRUNE_EVERY == 0) {
-        prune(connection);
+      int stored;
+      try (PreparedStatement insert =
+          reportConnection.prepareStatement(
+              "INSERT INTO "
+                  + REPORTS_TABLE
+                  + " (received_at, principal, table_namespace, table_name, report_type,"
+                  + " snapshot_id, report) SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM"
+                  + " iceberg_tables WHERE catalog_name = ? AND table_namespace = ? AND"
+                  + " table_name = ? AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL))")) {
+        insert.setString(1, RECEIVED_AT.format(at));
+        insert.setString(2, principal.name());
+        insert.setString(3, namespace);
+        insert.setString(4, table.name());
+        insert.setString(5, request.reportType().name().toLowerCase(java.util.Locale.ROOT));
+        if (snapshotId == null) {
+          insert.setNull(6, java.sql.Types.BIGINT);
+        } else {
+          insert.setLong(6, snapshotId);
+        }
+        insert.setString(7, ReportMetricsRequestParser.toJson(request));
+        insert.setString(8, catalogName);
+        insert.setString(9, namespace);
+        insert.setString(10, table.name());
+        stored = insert.executeUpdate();
       }
+      if (stored > 0 && storedReports.incrementAndGet() % PRUNE_EVERY == 0) {
+        prune(reportConnection);
+      }
+      return stored > 0;
     } catch (SQLException e) {
+      closeReportConnection(e);
       throw new FloeException(
           ErrorCode.CATALOG_FAILED,
           "Cannot store the metrics report of " + table + ": " + e.getMessage(),
           e);
     }
+  }
+
+  /** Closes the connection kept for reports. */
+  synchronized void close() {
+    closeReportConnection(null);
+  }
+
+  private void closeReportConnection(Exception failure) {
+    if (reportConnection == null) {
+      return;
+    }
+    try {
+      reportConnection.close();
+    } catch (SQLException e) {
+      if (failure != null) {
+        failure.addSuppressed(e);
+      } else {
+        LOG.warn("Cannot close the connection of the metrics reports: {}", e.toString());
+      }
+    }
+    reportConnection = null;
   }
 }

@@ -311,10 +311,10 @@ final class CatalogRoutes {
           ReportMetricsRequest request = call.body(ReportMetricsRequest.class);
           TableIdentifier identifier = table(call);
           authorize(call, CatalogAction.REPORT_METRICS, identifier.toString());
-          if (!catalog.tableExists(identifier)) {
+          if (!database.storeReport(
+              warehouseName, call.principal(), identifier, request, clock.instant())) {
             throw new NoSuchTableException("Table does not exist: %s", identifier);
           }
-          database.storeReport(call.principal(), identifier, request, clock.instant());
           return null;
         });
     route(

@@ -34,10 +34,14 @@ public final class RestCatalogServer implements AutoCloseable {
   private final ServerConnector connector;
   private final String host;
 
-  private RestCatalogServer(Server server, ServerConnector connector, String host) {
+  private final CatalogDatabase database;
+
+  private RestCatalogServer(
+      Server server, ServerConnector connector, String host, CatalogDatabase database) {
     this.server = server;
     this.connector = connector;
     this.host = host;
+    this.database = database;
   }
 
   /**
@@ -116,7 +120,8 @@ public final class RestCatalogServer implements AutoCloseable {
       throw new FloeException(
           ErrorCode.INTERNAL_ERROR, "Cannot start the REST catalog on " + address + ": " + e, e);
     }
-    RestCatalogServer started = new RestCatalogServer(server, connector, config.listenAddress());
+    RestCatalogServer started =
+        new RestCatalogServer(server, connector, config.listenAddress(), catalogDatabase);
     LOG.info("REST catalog listening on {}", started.uri());
     return started;
   }
@@ -135,6 +140,7 @@ public final class RestCatalogServer implements AutoCloseable {
   @Override
   public void close() {
     stop(server);
+    database.close();
   }
 
   private static boolean isBindFailure(Throwable failure) {
