@@ -2,7 +2,9 @@ package io.floe.catalog;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.floe.core.FloeException;
@@ -12,9 +14,14 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
@@ -35,6 +42,11 @@ import org.apache.iceberg.rest.RESTResponse;
 import org.apache.iceberg.rest.RESTUtil;
 import org.apache.iceberg.rest.auth.OAuth2Properties;
 import org.apache.iceberg.rest.auth.OAuth2Util;
+import org.apache.iceberg.rest.requests.CommitTransactionRequest;
+import org.apache.iceberg.rest.requests.CreateViewRequest;
+import org.apache.iceberg.rest.requests.RegisterTableRequest;
+import org.apache.iceberg.rest.requests.RegisterViewRequest;
+import org.apache.iceberg.rest.requests.UpdateTableRequest;
 import org.apache.iceberg.rest.responses.ErrorResponse;
 import org.apache.iceberg.rest.responses.ErrorResponseParser;
 import org.apache.iceberg.rest.responses.OAuthTokenResponse;
@@ -122,14 +134,14 @@ final class RestCatalogHandler extends Handler.Abstract {
       Principal principal,
       Fields parameters) {
     List<String> segments = List.of(path.substring(1).split("/", -1));
-    boolean pathMatched = false;
+    Set<String> allowed = new LinkedHashSet<>();
     for (CatalogRoutes.Route route : routes.routes()) {
       Map<String, String> variables = match(route.segments(), segments);
       if (variables == null) {
         continue;
       }
-      pathMatched = true;
       if (!route.endpoint().httpMethod().equalsIgnoreCase(method)) {
+        allowed.add(route.endpoint().httpMethod().toUpperCase(Locale.ROOT));
         continue;
       }
       byte[] body = method.equals("POST") ? body(request) : new byte[0];
@@ -142,8 +154,8 @@ final class RestCatalogHandler extends Handler.Abstract {
       }
       return;
     }
-    if (pathMatched) {
-      throw new MethodNotAllowed(method, path);
+    if (!allowed.isEmpty()) {
+      throw new MethodNotAllowed(method, String.join(", ", allowed));
     }
     throw new NotFoundException(
         "No such endpoint: %s %s; GET /v1/config lists the endpoints this catalog serves",
@@ -215,35 +227,105 @@ final class RestCatalogHandler extends Handler.Abstract {
 
     @Override
     public <T> T body(Class<T> type) {
+      String name = type.getSimpleName();
       if (body.length == 0) {
-        throw new BadRequestException(
-            "Malformed request: the body is empty; send a JSON %s", type.getSimpleName());
+        throw new BadRequestException("Malformed request: the body is empty; send a JSON %s", name);
       }
-      try {
-        T value = mapper.readValue(body, type);
-        if (value == null) {
+      JsonNode tree;
+      try (JsonParser parser = mapper.createParser(body)) {
+        tree = mapper.readTree(parser);
+        if (parser.nextToken() != null) {
           throw new BadRequestException(
-              "Malformed request: the body is null; send a JSON %s", type.getSimpleName());
+              "Malformed request: the body has more after the %s; send one JSON value", name);
         }
-        return value;
+      } catch (JsonProcessingException e) {
+        throw new BadRequestException(
+            "Malformed request: the body is not a valid %s: %s", name, e.getOriginalMessage());
+      } catch (IOException e) {
+        throw new BadRequestException(
+            "Malformed request: cannot read the body: %s", e.getMessage());
+      }
+      if (tree == null || tree.isMissingNode() || tree.isNull()) {
+        throw new BadRequestException("Malformed request: the body is null; send a JSON %s", name);
+      }
+      Set<String> known = PARSED_FIELDS.get(type);
+      if (known != null) {
+        checkFields(tree, known, name);
+        JsonNode changes = tree.get("table-changes");
+        if (type == CommitTransactionRequest.class && changes != null && changes.isArray()) {
+          for (JsonNode change : changes) {
+            checkFields(change, PARSED_FIELDS.get(UpdateTableRequest.class), "table change");
+          }
+        }
+      }
+      T value;
+      try {
+        value = mapper.treeToValue(tree, type);
       } catch (UnrecognizedPropertyException e) {
         throw new BadRequestException(
             "Malformed request: unknown field '%s' in %s; remove it (known fields: %s)",
-            e.getPropertyName(), type.getSimpleName(), e.getKnownPropertyIds());
+            e.getPropertyName(), name, e.getKnownPropertyIds());
       } catch (JsonProcessingException e) {
         throw new BadRequestException(
-            "Malformed request: the body is not a valid %s: %s",
-            type.getSimpleName(), e.getOriginalMessage());
-      } catch (IOException e) {
-        throw new BadRequestException("Malformed request: cannot read the body: %s", e);
+            "Malformed request: the body is not a valid %s: %s", name, e.getOriginalMessage());
+      } catch (RuntimeException e) {
+        // Iceberg's parsers refuse what they cannot read with IllegalArgumentException (or
+        // UnsupportedOperationException for an unknown update action, NullPointerException for
+        // some missing fields); either way the body is malformed, whatever the exception says.
+        throw new BadRequestException(
+            "Malformed request: the body is not a valid %s: %s", name, e.getMessage());
+      }
+      if (value == null) {
+        throw new BadRequestException("Malformed request: the body is null; send a JSON %s", name);
+      }
+      return value;
+    }
+  }
+
+  /**
+   * The fields of the request types that Iceberg reads with parsers of its own, which skip fields
+   * they do not know; Jackson refuses unknown fields of the other types. Checked here so that a
+   * misspelt field is refused there too, rather than dropped (with the change it was meant to
+   * make).
+   */
+  private static final Map<Class<?>, Set<String>> PARSED_FIELDS =
+      Map.of(
+          UpdateTableRequest.class, Set.of("identifier", "requirements", "updates"),
+          CommitTransactionRequest.class, Set.of("table-changes"),
+          RegisterTableRequest.class, Set.of("name", "metadata-location", "overwrite"),
+          RegisterViewRequest.class, Set.of("name", "metadata-location"),
+          CreateViewRequest.class,
+              Set.of("name", "location", "schema", "view-version", "properties"));
+
+  private static void checkFields(JsonNode node, Set<String> known, String what) {
+    if (!node.isObject()) {
+      throw new BadRequestException(
+          "Malformed request: a %s is a JSON object, not %s", what, node.getNodeType());
+    }
+    for (Iterator<String> fields = node.fieldNames(); fields.hasNext(); ) {
+      String field = fields.next();
+      if (!known.contains(field)) {
+        throw new BadRequestException(
+            "Malformed request: unknown field '%s' in %s; remove it (known fields: %s)",
+            field, what, new TreeSet<>(known));
       }
     }
   }
 
   /** {@code POST /v1/oauth/tokens}: client credentials, or a valid token to exchange. */
   private void token(Request request, Response response, Callback callback) {
-    Map<String, String> form =
-        RESTUtil.decodeFormData(new String(body(request), StandardCharsets.UTF_8));
+    Map<String, String> form;
+    try {
+      form = RESTUtil.decodeFormData(new String(body(request), StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      throw new OAuthError(
+          400,
+          OAuth2Properties.INVALID_REQUEST_ERROR,
+          "the body is not a form of distinct name=value pairs"
+              + " (application/x-www-form-urlencoded): "
+              + e.getMessage()
+              + "; send grant_type=client_credentials&client_id=<name>&client_secret=<secret>");
+    }
     String grantType = form.get("grant_type");
     Principal principal;
     if ("client_credentials".equals(grantType)) {
@@ -396,6 +478,16 @@ final class RestCatalogHandler extends Handler.Abstract {
               + "\",\"error_description\":"
               + quote(oauth.getMessage())
               + "}";
+      if (oauth.status == 401) {
+        // RFC 6749 5.2: a client that authenticated (or should have) learns the scheme to use.
+        response
+            .getHeaders()
+            .put(
+                HttpHeader.WWW_AUTHENTICATE,
+                oauth.error.equals(OAuth2Properties.INVALID_CLIENT_ERROR)
+                    ? "Basic realm=\"floe\""
+                    : "Bearer");
+      }
       write(response, callback, oauth.status, json.getBytes(StandardCharsets.UTF_8));
       return;
     }
@@ -517,9 +609,17 @@ final class RestCatalogHandler extends Handler.Abstract {
     private static final long serialVersionUID = 1L;
     private final String allowed;
 
-    MethodNotAllowed(String method, String pathOrAllowed) {
-      super("Method " + method + " is not allowed here; see GET /v1/config for the endpoints");
-      this.allowed = pathOrAllowed.startsWith("/") ? "GET, HEAD, POST, DELETE" : pathOrAllowed;
+    /**
+     * @param allowed the methods the path serves, for the Allow header
+     */
+    MethodNotAllowed(String method, String allowed) {
+      super(
+          "Method "
+              + method
+              + " is not allowed here, only "
+              + allowed
+              + "; see GET /v1/config for the endpoints");
+      this.allowed = allowed;
     }
   }
 
