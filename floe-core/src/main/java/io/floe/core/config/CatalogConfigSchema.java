@@ -81,7 +81,7 @@ final class CatalogConfigSchema {
   static final ConfigKey<String> PRINCIPAL_NAME =
       required(
           "name",
-          FloeConfigSchema.NAME,
+          ValueType.lowercaseName(),
           "Name of the principal: its OAuth2 client id for the REST catalog and its user name"
               + " for the SQL endpoints. Unique within `principals` and `sql.users`.");
   static final ConfigKey<String> PRINCIPAL_SECRET =
@@ -90,12 +90,12 @@ final class CatalogConfigSchema {
           ValueType.string()
               .where(secret -> secret.length() >= 4, "must have at least 4 characters"),
           "Secret of the principal: its OAuth2 client secret and its SQL password. Write"
-              + " `${SPARK_SECRET}` (any environment variable) to keep it out of the file, or the"
-              + " hash that `floe hash-secret` prints. Floe keeps only a salted hash in memory.");
+              + " `${SPARK_SECRET}` (any environment variable) to keep it out of the file. The"
+              + " REST catalog keeps only a salted hash of it.");
   static final ConfigKey<String> PRINCIPAL_WORKGROUP =
       optional(
           "workgroup",
-          FloeConfigSchema.NAME,
+          ValueType.lowercaseName(),
           SqlConfig.PRIMARY_WORKGROUP,
           "Workgroup whose limits apply to the principal's SQL queries: `primary` or the name of"
               + " a workgroup declared in `sql.workgroups`.");

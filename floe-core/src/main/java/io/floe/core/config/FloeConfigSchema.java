@@ -20,11 +20,7 @@ import java.util.regex.Pattern;
 
 /** Every key of the configuration file, declared once, and how the values become records. */
 final class FloeConfigSchema {
-  static final ValueType<String> NAME =
-      ValueType.matching(
-          "[a-z][a-z0-9_]{0,39}",
-          "must start with a lowercase letter followed by at most 39 lowercase letters,"
-              + " digits or underscores");
+  private static final ValueType<String> NAME = ValueType.lowercaseName();
   private static final ValueType<String> POSTGRES_NAME =
       ValueType.matching(
           "[a-z0-9_]{1,63}", "must be 1 to 63 lowercase letters, digits or underscores");

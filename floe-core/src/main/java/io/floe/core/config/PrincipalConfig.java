@@ -7,8 +7,7 @@ import static java.util.Objects.requireNonNull;
  * catalog (OAuth2 client credentials: its name is the client id) and to the SQL endpoints (user
  * name and password), with the same secret. {@link #toString()} hides the secret.
  *
- * @param secret the secret as written: plain text (usually {@code ${VARIABLE}}) or a hash made by
- *     {@code floe hash-secret}
+ * @param secret the secret, usually written {@code ${VARIABLE}} in the file
  * @param workgroup the SQL workgroup whose limits apply to the principal's queries
  */
 public record PrincipalConfig(String name, String secret, String workgroup) {

@@ -120,6 +120,17 @@ final class ValueType<T> {
     return scalar("string", Optional::of, "any text", false);
   }
 
+  /**
+   * A name of something Floe declares (a pipeline, user, principal or workgroup): a lowercase
+   * letter followed by at most 39 lowercase letters, digits or underscores.
+   */
+  static ValueType<String> lowercaseName() {
+    return matching(
+        "[a-z][a-z0-9_]{0,39}",
+        "must start with a lowercase letter followed by at most 39 lowercase letters,"
+            + " digits or underscores");
+  }
+
   /** A string that matches {@code regex}; {@code rule} says in words what the regex allows. */
   static ValueType<String> matching(String regex, String rule) {
     Pattern pattern = Pattern.compile(regex);

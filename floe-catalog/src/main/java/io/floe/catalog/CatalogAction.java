@@ -1,0 +1,27 @@
+package io.floe.catalog;
+
+/** What a request to the REST catalog does, as the {@link Authorizer} is asked about it. */
+public enum CatalogAction {
+  READ_CONFIG,
+  LIST_NAMESPACES,
+  CREATE_NAMESPACE,
+  LOAD_NAMESPACE,
+  UPDATE_NAMESPACE,
+  DROP_NAMESPACE,
+  LIST_TABLES,
+  CREATE_TABLE,
+  LOAD_TABLE,
+  COMMIT_TABLE,
+  DROP_TABLE,
+  PURGE_TABLE,
+  RENAME_TABLE,
+  REGISTER_TABLE,
+  REPORT_METRICS,
+  COMMIT_TRANSACTION,
+  LIST_VIEWS,
+  CREATE_VIEW,
+  LOAD_VIEW,
+  REPLACE_VIEW,
+  DROP_VIEW,
+  RENAME_VIEW
+}

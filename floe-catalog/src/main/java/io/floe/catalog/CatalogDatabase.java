@@ -1,0 +1,141 @@
+package io.floe.catalog;
+
+import static java.util.Objects.requireNonNull;
+
+import io.floe.core.ErrorCode;
+import io.floe.core.FloeException;
+import io.floe.core.catalog.TableTransactions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.Base64;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.metrics.CommitReport;
+import org.apache.iceberg.metrics.ScanReport;
+import org.apache.iceberg.rest.requests.ReportMetricsRequest;
+import org.apache.iceberg.rest.requests.ReportMetricsRequestParser;
+
+/**
+ * The REST catalog's own tables in the catalog database, beside Iceberg's: {@value #KEYS_TABLE}
+ * holds the key that signs tokens (made once, shared by every server on the database), {@value
+ * #REPORTS_TABLE} the metrics reports engines send. Plain SQL that SQLite and PostgreSQL both run.
+ */
+public final class CatalogDatabase {
+  /** The signing keys, by name. */
+  public static final String KEYS_TABLE = "floe_catalog_keys";
+
+  /** The metrics reports, one row each. */
+  public static final String REPORTS_TABLE = "floe_metrics_reports";
+
+  private static final String TOKEN_KEY = "token-signing";
+
+  private final TableTransactions.Database database;
+
+  public CatalogDatabase(TableTransactions.Database database) {
+    this.database = requireNonNull(database, "database is null");
+  }
+
+  /** The database connections this uses. */
+  public TableTransactions.Database connections() {
+    return database;
+  }
+
+  /** The key that signs tokens: the one in the database, or a new random one stored there first. */
+  public byte[] tokenKey() {
+    byte[] fresh = new byte[32];
+    new SecureRandom().nextBytes(fresh);
+    try (Connection connection = database.connect()) {
+      try (Statement statement = connection.createStatement()) {
+        statement.execute(
+            "CREATE TABLE IF NOT EXISTS "
+                + KEYS_TABLE
+                + " (key_name VARCHAR(64) PRIMARY KEY, key_value VARCHAR(128) NOT NULL)");
+      }
+      try (PreparedStatement insert =
+          connection.prepareStatement(
+              "INSERT INTO "
+                  + KEYS_TABLE
+                  + " (key_name, key_value) VALUES (?, ?) ON CONFLICT (key_name) DO NOTHING")) {
+        insert.setString(1, TOKEN_KEY);
+        insert.setString(2, Base64.getEncoder().encodeToString(fresh));
+        insert.executeUpdate();
+      }
+      try (PreparedStatement select =
+          connection.prepareStatement(
+              "SELECT key_value FROM " + KEYS_TABLE + " WHERE key_name = ?")) {
+        select.setString(1, TOKEN_KEY);
+        try (ResultSet rows = select.executeQuery()) {
+          if (!rows.next()) {
+            throw new SQLException("the key inserted into " + KEYS_TABLE + " is missing");
+          }
+          return Base64.getDecoder().decode(rows.getString(1));
+        }
+      }
+    } catch (SQLException e) {
+      throw new FloeException(
+          ErrorCode.CATALOG_FAILED,
+          "Cannot read the REST catalog's token key from the catalog database: "
+              + e.getMessage()
+              + "; check that the database is reachable and writable",
+          e);
+    }
+  }
+
+  /** Creates the table of metrics reports when it is missing. */
+  public void createReportsTable() {
+    try (Connection connection = database.connect();
+        Statement statement = connection.createStatement()) {
+      statement.execute(
+          "CREATE TABLE IF NOT EXISTS "
+              + REPORTS_TABLE
+              + " (received_at VARCHAR(32) NOT NULL, principal VARCHAR(255) NOT NULL,"
+              + " table_namespace VARCHAR(1024) NOT NULL, table_name VARCHAR(255) NOT NULL,"
+              + " report_type VARCHAR(32) NOT NULL, snapshot_id BIGINT, report TEXT NOT NULL)");
+    } catch (SQLException e) {
+      throw new FloeException(
+          ErrorCode.CATALOG_FAILED,
+          "Cannot create table " + REPORTS_TABLE + " in the catalog database: " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** Stores a metrics report an engine sent about a table. */
+  void storeReport(
+      Principal principal, TableIdentifier table, ReportMetricsRequest request, Instant at) {
+    Long snapshotId = null;
+    if (request.report() instanceof ScanReport scan) {
+      snapshotId = scan.snapshotId();
+    } else if (request.report() instanceof CommitReport commit) {
+      snapshotId = commit.snapshotId();
+    }
+    try (Connection connection = database.connect();
+        PreparedStatement insert =
+            connection.prepareStatement(
+                "INSERT INTO "
+                    + REPORTS_TABLE
+                    + " (received_at, principal, table_namespace, table_name, report_type,"
+                    + " snapshot_id, report) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+      insert.setString(1, at.toString());
+      insert.setString(2, principal.name());
+      insert.setString(3, String.join(".", table.namespace().levels()));
+      insert.setString(4, table.name());
+      insert.setString(5, request.reportType().name().toLowerCase(java.util.Locale.ROOT));
+      if (snapshotId == null) {
+        insert.setNull(6, java.sql.Types.BIGINT);
+      } else {
+        insert.setLong(6, snapshotId);
+      }
+      insert.setString(7, ReportMetricsRequestParser.toJson(request));
+      insert.executeUpdate();
+    } catch (SQLException e) {
+      throw new FloeException(
+          ErrorCode.CATALOG_FAILED,
+          "Cannot store the metrics report of " + table + ": " + e.getMessage(),
+          e);
+    }
+  }
+}
