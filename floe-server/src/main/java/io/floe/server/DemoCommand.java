@@ -1,8 +1,11 @@
 package io.floe.server;
 
+import io.floe.catalog.RestCatalogServer;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.PipelineConfig;
+import io.floe.core.config.PrincipalConfig;
 import io.floe.core.config.SourceConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.SqlConfig;
@@ -134,6 +137,14 @@ final class DemoCommand implements Callable<Integer> {
         // Closed in reverse: the workload, the endpoints, then the engine (its follower reads the
         // catalog), before the catalog.
         try (QueryEngine engine = QueryEngines.open(catalog, root, sql, maintenance);
+            RestCatalogServer restCatalog =
+                CatalogEndpoint.start(
+                    catalog,
+                    root,
+                    CatalogConfig.defaults(),
+                    List.of(
+                        new PrincipalConfig(DEMO_USER, DEMO_PASSWORD, SqlConfig.PRIMARY_WORKGROUP)),
+                    SqlEndpoints.PortConflict.USE_FREE_PORT);
             SqlEndpoints endpoints =
                 SqlEndpoints.start(
                     engine,
@@ -145,6 +156,7 @@ final class DemoCommand implements Callable<Integer> {
                 new ShopWorkload(
                     url, postgres.user(), postgres.password(), rate, System.nanoTime())) {
           printConnectionHints(out, endpoints);
+          printCatalogHints(out, restCatalog);
           Thread workloadThread = new Thread(workload, "floe-demo-workload");
           workloadThread.setDaemon(true);
           workloadThread.start();
@@ -231,6 +243,29 @@ final class DemoCommand implements Callable<Integer> {
             + SAMPLE_QUERY
             + "\"}' "
             + endpoints.queryUrl());
+  }
+
+  /** How to point Spark and PyIceberg at the demo's REST catalog. */
+  private static void printCatalogHints(PrintStream out, RestCatalogServer restCatalog) {
+    String uri = restCatalog.uri();
+    out.println(
+        "Iceberg REST catalog on " + uri + " (principal " + DEMO_CREDENTIALS + "); for example:");
+    out.println(
+        "  spark-sql --packages org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.11.0"
+            + " --conf spark.sql.extensions="
+            + "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+            + " --conf spark.sql.catalog.floe=org.apache.iceberg.spark.SparkCatalog"
+            + " --conf spark.sql.catalog.floe.type=rest --conf spark.sql.catalog.floe.uri="
+            + uri
+            + " --conf spark.sql.catalog.floe.credential="
+            + DEMO_CREDENTIALS);
+    out.println(
+        "  python -c \"from pyiceberg.catalog import load_catalog;"
+            + " print(load_catalog('floe', type='rest', uri='"
+            + uri
+            + "', credential='"
+            + DEMO_CREDENTIALS
+            + "').load_table('raw.orders').scan().to_arrow().num_rows)\"");
   }
 
   private static String rowCounts(QueryEngine engine) {

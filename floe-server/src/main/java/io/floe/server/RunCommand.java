@@ -1,5 +1,6 @@
 package io.floe.server;
 
+import io.floe.catalog.RestCatalogServer;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
@@ -76,14 +77,21 @@ final class RunCommand implements Callable<Integer> {
       WarehouseMaintenance warehouseMaintenance =
           new WarehouseMaintenance(
               catalog, config.maintenance(), MaintenanceHistory.of(config.warehouse()), writers);
-      // Closed in reverse: the endpoints, then the engine (its follower reads the catalog), then
-      // the catalog.
+      // Closed in reverse: the SQL endpoints, the REST catalog, then the engine (its follower reads
+      // the catalog), then the catalog.
       try (QueryEngine engine =
               QueryEngines.open(catalog, config.warehouse(), config.sql(), warehouseMaintenance);
+          RestCatalogServer restCatalog =
+              CatalogEndpoint.start(
+                  catalog,
+                  config.warehouse(),
+                  config.catalog(),
+                  config.principals(),
+                  SqlEndpoints.PortConflict.FAIL);
           SqlEndpoints endpoints =
               SqlEndpoints.start(
                   engine,
-                  SqlUsers.of(config.sql()),
+                  SqlUsers.of(config.sql(), config.principals()),
                   config.sql(),
                   warehouseMaintenance,
                   SqlEndpoints.PortConflict.FAIL)) {

@@ -75,7 +75,9 @@ class ExitCodeTest {
             "      tables: [public.customers]",
             "sql:",
             "  postgres-port: 0",
-            "  http-port: 0");
+            "  http-port: 0",
+            "catalog:",
+            "  port: 0");
 
     Run run = floe("run", config.toString());
 
@@ -102,12 +104,43 @@ class ExitCodeTest {
               "      tables: [public.customers]",
               "sql:",
               "  postgres-port: 0",
-              "  http-port: " + taken.getLocalPort());
+              "  http-port: " + taken.getLocalPort(),
+              "catalog:",
+              "  port: 0");
 
       Run run = floe("run", config.toString());
 
       assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
       assertThat(run.error()).startsWith("error: FLOE-401 ").contains("sql.http-port");
+    }
+  }
+
+  @Test
+  void aTakenCatalogPortIsAUserError() throws IOException {
+    try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Path config =
+          write(
+              "warehouse: " + directory.resolve("warehouse"),
+              "pipelines:",
+              "  - name: shop",
+              "    source:",
+              "      type: postgres",
+              "      url: jdbc:postgresql://127.0.0.1:1/shop",
+              "      user: floe",
+              "      password: secret",
+              "      tables: [public.customers]",
+              "sql:",
+              "  postgres-port: 0",
+              "  http-port: 0",
+              "catalog:",
+              "  port: " + taken.getLocalPort());
+
+      Run run = floe("run", config.toString());
+
+      assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+      assertThat(run.error())
+          .startsWith("error: FLOE-401 Cannot start the REST catalog on 127.0.0.1:")
+          .contains("catalog.port");
     }
   }
 

@@ -49,7 +49,9 @@ final class FloeRunProcess {
                 // floe run also starts the SQL endpoints; free ports keep runs from colliding.
                 "sql:",
                 "  postgres-port: 0",
-                "  http-port: 0"));
+                "  http-port: 0",
+                "catalog:",
+                "  port: 0"));
     lines.addAll(List.of(extraLines));
     lines.add("");
     Path config = directory.resolve("floe.yaml");

@@ -2,12 +2,15 @@ package io.floe.sql;
 
 import static java.util.Objects.requireNonNull;
 
+import io.floe.core.config.PrincipalConfig;
 import io.floe.core.config.SqlConfig;
 import io.floe.core.config.SqlUserConfig;
 import io.floe.core.config.WorkgroupConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -41,12 +44,23 @@ public final class SqlUsers {
 
   /** The users and workgroups of a configuration's {@code sql} section. */
   public static SqlUsers of(SqlConfig config) {
-    return new SqlUsers(
-        config.users().stream()
-            .map(
-                (SqlUserConfig user) ->
-                    new User(user.name(), user.password(), workgroup(config, user.workgroup())))
-            .toList());
+    return of(config, List.of());
+  }
+
+  /**
+   * The users of a configuration's {@code sql} section and its principals, who log in with their
+   * secret as password.
+   */
+  public static SqlUsers of(SqlConfig config, List<PrincipalConfig> principals) {
+    List<User> users = new ArrayList<>();
+    for (SqlUserConfig user : config.users()) {
+      users.add(new User(user.name(), user.password(), workgroup(config, user.workgroup())));
+    }
+    for (PrincipalConfig principal : principals) {
+      users.add(
+          new User(principal.name(), principal.secret(), workgroup(config, principal.workgroup())));
+    }
+    return new SqlUsers(users);
   }
 
   private static Workgroup workgroup(SqlConfig config, String name) {
