@@ -114,11 +114,6 @@ final class FloeRun implements AutoCloseable {
     }
   }
 
-  /** The exit code, once {@link #close()} returned. */
-  int exitValue() {
-    return process.exitValue();
-  }
-
   private static String awaitMatch(Process process, Path log, Pattern pattern, Duration timeout)
       throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();

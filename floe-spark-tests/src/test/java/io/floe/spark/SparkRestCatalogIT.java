@@ -47,7 +47,7 @@ class SparkRestCatalogIT {
   private static final String SPARK_SECRET = "spark-secret-of-the-test";
   private static final String ANALYST_PASSWORD = "analyst-password";
   private static final int SOURCE_ROWS = 300;
-  private static final int LEDGER_INSERTS = 20;
+  private static final int LEDGER_INSERTS = 12;
   private static final Duration REPLICATION_TIMEOUT = Duration.ofSeconds(90);
   private static final String MERGE_ON_READ =
       "'format-version'='2', 'write.delete.mode'='merge-on-read',"
@@ -202,7 +202,7 @@ class SparkRestCatalogIT {
         .isEqualTo(original);
 
     Row expired =
-        sql("CALL floe.system.expire_snapshots(table => 'spark.events', older_than => TIMESTAMP '"
+        sql("CALL floe.system.expire_snapshots(table => 'floe.spark.events', older_than => TIMESTAMP '"
                 + timestamp(Instant.now().plusSeconds(1))
                 + "', retain_last => 1)")
             .first();
@@ -282,7 +282,8 @@ class SparkRestCatalogIT {
                     // on the next pass.
                     refusals.add(refused.getMessage());
                   }
-                  Thread.sleep(100);
+                  // Room on a 2-core machine for Spark, whose statements take about a second.
+                  Thread.sleep(250);
                 }
               } catch (Exception | AssertionError e) {
                 compactorFailures.add(e);
