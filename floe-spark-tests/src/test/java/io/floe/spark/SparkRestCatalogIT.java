@@ -1,6 +1,7 @@
 package io.floe.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.demo.EmbeddedPostgres;
 import java.math.BigDecimal;
@@ -26,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.apache.iceberg.exceptions.CommitFailedException;
+import org.apache.iceberg.exceptions.NotAuthorizedException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -114,10 +116,15 @@ class SparkRestCatalogIT {
             config, directory.resolve("floe-run.log"), List.of("SPARK_SECRET=" + SPARK_SECRET));
     floeSql = new FloeSql(floe.queryUrl(), "analyst", ANALYST_PASSWORD);
     LOG.info("floe run serves the REST catalog on {}", floe.catalogUri());
-    spark =
-        SparkSessions.local(
-            "floe-spark-tests",
-            SparkSessions.restCatalog(floe.catalogUri(), "spark:" + SPARK_SECRET));
+    Map<String, String> settings =
+        new TreeMap<>(SparkSessions.restCatalog(floe.catalogUri(), "spark:" + SPARK_SECRET));
+    settings.putAll(
+        SparkSessions.explicitRestCatalog(
+            "floe_explicit", floe.catalogUri(), "spark:" + SPARK_SECRET));
+    settings.putAll(
+        SparkSessions.explicitRestCatalog(
+            "floe_wrong_secret", floe.catalogUri(), "spark:not-the-secret"));
+    spark = SparkSessions.local("floe-spark-tests", settings);
     spark.sql("CREATE NAMESPACE IF NOT EXISTS floe.spark");
   }
 
@@ -211,6 +218,25 @@ class SparkRestCatalogIT {
     assertThat(count("SELECT count(*) FROM floe.spark.events.snapshots")).isEqualTo(1);
     assertThat(rows("SELECT id, region, amount, ordered FROM floe.spark.events ORDER BY id"))
         .isEqualTo(expected);
+  }
+
+  /**
+   * Iceberg's recommended settings (explicit OAuth2 endpoint and auth type, the warehouse {@code
+   * floe}) reach the same catalog; a wrong secret is refused before any table is listed.
+   */
+  @Test
+  void credentialsDecideWhoConnects() throws Exception {
+    floe.awaitOutput("LOADING -> STREAMING", Duration.ofMinutes(2));
+    assertThat(rows("SHOW NAMESPACES IN floe_explicit")).contains("raw", "spark");
+    assertThat(rows("SHOW TABLES IN floe_explicit.raw"))
+        .anySatisfy(row -> assertThat(row).startsWith("raw|orders|"));
+
+    assertThatThrownBy(() -> sql("SHOW NAMESPACES IN floe_wrong_secret").collectAsList())
+        .satisfies(
+            failure ->
+                assertThat(causes(failure))
+                    .anySatisfy(
+                        cause -> assertThat(cause).isInstanceOf(NotAuthorizedException.class)));
   }
 
   /**
@@ -463,6 +489,14 @@ class SparkRestCatalogIT {
         LOG.info("Spark lost a commit to a compaction, running it again: {}", firstLine(e));
       }
     }
+  }
+
+  private static List<Throwable> causes(Throwable failure) {
+    List<Throwable> causes = new ArrayList<>();
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      causes.add(cause);
+    }
+    return causes;
   }
 
   private static boolean isConflict(Throwable failure) {

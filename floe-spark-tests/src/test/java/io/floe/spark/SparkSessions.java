@@ -17,7 +17,6 @@ import org.apache.spark.sql.SparkSession;
  * spark.sql.catalog.floe.type         = rest
  * spark.sql.catalog.floe.uri          = http://127.0.0.1:8181/
  * spark.sql.catalog.floe.credential   = spark:&lt;secret&gt;   (a principal of floe.yaml)
- * spark.sql.catalog.floe.warehouse    = floe
  * spark.sql.catalog.floe.cache-enabled = false          (optional: see below)
  * </pre>
  *
@@ -47,8 +46,24 @@ final class SparkSessions {
     settings.put("spark.sql.catalog." + CATALOG + ".type", "rest");
     settings.put("spark.sql.catalog." + CATALOG + ".uri", uri);
     settings.put("spark.sql.catalog." + CATALOG + ".credential", credential);
-    settings.put("spark.sql.catalog." + CATALOG + ".warehouse", "floe");
     settings.put("spark.sql.catalog." + CATALOG + ".cache-enabled", "false");
+    return settings;
+  }
+
+  /**
+   * The settings Iceberg 1.11's client recommends besides the URI and credential (it warns when
+   * they are left out): the authentication type, the OAuth2 token endpoint, and the warehouse, as
+   * catalog {@code name}.
+   */
+  static Map<String, String> explicitRestCatalog(String name, String uri, String credential) {
+    Map<String, String> settings = new TreeMap<>();
+    settings.put("spark.sql.catalog." + name, "org.apache.iceberg.spark.SparkCatalog");
+    settings.put("spark.sql.catalog." + name + ".type", "rest");
+    settings.put("spark.sql.catalog." + name + ".uri", uri);
+    settings.put("spark.sql.catalog." + name + ".credential", credential);
+    settings.put("spark.sql.catalog." + name + ".rest.auth.type", "oauth2");
+    settings.put("spark.sql.catalog." + name + ".oauth2-server-uri", uri + "v1/oauth/tokens");
+    settings.put("spark.sql.catalog." + name + ".warehouse", "floe");
     return settings;
   }
 
