@@ -20,13 +20,14 @@ import org.apache.spark.sql.SparkSession;
  * spark.sql.catalog.floe.cache-enabled = false          (optional: see below)
  * </pre>
  *
- * <p>The extensions are what {@code MERGE INTO}, {@code UPDATE}, {@code DELETE} and {@code CALL
- * floe.system.*} need. The client fetches its token with OAuth2 client credentials from {@code
- * <uri>v1/oauth/tokens}. {@code cache-enabled=false} makes every query load the table afresh, so a
- * table a pipeline writes is read at its latest snapshot; with Spark's default cache a session sees
- * other writers' commits up to 30 s late (its own commits it sees at once). Table locations are the
- * warehouse's local paths, so Spark must run on the machine that holds the warehouse (or, with S3
- * storage, reach the bucket).
+ * <p>Only the URI and the credential are needed; {@link #explicitRestCatalog} adds what Iceberg's
+ * client recommends. The extensions are what {@code MERGE INTO}, {@code UPDATE}, {@code DELETE} and
+ * {@code CALL floe.system.*} need. The client fetches its token with OAuth2 client credentials from
+ * {@code <uri>v1/oauth/tokens}. {@code cache-enabled=false} makes every statement load the table
+ * from the catalog, so the commits of other writers (the pipeline, Floe's compaction) are visible
+ * to the next statement without waiting on the cache of Iceberg's {@code SparkCatalog}. Table
+ * locations are the warehouse's local paths, so Spark must run on the machine that holds the
+ * warehouse (or, with S3 storage, reach the bucket).
  *
  * <p>The local-mode settings (master {@code local[2]}, no UI, loopback driver, 2 shuffle
  * partitions) only keep the tests small.
