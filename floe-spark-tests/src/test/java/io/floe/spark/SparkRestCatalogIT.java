@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -34,6 +35,7 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +46,9 @@ import org.slf4j.LoggerFactory;
  * through {@code floe run}, which at the same time replicates a PostgreSQL table, answers SQL and
  * compacts the tables Spark writes.
  */
+// Each test, and the start of PostgreSQL, floe run and Spark, well inside the limit on a 2-core CI
+// machine; a hung statement fails the test instead of the build's time budget.
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
 class SparkRestCatalogIT {
   private static final Logger LOG = LoggerFactory.getLogger(SparkRestCatalogIT.class);
   private static final String SPARK_SECRET = "spark-secret-of-the-test";
