@@ -12,7 +12,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.metrics.CommitReport;
 import org.apache.iceberg.metrics.ScanReport;
@@ -32,6 +34,29 @@ public final class CatalogDatabase {
   public static final String REPORTS_TABLE = "floe_metrics_reports";
 
   private static final String TOKEN_KEY = "token-signing";
+
+  /** How many metrics reports are kept: older ones are deleted as new ones arrive. */
+  public static final int REPORTS_KEPT = 100_000;
+
+  private static final int PRUNE_EVERY = 1_000;
+
+  /** {@code received_at} is UTC text to the millisecond, so that it sorts as it reads. */
+  private static final java.time.format.DateTimeFormatter RECEIVED_AT =
+      java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
+          .withZone(java.time.ZoneOffset.UTC);
+
+  /** A stored metrics report. */
+  public record StoredReport(
+      Instant receivedAt,
+      String principal,
+      String tableNamespace,
+      String tableName,
+      String reportType,
+      Long snapshotId,
+      String report) {}
+
+  private final java.util.concurrent.atomic.AtomicLong stored =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private final TableTransactions.Database database;
 
@@ -103,6 +128,54 @@ public final class CatalogDatabase {
     }
   }
 
+  /** Deletes the reports older than the latest {@link #REPORTS_KEPT}. */
+  private static void prune(Connection connection) throws SQLException {
+    try (Statement statement = connection.createStatement()) {
+      statement.executeUpdate(
+          "DELETE FROM "
+              + REPORTS_TABLE
+              + " WHERE received_at < (SELECT received_at FROM "
+              + REPORTS_TABLE
+              + " ORDER BY received_at DESC LIMIT 1 OFFSET "
+              + (REPORTS_KEPT - 1)
+              + ")");
+    }
+  }
+
+  /** The stored metrics reports, oldest first. */
+  public List<StoredReport> reports() {
+    List<StoredReport> reports = new ArrayList<>();
+    try (Connection connection = database.connect();
+        Statement statement = connection.createStatement();
+        ResultSet rows =
+            statement.executeQuery(
+                "SELECT received_at, principal, table_namespace, table_name, report_type,"
+                    + " snapshot_id, report FROM "
+                    + REPORTS_TABLE
+                    + " ORDER BY received_at")) {
+      while (rows.next()) {
+        long snapshotId = rows.getLong(6);
+        reports.add(
+            new StoredReport(
+                Instant.parse(rows.getString(1)),
+                rows.getString(2),
+                rows.getString(3),
+                rows.getString(4),
+                rows.getString(5),
+                rows.wasNull() ? null : snapshotId,
+                rows.getString(7)));
+      }
+    } catch (SQLException e) {
+      throw new FloeException(
+          ErrorCode.CATALOG_FAILED,
+          "Cannot read the metrics reports from the catalog database: "
+              + e.getMessage()
+              + "; check that the database is reachable",
+          e);
+    }
+    return reports;
+  }
+
   /** Stores a metrics report an engine sent about a table. */
   void storeReport(
       Principal principal, TableIdentifier table, ReportMetricsRequest request, Instant at) {
@@ -119,7 +192,7 @@ public final class CatalogDatabase {
                     + REPORTS_TABLE
                     + " (received_at, principal, table_namespace, table_name, report_type,"
                     + " snapshot_id, report) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-      insert.setString(1, at.toString());
+      insert.setString(1, RECEIVED_AT.format(at));
       insert.setString(2, principal.name());
       insert.setString(3, String.join(".", table.namespace().levels()));
       insert.setString(4, table.name());
@@ -131,6 +204,9 @@ public final class CatalogDatabase {
       }
       insert.setString(7, ReportMetricsRequestParser.toJson(request));
       insert.executeUpdate();
+      if (stored.incrementAndGet() % PRUNE_EVERY == 0) {
+        prune(connection);
+      }
     } catch (SQLException e) {
       throw new FloeException(
           ErrorCode.CATALOG_FAILED,

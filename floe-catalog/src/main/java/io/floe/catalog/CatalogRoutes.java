@@ -76,13 +76,18 @@ final class CatalogRoutes {
   private final CatalogDatabase database;
   private final Authorizer authorizer;
   private final String warehouseName;
+
+  /** The keys of {@code tableConfig} that are secrets: never given to anonymous requests. */
+  static final java.util.Set<String> CREDENTIAL_KEYS =
+      java.util.Set.of("s3.access-key-id", "s3.secret-access-key", "s3.session-token");
+
   private final Map<String, String> tableConfig;
   private final Clock clock;
   private final List<Route> routes = new ArrayList<>();
 
   /**
    * @param tableConfig what {@code loadTable} tells clients about the storage, such as the S3
-   *     endpoint
+   *     endpoint and, for authenticated principals only, its credentials ({@link #CREDENTIAL_KEYS})
    */
   CatalogRoutes(
       JdbcCatalog catalog,
@@ -214,7 +219,7 @@ final class CatalogRoutes {
               request.stageCreate()
                   ? CatalogHandlers.stageTableCreate(catalog, call.namespace(), request)
                   : CatalogHandlers.createTable(catalog, call.namespace(), request);
-          return withConfig(response);
+          return withConfig(call, response);
         });
     route(
         Endpoint.V1_LOAD_TABLE,
@@ -222,7 +227,8 @@ final class CatalogRoutes {
         call -> {
           TableIdentifier identifier = table(call);
           authorize(call, CatalogAction.LOAD_TABLE, identifier.toString());
-          return withConfig(CatalogHandlers.loadTable(catalog, identifier, snapshotMode(call)));
+          return withConfig(
+              call, CatalogHandlers.loadTable(catalog, identifier, snapshotMode(call)));
         });
     route(
         Endpoint.V1_TABLE_EXISTS,
@@ -253,7 +259,7 @@ final class CatalogRoutes {
           } else {
             authorize(call, CatalogAction.COMMIT_TABLE, identifier.toString());
           }
-          return withConfig(CatalogHandlers.updateTable(catalog, identifier, request));
+          return withConfig(call, CatalogHandlers.updateTable(catalog, identifier, request));
         });
     route(
         Endpoint.V1_DELETE_TABLE,
@@ -295,7 +301,8 @@ final class CatalogRoutes {
           Names.checkIdentifier("table", identifier);
           authorize(call, CatalogAction.REGISTER_TABLE, identifier.toString());
           requireNamespace(identifier.namespace());
-          return withConfig(CatalogHandlers.registerTable(catalog, call.namespace(), request));
+          return withConfig(
+              call, CatalogHandlers.registerTable(catalog, call.namespace(), request));
         });
     route(
         Endpoint.V1_REPORT_METRICS,
@@ -454,14 +461,22 @@ final class CatalogRoutes {
     authorizer.authorize(call.principal(), action, object);
   }
 
-  private LoadTableResponse withConfig(LoadTableResponse response) {
+  /**
+   * The response with the storage settings clients need to read the table's files; credentials
+   * ({@link #CREDENTIAL_KEYS}) only for authenticated principals, never for anonymous requests.
+   */
+  private LoadTableResponse withConfig(Call call, LoadTableResponse response) {
     if (tableConfig.isEmpty()) {
       return response;
+    }
+    Map<String, String> config = new java.util.LinkedHashMap<>(tableConfig);
+    if (call.principal().equals(Principal.ANONYMOUS)) {
+      config.keySet().removeAll(CREDENTIAL_KEYS);
     }
     return LoadTableResponse.builder()
         .withTableMetadata(response.tableMetadata())
         .addAllConfig(response.config())
-        .addAllConfig(tableConfig)
+        .addAllConfig(config)
         .addAllCredentials(response.credentials())
         .build();
   }

@@ -251,7 +251,7 @@ final class DemoCommand implements Callable<Integer> {
     out.println(
         "Iceberg REST catalog on " + uri + " (principal " + DEMO_CREDENTIALS + "); for example:");
     out.println(
-        "  spark-sql --packages org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.11.0"
+        "  spark-sql --packages org.apache.iceberg:iceberg-spark-runtime-4.0_2.13:1.11.0"
             + " --conf spark.sql.extensions="
             + "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
             + " --conf spark.sql.catalog.floe=org.apache.iceberg.spark.SparkCatalog"

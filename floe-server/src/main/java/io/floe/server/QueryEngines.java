@@ -1,5 +1,7 @@
 package io.floe.server;
 
+import io.floe.catalog.CatalogDatabase;
+import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.SqlConfig;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.Procedures;
@@ -36,15 +38,19 @@ final class QueryEngines {
       WarehouseMaintenance maintenance,
       long residentSize) {
     QueryEngine.Settings defaults = QueryEngine.Settings.defaults(warehouse);
-    return new QueryEngine(
-        catalog,
-        warehouse,
-        new QueryEngine.Settings(
-            sql.maxQueryLength(),
-            defaults.workDirectory(),
-            sql.cacheSize(),
-            residentSize,
-            QueryEngine.Settings.RESIDENT_MIN_ROWS),
-        new Procedures(maintenance, Clock.systemUTC()));
+    QueryEngine engine =
+        new QueryEngine(
+            catalog,
+            warehouse,
+            new QueryEngine.Settings(
+                sql.maxQueryLength(),
+                defaults.workDirectory(),
+                sql.cacheSize(),
+                residentSize,
+                QueryEngine.Settings.RESIDENT_MIN_ROWS),
+            new Procedures(maintenance, Clock.systemUTC()));
+    engine.addSystemTable(
+        new MetricsReportsTable(new CatalogDatabase(() -> FloeCatalog.connect(warehouse))));
+    return engine;
   }
 }

@@ -60,6 +60,17 @@ final class ExplainOutput {
     lines.add(new Object[] {"Floe plan for query " + stats.queryId()});
     for (ScanPlan scan : scans) {
       lines.add(new Object[] {"  " + scan.reference().written()});
+      if (scan instanceof ScanPlan.SystemScan system) {
+        lines.add(
+            new Object[] {
+              "    system table "
+                  + system.reference().table()
+                  + ": "
+                  + system.contents().rows().size()
+                  + " rows"
+            });
+        continue;
+      }
       if (scan instanceof MetadataScan metadata) {
         lines.add(
             new Object[] {

@@ -125,8 +125,7 @@ final class MetadataTables {
             + " r ON m.path = r.path");
   }
 
-  private static void load(Statement statement, String name, Contents contents)
-      throws SQLException {
+  static void load(Statement statement, String name, Contents contents) throws SQLException {
     List<Types.NestedField> fields = contents.schema().columns();
     List<Integer> kept = new ArrayList<>();
     List<String> columns = new ArrayList<>();

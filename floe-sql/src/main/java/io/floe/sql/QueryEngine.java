@@ -198,6 +198,14 @@ public final class QueryEngine implements AutoCloseable {
   }
 
   /** The queries running now, with who started them and where; the endpoints find theirs here. */
+  /**
+   * Makes queries read {@code table} as {@code system.<name>}, in place of any Iceberg table of
+   * that name.
+   */
+  public void addSystemTable(SystemTable table) {
+    planner.addSystemTable(requireNonNull(table, "table is null"));
+  }
+
   public RunningQueries runningQueries() {
     return running;
   }
@@ -266,7 +274,11 @@ public final class QueryEngine implements AutoCloseable {
     }
     Set<String> namespaces = tables.namespaces();
     QueryRewriter.Rewritten rewritten =
-        new QueryRewriter(text, namespaces::contains, tables::exists).rewrite(from);
+        new QueryRewriter(
+                text,
+                namespace -> namespaces.contains(namespace) || planner.isSystemNamespace(namespace),
+                table -> planner.isSystemTable(table) || tables.exists(table))
+            .rewrite(from);
     String queryId = String.format(Locale.ROOT, "q-%06d", QUERY_IDS.incrementAndGet());
     long planningStart = System.nanoTime();
     Path temporary = settings.workDirectory().resolve("tmp").resolve(queryId);

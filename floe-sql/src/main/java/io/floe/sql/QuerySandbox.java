@@ -59,6 +59,10 @@ final class QuerySandbox {
       statement.execute("SET temp_directory = " + TableScanSql.literal(temporary.toString()));
       for (ScanPlan scan : scans) {
         String name = TableScanSql.quote(scan.reference().placeholder());
+        if (scan instanceof ScanPlan.SystemScan system) {
+          MetadataTables.load(statement, name, system.contents());
+          continue;
+        }
         if (scan instanceof MetadataScan metadata) {
           MetadataTables.load(
               statement,

@@ -14,14 +14,12 @@ import org.apache.iceberg.expressions.Expressions;
 /**
  * One table reference of a query, planned. A reference reads either the table's rows at one
  * snapshot ({@link DataScan}), through data and delete files, or one of its metadata tables ({@link
- * MetadataScan}), whose rows come from the table's metadata and which reads no file of the table's.
+ * MetadataScan}), whose rows come from the table's metadata and which reads no file of the table's,
+ * or one of Floe's {@link SystemTable}s ({@link SystemScan}).
  */
-sealed interface ScanPlan permits ScanPlan.DataScan, ScanPlan.MetadataScan {
+sealed interface ScanPlan permits ScanPlan.DataScan, ScanPlan.MetadataScan, ScanPlan.SystemScan {
   /** The reference as the query wrote it. */
   TableReference reference();
-
-  /** The table as loaded for the query; it does not change while the query runs. */
-  Table table();
 
   /** Bytes of the data and delete files read. */
   long bytes();
@@ -155,6 +153,39 @@ sealed interface ScanPlan permits ScanPlan.DataScan, ScanPlan.MetadataScan {
           + (current == null ? "none" : Long.toString(current.snapshotId()))
           + "@"
           + metadataLocation(table);
+    }
+  }
+
+  /** A {@link SystemTable}'s rows, read for this query; a result over them is never reused. */
+  record SystemScan(TableReference reference, MetadataTables.Contents contents)
+      implements ScanPlan {
+    public SystemScan {
+      requireNonNull(reference, "reference is null");
+      requireNonNull(contents, "contents is null");
+    }
+
+    @Override
+    public long bytes() {
+      return 0;
+    }
+
+    @Override
+    public TableScan describe() {
+      return new TableScan(
+          reference.written(),
+          reference.table().toString(),
+          -1,
+          Expressions.alwaysTrue().toString(),
+          0,
+          0,
+          0,
+          0,
+          0);
+    }
+
+    @Override
+    public String version() {
+      return "system@" + System.nanoTime() + "@" + java.util.UUID.randomUUID();
     }
   }
 

@@ -34,6 +34,7 @@ import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotRef;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.apache.iceberg.exceptions.NotFoundException;
@@ -78,6 +79,35 @@ final class ScanPlanner {
   // The last unfiltered plan of each table's current snapshot, which later snapshots advance from.
   private final Map<UUID, LatestPlan> latestPlans = LeastRecentlyUsed.map(LATEST_PLANS_KEPT);
 
+  /** The namespace of {@link SystemTable}s. */
+  static final String SYSTEM_NAMESPACE = "system";
+
+  /** The system tables by name: {@code system.<name>}. */
+  private final Map<String, SystemTable> systemTables =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Makes {@code system.<name>} read the system table. */
+  void addSystemTable(SystemTable table) {
+    systemTables.put(table.name(), table);
+  }
+
+  /** Whether {@code namespace} is the namespace of system tables and some are declared. */
+  boolean isSystemNamespace(String namespace) {
+    return namespace.equals(SYSTEM_NAMESPACE) && !systemTables.isEmpty();
+  }
+
+  /** Whether the identifier names a declared system table. */
+  boolean isSystemTable(TableIdentifier identifier) {
+    return systemTable(identifier) != null;
+  }
+
+  private SystemTable systemTable(TableIdentifier identifier) {
+    Namespace namespace = identifier.namespace();
+    return namespace.length() == 1 && namespace.level(0).equals(SYSTEM_NAMESPACE)
+        ? systemTables.get(identifier.name())
+        : null;
+  }
+
   ScanPlanner(CatalogTables tables) {
     this.tables = requireNonNull(tables, "tables is null");
   }
@@ -114,6 +144,24 @@ final class ScanPlanner {
     List<Function<Map<String, Expression>, ScanPlan>> pending = new ArrayList<>();
     Map<String, Schema> schemas = new HashMap<>();
     for (TableReference reference : rewritten.references()) {
+      SystemTable system = systemTable(reference.table());
+      if (system != null) {
+        if (reference.travel() != null || reference.metadata() != null) {
+          throw new QueryException(
+              ErrorCode.SQL_INVALID,
+              SqlState.FEATURE_NOT_SUPPORTED,
+              "Cannot read "
+                  + reference.written()
+                  + ": system tables have no history and no metadata tables; query "
+                  + reference.table()
+                  + " itself");
+        }
+        ScanPlan scan =
+            new ScanPlan.SystemScan(
+                reference, new MetadataTables.Contents(system.schema(), system.rows()));
+        pending.add(filters -> scan);
+        continue;
+      }
       Table table = load(reference.table());
       if (reference.metadata() != null) {
         if (reference.travel() != null) {
