@@ -363,7 +363,7 @@ final class RestCatalogHandler extends Handler.Abstract {
       try {
         principal = tokens.verify(subject);
       } catch (NotAuthorizedException e) {
-        throw new OAuthError(401, OAuth2Properties.INVALID_GRANT_ERROR, e.getMessage());
+        throw new OAuthError(400, OAuth2Properties.INVALID_GRANT_ERROR, e.getMessage());
       }
     } else {
       throw new OAuthError(

@@ -144,7 +144,7 @@ class RestCatalogTokensTest {
                 + token
                 + "&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aaccess_token",
             Map.of());
-    assertOAuthError(exchange, 401, "invalid_grant");
+    assertOAuthError(exchange, 400, "invalid_grant");
     // A new token, issued now, works.
     String fresh = fixture.token();
     assertThat(fixture.send("POST", "/v1/namespaces", CREATE, fresh).statusCode()).isEqualTo(200);
