@@ -1,0 +1,87 @@
+package io.floe.catalog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.rest.RESTCatalog;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The seeds' raw, processed and curated zones as namespaces with an owner, a description and a
+ * location, nested namespaces within them, and tables created where their zone says.
+ */
+class ZonesTest {
+  private static final Schema SCHEMA =
+      new Schema(Types.NestedField.required(1, "id", Types.LongType.get()));
+
+  @TempDir Path directory;
+  private RestCatalogFixture fixture;
+  private RESTCatalog client;
+
+  @BeforeEach
+  void start() throws Exception {
+    fixture =
+        RestCatalogFixture.start(RestCatalogFixture.Metastore.SQLITE, directory.resolve("lake"));
+    client = fixture.client(Map.of());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    fixture.close();
+  }
+
+  @Test
+  void zonesAreNamespacesWithProperties() {
+    Path curatedLocation = directory.resolve("curated-zone");
+    client.createNamespace(
+        Namespace.of("raw"), Map.of("owner", "ingest-team", "description", "as replicated"));
+    client.createNamespace(
+        Namespace.of("processed"), Map.of("owner", "data-eng", "description", "cleaned"));
+    client.createNamespace(
+        Namespace.of("curated"),
+        Map.of(
+            "owner", "analytics",
+            "description", "business-ready",
+            "location", curatedLocation.toString()));
+    client.createNamespace(Namespace.of("curated", "finance"), Map.of("owner", "finance"));
+
+    assertThat(client.listNamespaces())
+        .containsExactlyInAnyOrder(
+            Namespace.of("raw"), Namespace.of("processed"), Namespace.of("curated"));
+    assertThat(client.listNamespaces(Namespace.of("curated")))
+        .containsExactly(Namespace.of("curated", "finance"));
+    assertThat(client.loadNamespaceMetadata(Namespace.of("raw")))
+        .containsEntry("owner", "ingest-team")
+        .containsEntry("description", "as replicated");
+    assertThat(fixture.catalog().loadNamespaceMetadata(Namespace.of("curated")))
+        .containsEntry("location", curatedLocation.toString());
+
+    client.setProperties(Namespace.of("raw"), Map.of("owner", "platform"));
+    assertThat(fixture.catalog().loadNamespaceMetadata(Namespace.of("raw")))
+        .containsEntry("owner", "platform");
+
+    Table curated = client.createTable(TableIdentifier.of("curated", "revenue"), SCHEMA);
+    Table nested = client.createTable(TableIdentifier.of("curated", "finance", "ledger"), SCHEMA);
+    Table raw = client.createTable(TableIdentifier.of("raw", "orders"), SCHEMA);
+    assertThat(curated.location()).isEqualTo(curatedLocation.resolve("revenue").toString());
+    assertThat(nested.location())
+        .isEqualTo(curatedLocation.resolve("finance").resolve("ledger").toString());
+    assertThat(raw.location()).isEqualTo(fixture.warehouse().resolve("raw/orders").toString());
+    // Floe's own components create tables in the same places.
+    assertThat(
+            fixture
+                .catalog()
+                .createTable(TableIdentifier.of("curated", "margins"), SCHEMA)
+                .location())
+        .isEqualTo(curatedLocation.resolve("margins").toString());
+  }
+}
