@@ -3,6 +3,8 @@ package io.floe.maintenance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.TableWriterRegistry;
 import java.io.IOException;
@@ -64,7 +66,7 @@ final class CdcTable implements AutoCloseable {
   final Map<Long, Map<Long, List<String>>> rowsBySnapshot = new LinkedHashMap<>();
 
   private CdcTable(Path warehouse, String location) {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     catalog.createNamespace(Namespace.of("raw"));
     catalog.createTable(
         TableIdentifier.of("raw", "customers"), SCHEMA, PartitionSpec.unpartitioned());

@@ -1,10 +1,10 @@
 package io.floe.server;
 
 import io.floe.core.config.SqlConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.Procedures;
 import io.floe.sql.QueryEngine;
-import java.nio.file.Path;
 import java.time.Clock;
 import org.apache.iceberg.catalog.Catalog;
 
@@ -16,7 +16,7 @@ final class QueryEngines {
   private QueryEngines() {}
 
   static QueryEngine open(
-      Catalog catalog, Path warehouse, SqlConfig sql, WarehouseMaintenance maintenance) {
+      Catalog catalog, WarehouseConfig warehouse, SqlConfig sql, WarehouseMaintenance maintenance) {
     return open(catalog, warehouse, sql, maintenance, sql.residentSize());
   }
 
@@ -25,20 +25,22 @@ final class QueryEngines {
    * queries that follow.
    */
   static QueryEngine openForOneQuery(
-      Catalog catalog, Path warehouse, SqlConfig sql, WarehouseMaintenance maintenance) {
+      Catalog catalog, WarehouseConfig warehouse, SqlConfig sql, WarehouseMaintenance maintenance) {
     return open(catalog, warehouse, sql, maintenance, 0);
   }
 
   private static QueryEngine open(
       Catalog catalog,
-      Path warehouse,
+      WarehouseConfig warehouse,
       SqlConfig sql,
       WarehouseMaintenance maintenance,
       long residentSize) {
-    QueryEngine.Settings defaults = QueryEngine.Settings.defaults(warehouse);
+    // The engine's work files and the cache of remote files live in the local state directory:
+    // the warehouse directory itself, or that of a warehouse in object storage.
+    QueryEngine.Settings defaults = QueryEngine.Settings.defaults(warehouse.stateDirectory());
     return new QueryEngine(
         catalog,
-        warehouse,
+        warehouse.stateDirectory(),
         new QueryEngine.Settings(
             sql.maxQueryLength(),
             defaults.workDirectory(),
