@@ -153,8 +153,4 @@ final class CatalogConfigSchema {
                     principal.get(PRINCIPAL_WORKGROUP)))
         .toList();
   }
-
-  static CatalogConfig catalogDefaults() {
-    return catalog(FloeConfigSchema.defaultRoot().section(CATALOG));
-  }
 }

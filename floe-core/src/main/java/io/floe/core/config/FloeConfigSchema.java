@@ -556,6 +556,11 @@ final class FloeConfigSchema {
         values.get(STORAGE_SECRET_ACCESS_KEY));
   }
 
+  /** The {@code catalog} section of a file that has none. */
+  static CatalogConfig catalogDefaults() {
+    return CatalogConfigSchema.catalog(defaultRoot().section(CatalogConfigSchema.CATALOG));
+  }
+
   /** The {@code storage} section of a file that has none. */
   static StorageConfig storageDefaults() {
     return storage(defaultRoot().section(STORAGE));
