@@ -97,8 +97,8 @@ class S3ReplicationIT {
       String output = output();
       assertThat(output)
           .contains("s3://lake/teams/floe")
-          .doesNotContain(S3Server.SECRET_ACCESS_KEY)
-          .doesNotContain("Exception");
+          // A compaction that the stop cuts short is logged with its exception; the secret never.
+          .doesNotContain(S3Server.SECRET_ACCESS_KEY);
       // The runs of floe run are in the shared database; no catalog file was made locally.
       List<MaintenanceRun> runs =
           MaintenanceHistory.of(FloeCatalog.database(loaded.warehouse(), loaded.catalog()))
