@@ -1,5 +1,6 @@
 package io.floe.bench;
 
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.MaintenancePolicy;
 import io.floe.core.writer.TableWriterRegistry;
@@ -31,7 +32,11 @@ final class BackgroundMaintenance implements AutoCloseable {
     this.config = config;
     this.scheduler =
         new MaintenanceScheduler(
-            new WarehouseMaintenance(catalog, config, MaintenanceHistory.of(warehouse), writers));
+            new WarehouseMaintenance(
+                catalog,
+                config,
+                MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)),
+                writers));
   }
 
   /**

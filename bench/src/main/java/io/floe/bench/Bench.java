@@ -1,5 +1,6 @@
 package io.floe.bench;
 
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.ingest.Pipeline;
@@ -152,7 +153,7 @@ final class Bench {
             new WarehouseMaintenance(
                 catalog,
                 MaintenanceConfig.defaults(),
-                MaintenanceHistory.of(warehouse),
+                MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)),
                 new TableWriterRegistry()),
             Clock.systemUTC()));
   }

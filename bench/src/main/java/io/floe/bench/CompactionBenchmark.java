@@ -2,6 +2,8 @@ package io.floe.bench;
 
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableFiles;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.ingest.Pipeline;
 import io.floe.ingest.PipelineStats;
@@ -75,7 +77,8 @@ public final class CompactionBenchmark {
       }
       Path warehouse = environment.newWarehouse(PIPELINE);
       List<Repeat> results = new ArrayList<>();
-      try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+      try (JdbcCatalog catalog =
+          FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
         MergedItemsTable.load(environment, catalog, PIPELINE, rows);
         long nextId = rows + 1;
         for (int repeat = 1; repeat <= repeats; repeat++) {

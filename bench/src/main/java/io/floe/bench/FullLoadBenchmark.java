@@ -1,6 +1,8 @@
 package io.floe.bench;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.ingest.Pipeline;
 import io.floe.sql.QueryEngine;
 import java.nio.file.Path;
@@ -105,7 +107,8 @@ public final class FullLoadBenchmark {
       throws Exception {
     Path warehouse = environment.newWarehouse(name);
     Run run;
-    try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
+    try (JdbcCatalog catalog =
+            FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
         Pipeline pipeline = environment.pipeline(name, COMMIT_INTERVAL, catalog)) {
       long[] firstRow = {-1};
       MachineLoad load = environment.measureLoad();

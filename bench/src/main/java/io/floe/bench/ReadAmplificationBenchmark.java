@@ -1,6 +1,8 @@
 package io.floe.bench;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.ingest.Pipeline;
 import io.floe.ingest.PipelineStats;
 import io.floe.maintenance.MaintenanceRun;
@@ -67,7 +69,8 @@ public final class ReadAmplificationBenchmark {
         ItemsTable.createFilled(connection, rows);
       }
       Path warehouse = environment.newWarehouse(PIPELINE);
-      try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
+      try (JdbcCatalog catalog =
+              FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
           Pipeline pipeline = environment.pipeline(PIPELINE, COMMIT_INTERVAL, catalog)) {
         pipeline.start();
         Bench.awaitFullLoad(pipeline, rows);

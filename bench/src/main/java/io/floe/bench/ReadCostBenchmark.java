@@ -1,6 +1,8 @@
 package io.floe.bench;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.sql.QueryEngine;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -46,7 +48,8 @@ public final class ReadCostBenchmark {
         ItemsTable.createFilled(connection, rows);
       }
       Path warehouse = environment.newWarehouse(PIPELINE);
-      try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+      try (JdbcCatalog catalog =
+          FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
         MergedItemsTable.load(environment, catalog, PIPELINE, rows);
         MergedItemsTable.updateCommits(
             environment, catalog, PIPELINE, commits, rows, updatesPerCommit);

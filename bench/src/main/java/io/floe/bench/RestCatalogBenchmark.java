@@ -4,9 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.catalog.Authorizer;
 import io.floe.catalog.RestCatalogServer;
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.PrincipalConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.storage.LocalFileIO;
 import java.io.IOException;
 import java.net.URI;
@@ -526,7 +528,8 @@ public final class RestCatalogBenchmark {
     }
 
     static Session open(Access access, Path warehouse) {
-      JdbcCatalog jdbc = FloeCatalog.open(warehouse);
+      JdbcCatalog jdbc =
+          FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
       if (access == Access.JDBC) {
         return new Session(jdbc, null, null, null);
       }
@@ -534,7 +537,7 @@ public final class RestCatalogBenchmark {
           RestCatalogServer.start(
               jdbc,
               FloeCatalog.NAME,
-              () -> FloeCatalog.connect(warehouse),
+              () -> CatalogDatabase.embedded(warehouse).connect(),
               CatalogConfig.defaults().withEndpoint("127.0.0.1", 0),
               List.of(new PrincipalConfig(PRINCIPAL, SECRET, "primary")),
               Map.of(),

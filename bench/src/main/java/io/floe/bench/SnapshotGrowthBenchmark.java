@@ -1,6 +1,8 @@
 package io.floe.bench;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.maintenance.ExpirePolicy;
 import io.floe.maintenance.TableMaintenance;
@@ -73,7 +75,8 @@ public final class SnapshotGrowthBenchmark {
       }
     }
     marks.add(snapshots);
-    try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog catalog =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       catalog.createNamespace(Namespace.of("raw"));
       Table table =
           catalog.createTable(

@@ -2,6 +2,8 @@ package io.floe.bench;
 
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableFiles;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryExecution;
 import io.floe.sql.QueryOptions;
@@ -80,7 +82,8 @@ public final class SqlBenchmark {
             ? Path.of(System.getProperty("java.io.tmpdir"), "floe-bench-sql")
             : Files.createTempDirectory("floe-bench-sql-");
     Bench.info("warehouse %s; load average at start: %s", warehouse, MachineLoad.loadAverage());
-    try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog catalog =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       run(catalog, warehouse, rows, days, runs);
     } finally {
       if (keep) {

@@ -1,6 +1,8 @@
 package io.floe.bench;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.ingest.Pipeline;
 import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
@@ -56,7 +58,8 @@ public final class StreamingBenchmark {
         ItemsTable.createFilled(connection, initialRows);
       }
       Path warehouse = environment.newWarehouse(PIPELINE);
-      try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
+      try (JdbcCatalog catalog =
+              FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
           Pipeline pipeline = environment.pipeline(PIPELINE, COMMIT_INTERVAL, catalog)) {
         pipeline.start();
         Bench.awaitFullLoad(pipeline, initialRows);

@@ -1,6 +1,8 @@
 package io.floe.bench;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -44,7 +46,7 @@ final class VisibilityObserver implements AutoCloseable {
   /** Starts watching; ids below {@code minimumId} are not recorded. */
   VisibilityObserver(
       Path warehouse, TableIdentifier identifier, Duration pollInterval, long minimumId) {
-    this.catalog = FloeCatalog.open(warehouse);
+    this.catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     this.table = catalog.loadTable(identifier);
     this.pollInterval = pollInterval;
     this.minimumId = minimumId;

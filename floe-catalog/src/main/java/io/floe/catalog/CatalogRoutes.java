@@ -73,7 +73,7 @@ final class CatalogRoutes {
   private final SupportsNamespaces namespaces;
   private final ViewCatalog views;
   private final TableTransactions transactions;
-  private final CatalogDatabase database;
+  private final CatalogServerTables database;
   private final Authorizer authorizer;
   private final String warehouseName;
 
@@ -92,7 +92,7 @@ final class CatalogRoutes {
   CatalogRoutes(
       JdbcCatalog catalog,
       TableTransactions transactions,
-      CatalogDatabase database,
+      CatalogServerTables database,
       Authorizer authorizer,
       String warehouseName,
       Map<String, String> tableConfig,

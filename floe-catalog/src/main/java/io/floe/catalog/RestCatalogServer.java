@@ -34,10 +34,10 @@ public final class RestCatalogServer implements AutoCloseable {
   private final ServerConnector connector;
   private final String host;
 
-  private final CatalogDatabase database;
+  private final CatalogServerTables database;
 
   private RestCatalogServer(
-      Server server, ServerConnector connector, String host, CatalogDatabase database) {
+      Server server, ServerConnector connector, String host, CatalogServerTables database) {
     this.server = server;
     this.connector = connector;
     this.host = host;
@@ -63,7 +63,7 @@ public final class RestCatalogServer implements AutoCloseable {
       Authorizer authorizer,
       Clock clock) {
     requireNonNull(config, "config is null");
-    CatalogDatabase catalogDatabase = new CatalogDatabase(database);
+    CatalogServerTables catalogDatabase = new CatalogServerTables(database);
     byte[] key = catalogDatabase.tokenKey();
     catalogDatabase.createReportsTable();
     Principals directory = Principals.of(principals, key);

@@ -1,9 +1,11 @@
 package io.floe.catalog;
 
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableTransactions;
 import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.PrincipalConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.storage.LocalFileIO;
 import io.floe.demo.EmbeddedPostgres;
 import java.io.IOException;
@@ -124,8 +126,8 @@ final class RestCatalogFixture implements AutoCloseable {
   private void open(List<PrincipalConfig> principals) {
     TableTransactions.Database database;
     if (metastore == Metastore.SQLITE) {
-      catalog = FloeCatalog.open(warehouse);
-      database = () -> FloeCatalog.connect(warehouse);
+      catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
+      database = () -> CatalogDatabase.embedded(warehouse).connect();
     } else {
       EmbeddedPostgres server = postgres();
       Map<String, String> properties = new HashMap<>();

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.config.SourceConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.ingest.ScriptedSource.Database;
 import io.floe.ingest.ScriptedSource.Position;
@@ -65,7 +67,7 @@ class PipelineTest {
 
   @BeforeEach
   void openCatalog() {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
   }
 
   @AfterEach

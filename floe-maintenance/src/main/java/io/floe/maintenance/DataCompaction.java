@@ -47,6 +47,7 @@ import org.apache.iceberg.TableScan;
 import org.apache.iceberg.data.GenericDeleteFilter;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.encryption.EncryptedOutputFile;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.io.CloseableIterable;
@@ -473,6 +474,17 @@ final class DataCompaction {
   }
 
   /** Names new Parquet files of a spec for one operation ({@code kind} and a random id). */
+  /**
+   * A new file of the partition. Iceberg's location of a partition's file joins the data directory,
+   * the partition path and the name with slashes, so a file of an unpartitioned spec would be
+   * {@code data//name}: a key object storage keeps as written and a listing may not give back
+   * (orphan removal would take the file for an orphan).
+   */
+  static EncryptedOutputFile newOutputFile(
+      OutputFileFactory files, PartitionSpec spec, StructLike partition) {
+    return spec.isUnpartitioned() ? files.newOutputFile() : files.newOutputFile(spec, partition);
+  }
+
   static OutputFileFactory outputFiles(Table table, int specId, String kind) {
     return OutputFileFactory.builderFor(table, specId, System.currentTimeMillis())
         .format(FileFormat.PARQUET)
@@ -565,7 +577,7 @@ final class DataCompaction {
     /** Writes a row; returns its location for {@link DataFileRewrite#newLocations}. */
     long write(Record row) {
       if (current == null) {
-        var file = files.newOutputFile(spec, partition);
+        var file = newOutputFile(files, spec, partition);
         outputs.locations.add(file.encryptingOutputFile().location());
         current = ParquetRows.dataWriter(table, file, spec, partition);
         rows = 0;

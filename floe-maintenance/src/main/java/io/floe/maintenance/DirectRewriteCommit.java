@@ -293,7 +293,7 @@ final class DirectRewriteCommit {
       carried.add(
           ParquetRows.writePositionDeletes(
               table,
-              files.newOutputFile(spec, file.partition()),
+              DataCompaction.newOutputFile(files, spec, file.partition()),
               spec,
               file.partition(),
               new TreeMap<>(Map.of(file.location(), positions))));

@@ -4,9 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
-import io.floe.core.catalog.FloeCatalog;
-import java.nio.file.Path;
+import io.floe.core.catalog.CatalogDatabase;
 import java.sql.Connection;
+import java.sql.DatabaseMetaData;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -23,8 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The maintenance runs of a warehouse, kept in its catalog database ({@code catalog.db}) in the
- * table {@value #TABLE}, which is created when missing. Every process that maintains the warehouse
+ * The maintenance runs of a warehouse, kept in its catalog database (the embedded SQLite file
+ * {@code catalog.db} or the shared PostgreSQL database, see {@link CatalogDatabase}) in the table
+ * {@value #TABLE}, which is created when missing. Every process that maintains the warehouse
  * ({@code floe run}, {@code floe maintain}) records its runs there, and any process may read them
  * while others write. The latest {@link #DEFAULT_KEEP} runs are kept; older ones are deleted as new
  * ones are recorded.
@@ -50,31 +51,31 @@ public final class MaintenanceHistory {
           + " data_files_before, delete_files_before, bytes_before, snapshots_before,"
           + " data_files_after, delete_files_after, bytes_after, snapshots_after, details, error";
 
-  private final Path warehouse;
+  private final CatalogDatabase database;
   private final int keep;
   private volatile boolean created;
 
-  private MaintenanceHistory(Path warehouse, int keep) {
-    this.warehouse = requireNonNull(warehouse, "warehouse is null").toAbsolutePath().normalize();
+  private MaintenanceHistory(CatalogDatabase database, int keep) {
+    this.database = requireNonNull(database, "database is null");
     if (keep < 1) {
       throw new IllegalArgumentException("keep must be at least 1, was " + keep);
     }
     this.keep = keep;
   }
 
-  /** The history of the warehouse at {@code warehouse}, keeping {@link #DEFAULT_KEEP} runs. */
-  public static MaintenanceHistory of(Path warehouse) {
-    return new MaintenanceHistory(warehouse, DEFAULT_KEEP);
+  /** The history kept in the catalog database {@code database}, of {@link #DEFAULT_KEEP} runs. */
+  public static MaintenanceHistory of(CatalogDatabase database) {
+    return new MaintenanceHistory(database, DEFAULT_KEEP);
   }
 
-  /** The history of the warehouse at {@code warehouse}, keeping the latest {@code keep} runs. */
-  static MaintenanceHistory keeping(Path warehouse, int keep) {
-    return new MaintenanceHistory(warehouse, keep);
+  /** The history kept in the catalog database {@code database}, of the latest {@code keep} runs. */
+  static MaintenanceHistory keeping(CatalogDatabase database, int keep) {
+    return new MaintenanceHistory(database, keep);
   }
 
-  /** The warehouse whose runs this history keeps. */
-  public Path warehouse() {
-    return warehouse;
+  /** The catalog database this history is kept in. */
+  public CatalogDatabase database() {
+    return database;
   }
 
   /**
@@ -83,14 +84,15 @@ public final class MaintenanceHistory {
    */
   public void record(MaintenanceRun run) {
     requireNonNull(run, "run is null");
-    try (Connection connection = FloeCatalog.connect(warehouse)) {
+    try (Connection connection = database.connect()) {
       createIfMissing(connection);
       connection.setAutoCommit(false);
       try {
         insert(connection, run);
+        // The newest id: this run's, or a later one of another process, which keeps as many.
         long id;
         try (Statement statement = connection.createStatement();
-            ResultSet rows = statement.executeQuery("SELECT last_insert_rowid()")) {
+            ResultSet rows = statement.executeQuery("SELECT MAX(id) FROM " + TABLE)) {
           rows.next();
           id = rows.getLong(1);
         }
@@ -110,7 +112,7 @@ public final class MaintenanceHistory {
               + " not kept; maintenance goes on",
           run.operation().label(),
           run.table(),
-          FloeCatalog.databaseUrl(warehouse),
+          database,
           e);
     }
   }
@@ -126,7 +128,7 @@ public final class MaintenanceHistory {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1, was " + limit);
     }
-    if (!FloeCatalog.exists(warehouse)) {
+    if (!database.exists()) {
       return List.of();
     }
     String sql =
@@ -136,7 +138,7 @@ public final class MaintenanceHistory {
             + TABLE
             + (table == null ? "" : " WHERE table_name = ?")
             + " ORDER BY id DESC LIMIT ?";
-    try (Connection connection = FloeCatalog.connect(warehouse)) {
+    try (Connection connection = database.connect()) {
       if (!exists(connection)) {
         return List.of();
       }
@@ -157,13 +159,12 @@ public final class MaintenanceHistory {
     } catch (SQLException | RuntimeException e) {
       throw new FloeException(
           ErrorCode.CATALOG_FAILED,
-          "Cannot read the maintenance history of warehouse "
-              + warehouse
+          "Cannot read the maintenance history in the catalog database "
+              + database
               + ": "
               + e.getMessage()
-              + "; check that "
-              + FloeCatalog.databaseUrl(warehouse).substring("jdbc:sqlite:".length())
-              + " is readable",
+              + "; "
+              + database.advice(),
           e);
     }
   }
@@ -172,21 +173,28 @@ public final class MaintenanceHistory {
     if (created) {
       return;
     }
+    // SQLite's INTEGER is 64 bits wide; PostgreSQL's is 32, and it numbers rows with an identity.
+    String integer = database.embedded() ? "INTEGER" : "BIGINT";
+    String id =
+        database.embedded()
+            ? "id INTEGER PRIMARY KEY AUTOINCREMENT"
+            : "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY";
     try (Statement statement = connection.createStatement()) {
       statement.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS "
-              + TABLE
-              + " (id INTEGER PRIMARY KEY AUTOINCREMENT,"
-              + " table_name TEXT NOT NULL,"
-              + " operation TEXT NOT NULL,"
-              + " started_at TEXT NOT NULL,"
-              + " duration_ms INTEGER NOT NULL,"
-              + " data_files_before INTEGER, delete_files_before INTEGER,"
-              + " bytes_before INTEGER, snapshots_before INTEGER,"
-              + " data_files_after INTEGER, delete_files_after INTEGER,"
-              + " bytes_after INTEGER, snapshots_after INTEGER,"
-              + " details TEXT NOT NULL,"
-              + " error TEXT)");
+          ("CREATE TABLE IF NOT EXISTS "
+                  + TABLE
+                  + " (%1$s,"
+                  + " table_name TEXT NOT NULL,"
+                  + " operation TEXT NOT NULL,"
+                  + " started_at TEXT NOT NULL,"
+                  + " duration_ms %2$s NOT NULL,"
+                  + " data_files_before %2$s, delete_files_before %2$s,"
+                  + " bytes_before %2$s, snapshots_before %2$s,"
+                  + " data_files_after %2$s, delete_files_after %2$s,"
+                  + " bytes_after %2$s, snapshots_after %2$s,"
+                  + " details TEXT NOT NULL,"
+                  + " error TEXT)")
+              .formatted(id, integer));
       statement.executeUpdate(
           "CREATE INDEX IF NOT EXISTS " + TABLE + "_by_table ON " + TABLE + " (table_name, id)");
     }
@@ -194,13 +202,10 @@ public final class MaintenanceHistory {
   }
 
   private static boolean exists(Connection connection) throws SQLException {
-    try (PreparedStatement statement =
-        connection.prepareStatement(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")) {
-      statement.setString(1, TABLE);
-      try (ResultSet rows = statement.executeQuery()) {
-        return rows.next();
-      }
+    DatabaseMetaData metadata = connection.getMetaData();
+    try (ResultSet rows =
+        metadata.getTables(null, connection.getSchema(), TABLE, new String[] {"TABLE"})) {
+      return rows.next();
     }
   }
 
@@ -228,7 +233,7 @@ public final class MaintenanceHistory {
       throws SQLException {
     if (figures == null) {
       for (int index = 0; index < 4; index++) {
-        statement.setNull(first + index, Types.INTEGER);
+        statement.setNull(first + index, Types.BIGINT);
       }
       return;
     }

@@ -3,6 +3,8 @@ package io.floe.maintenance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.TableWriterRegistry;
 import java.io.IOException;
@@ -63,8 +65,8 @@ final class CdcTable implements AutoCloseable {
   /** The model's rows as of each committed snapshot, in commit order. */
   final Map<Long, Map<Long, List<String>>> rowsBySnapshot = new LinkedHashMap<>();
 
-  private CdcTable(Path warehouse, String location) {
-    catalog = FloeCatalog.open(warehouse);
+  private CdcTable(WarehouseConfig warehouse, CatalogConfig catalogConfig, String location) {
+    catalog = FloeCatalog.open(warehouse, catalogConfig);
     catalog.createNamespace(Namespace.of("raw"));
     catalog.createTable(
         TableIdentifier.of("raw", "customers"), SCHEMA, PartitionSpec.unpartitioned());
@@ -80,12 +82,20 @@ final class CdcTable implements AutoCloseable {
   }
 
   static CdcTable create(Path warehouse) {
-    return new CdcTable(warehouse, null);
+    return create(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
+  }
+
+  /** In a warehouse anywhere (object storage), with its catalog anywhere (PostgreSQL). */
+  static CdcTable create(WarehouseConfig warehouse, CatalogConfig catalog) {
+    return new CdcTable(warehouse, catalog, null);
   }
 
   /** A table whose location (and so every file location in its metadata) is a file: URI. */
   static CdcTable createWithUriLocation(Path warehouse) {
-    return new CdcTable(warehouse, warehouse.resolve("uri-table").toUri().toString());
+    return new CdcTable(
+        WarehouseConfig.local(warehouse),
+        CatalogConfig.defaults(),
+        warehouse.resolve("uri-table").toUri().toString());
   }
 
   /**

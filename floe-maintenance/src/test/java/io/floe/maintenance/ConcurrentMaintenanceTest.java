@@ -3,6 +3,8 @@ package io.floe.maintenance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -34,7 +36,8 @@ class ConcurrentMaintenanceTest {
   @Test
   void maintenanceAlongsideCdcCommitsLosesNothing() throws Exception {
     try (CdcTable cdc = CdcTable.create(warehouse);
-        JdbcCatalog maintenanceCatalog = FloeCatalog.open(warehouse)) {
+        JdbcCatalog maintenanceCatalog =
+            FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       cdc.commit(5, 20, 0);
       TableMaintenance maintenance = new TableMaintenance(maintenanceCatalog);
       AtomicBoolean writing = new AtomicBoolean(true);

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -25,7 +28,8 @@ class MaintenanceHistoryTest {
 
   @Test
   void keepsEveryFieldOfARunBesideTheCatalog() throws Exception {
-    try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog catalog =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       MaintenanceRun succeeded =
           new MaintenanceRun(
               ORDERS,
@@ -46,12 +50,12 @@ class MaintenanceHistoryTest {
               new TableFigures(-1, -1, -1, 1),
               "",
               "Cannot rewrite data files of table raw.items: it's 'quoted'");
-      MaintenanceHistory history = MaintenanceHistory.of(warehouse);
+      MaintenanceHistory history = MaintenanceHistory.of(CatalogDatabase.embedded(warehouse));
       history.record(succeeded);
       history.record(failed);
 
       // A second instance, as another process would open it.
-      MaintenanceHistory reader = MaintenanceHistory.of(warehouse);
+      MaintenanceHistory reader = MaintenanceHistory.of(CatalogDatabase.embedded(warehouse));
       assertThat(reader.recent(null, 10)).containsExactly(failed, succeeded);
       assertThat(reader.recent(null, 1)).containsExactly(failed);
       assertThat(reader.recent(ORDERS, 10)).containsExactly(succeeded);
@@ -64,7 +68,7 @@ class MaintenanceHistoryTest {
 
   @Test
   void keepsTheLatestRuns() {
-    MaintenanceHistory history = MaintenanceHistory.keeping(warehouse, 3);
+    MaintenanceHistory history = MaintenanceHistory.keeping(CatalogDatabase.embedded(warehouse), 3);
     List<MaintenanceRun> runs = new ArrayList<>();
     for (int index = 0; index < 5; index++) {
       MaintenanceRun run =
@@ -86,10 +90,12 @@ class MaintenanceHistoryTest {
 
   @Test
   void isEmptyBeforeTheFirstRunAndCreatesNothing() throws Exception {
-    assertThat(MaintenanceHistory.of(warehouse).recent(null, 10)).isEmpty();
-    assertThat(FloeCatalog.exists(warehouse)).isFalse();
-    FloeCatalog.open(warehouse).close();
-    assertThat(MaintenanceHistory.of(warehouse).recent(ORDERS, 10)).isEmpty();
+    assertThat(MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)).recent(null, 10))
+        .isEmpty();
+    assertThat(CatalogDatabase.embedded(warehouse).exists()).isFalse();
+    FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults()).close();
+    assertThat(MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)).recent(ORDERS, 10))
+        .isEmpty();
   }
 
   @Test
@@ -98,11 +104,19 @@ class MaintenanceHistoryTest {
 
     FloeException exception =
         catchThrowableOfType(
-            FloeException.class, () -> MaintenanceHistory.of(warehouse).recent(null, 10));
+            FloeException.class,
+            () -> MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)).recent(null, 10));
 
     assertThat(exception.code()).isEqualTo(ErrorCode.CATALOG_FAILED);
     assertThat(exception.getMessage())
-        .startsWith("Cannot read the maintenance history of warehouse " + warehouse)
-        .endsWith("; check that " + warehouse.resolve("catalog.db") + " is readable");
+        .startsWith(
+            "Cannot read the maintenance history in the catalog database jdbc:sqlite:"
+                + warehouse.resolve("catalog.db")
+                + ": ")
+        .endsWith(
+            "; check that "
+                + warehouse.resolve("catalog.db")
+                + " is the warehouse's catalog database, and that it and its directory are"
+                + " readable and writable");
   }
 }

@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.MaintenancePolicy;
 import io.floe.core.config.MaintenanceTableConfig;
@@ -217,9 +218,10 @@ class MaintenanceSchedulerTest {
     // Orphan removal ran last and found nothing: the table is as expiry left it.
     assertThat(expiry.after()).isEqualTo(TableFigures.of(cdc.load()));
     // Another process reads the same runs from the warehouse's catalog database, newest first.
-    List<MaintenanceRun> recorded = MaintenanceHistory.of(warehouse).recent(null, 100);
+    List<MaintenanceRun> recorded =
+        MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)).recent(null, 100);
     assertThat(recorded).containsExactlyElementsOf(reversed(runs));
-    assertThat(MaintenanceHistory.of(warehouse).recent(CdcTable.ID, 1))
+    assertThat(MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)).recent(CdcTable.ID, 1))
         .containsExactly(runs.get(runs.size() - 1));
   }
 
@@ -271,7 +273,8 @@ class MaintenanceSchedulerTest {
     assertThat(cdc.catalog.loadTable(misconfigured).snapshots()).hasSize(6);
     assertThat(run(runs, CdcTable.ID, MaintenanceRun.Operation.EXPIRE_SNAPSHOTS).failed())
         .isFalse();
-    assertThat(MaintenanceHistory.of(warehouse).recent(misconfigured, 10)).containsExactly(policy);
+    assertThat(MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)).recent(misconfigured, 10))
+        .containsExactly(policy);
   }
 
   @Test
@@ -322,7 +325,7 @@ class MaintenanceSchedulerTest {
               new WarehouseMaintenance(
                   catalog,
                   config,
-                  MaintenanceHistory.of(warehouse),
+                  MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)),
                   new TableWriterRegistry(),
                   clock))) {
         scheduler.runNow();
@@ -368,7 +371,8 @@ class MaintenanceSchedulerTest {
     assertThat(first.error())
         .startsWith(MaintenanceScheduler.STOPPED_BY_SHUTDOWN)
         .contains("rejected from a terminated pool");
-    assertThat(MaintenanceHistory.of(warehouse).recent(null, 10)).contains(first);
+    assertThat(MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)).recent(null, 10))
+        .contains(first);
   }
 
   @Test
@@ -388,7 +392,7 @@ class MaintenanceSchedulerTest {
             new WarehouseMaintenance(
                 cdc.catalog,
                 config(List.of()),
-                MaintenanceHistory.of(elsewhere),
+                MaintenanceHistory.of(CatalogDatabase.embedded(elsewhere)),
                 new TableWriterRegistry(),
                 clock))) {
       runs = scheduler.runNow();
@@ -414,7 +418,11 @@ class MaintenanceSchedulerTest {
   private MaintenanceScheduler scheduler(Catalog catalog, MaintenanceConfig config) {
     return new MaintenanceScheduler(
         new WarehouseMaintenance(
-            catalog, config, MaintenanceHistory.of(warehouse), new TableWriterRegistry(), clock));
+            catalog,
+            config,
+            MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)),
+            new TableWriterRegistry(),
+            clock));
   }
 
   private static MaintenanceConfig config(List<MaintenanceTableConfig> tables) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.config.EffectiveMaintenancePolicy;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.MaintenancePolicy;
@@ -49,7 +50,11 @@ class WarehouseMaintenanceTest {
                     "raw.*", Map.of(MaintenancePolicy.Key.TARGET_FILE_SIZE, 256L << 20))));
     maintenance =
         new WarehouseMaintenance(
-            cdc.catalog, config, MaintenanceHistory.of(warehouse), cdc.writers, clock);
+            cdc.catalog,
+            config,
+            MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)),
+            cdc.writers,
+            clock);
   }
 
   @AfterEach

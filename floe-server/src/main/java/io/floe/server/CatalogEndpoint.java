@@ -2,11 +2,11 @@ package io.floe.server;
 
 import io.floe.catalog.Authorizer;
 import io.floe.catalog.RestCatalogServer;
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.PrincipalConfig;
 import io.floe.server.http.HttpQueryServer;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -30,16 +30,17 @@ final class CatalogEndpoint {
    */
   static RestCatalogServer start(
       JdbcCatalog catalog,
-      Path warehouse,
+      CatalogDatabase database,
       CatalogConfig config,
       List<PrincipalConfig> principals,
+      Map<String, String> tableConfig,
       SqlEndpoints.PortConflict conflict) {
     if (!config.enabled()) {
       LOG.info("REST catalog disabled (catalog.enabled: false)");
       return null;
     }
     try {
-      return start(catalog, warehouse, config, principals);
+      return start(catalog, database, config, principals, tableConfig);
     } catch (RuntimeException e) {
       if (conflict == SqlEndpoints.PortConflict.USE_FREE_PORT
           && config.port() != 0
@@ -48,21 +49,29 @@ final class CatalogEndpoint {
             "Port {} (catalog.port) is taken; the REST catalog listens on a free port",
             config.port());
         return start(
-            catalog, warehouse, config.withEndpoint(config.listenAddress(), 0), principals);
+            catalog,
+            database,
+            config.withEndpoint(config.listenAddress(), 0),
+            principals,
+            tableConfig);
       }
       throw e;
     }
   }
 
   private static RestCatalogServer start(
-      JdbcCatalog catalog, Path warehouse, CatalogConfig config, List<PrincipalConfig> principals) {
+      JdbcCatalog catalog,
+      CatalogDatabase database,
+      CatalogConfig config,
+      List<PrincipalConfig> principals,
+      Map<String, String> tableConfig) {
     return RestCatalogServer.start(
         catalog,
         FloeCatalog.NAME,
-        () -> FloeCatalog.connect(warehouse),
+        database::connect,
         config,
         principals,
-        Map.of(),
+        tableConfig,
         Authorizer.AUTHENTICATED,
         Clock.systemUTC());
   }

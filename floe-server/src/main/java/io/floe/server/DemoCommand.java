@@ -1,6 +1,7 @@
 package io.floe.server;
 
 import io.floe.catalog.RestCatalogServer;
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.MaintenanceConfig;
@@ -12,6 +13,7 @@ import io.floe.core.config.SqlConfig;
 import io.floe.core.config.SqlUserConfig;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.demo.EmbeddedPostgres;
 import io.floe.demo.ShopDatabase;
@@ -126,24 +128,29 @@ final class DemoCommand implements Callable<Integer> {
               new TargetConfig("raw"),
               Duration.ofSeconds(1));
       TableWriterRegistry writers = new TableWriterRegistry();
-      try (JdbcCatalog catalog = FloeCatalog.open(root);
+      WarehouseConfig warehouseConfig = WarehouseConfig.local(root);
+      try (JdbcCatalog catalog = FloeCatalog.open(warehouseConfig, CatalogConfig.defaults());
           Pipeline pipeline = new Pipeline(config, catalog, ChangeSources.of(config), writers)) {
         pipeline.start();
         out.println("Replicating " + url + " into " + root + " (namespace raw)");
         SqlConfig sql = demoSqlConfig();
         WarehouseMaintenance maintenance =
             new WarehouseMaintenance(
-                catalog, MaintenanceConfig.defaults(), MaintenanceHistory.of(root), writers);
+                catalog,
+                MaintenanceConfig.defaults(),
+                MaintenanceHistory.of(CatalogDatabase.embedded(root)),
+                writers);
         // Closed in reverse: the workload, the endpoints, then the engine (its follower reads the
         // catalog), before the catalog.
-        try (QueryEngine engine = QueryEngines.open(catalog, root, sql, maintenance);
+        try (QueryEngine engine = QueryEngines.open(catalog, warehouseConfig, sql, maintenance);
             RestCatalogServer restCatalog =
                 CatalogEndpoint.start(
                     catalog,
-                    root,
+                    CatalogDatabase.embedded(root),
                     CatalogConfig.defaults(),
                     List.of(
                         new PrincipalConfig(DEMO_USER, DEMO_PASSWORD, SqlConfig.PRIMARY_WORKGROUP)),
+                    warehouseConfig.clientProperties(true),
                     SqlEndpoints.PortConflict.USE_FREE_PORT);
             SqlEndpoints endpoints =
                 SqlEndpoints.start(

@@ -3,11 +3,14 @@ package io.floe.server;
 import io.floe.core.Bytes;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.EffectiveMaintenancePolicy;
 import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
 import io.floe.core.config.MaintenanceConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.ExpirePolicy;
 import io.floe.maintenance.ExpireResult;
@@ -95,8 +98,18 @@ final class MaintainCommand {
       return loaded;
     }
 
-    Path root() {
-      return warehouse != null ? warehouse : config().warehouse();
+    /** The warehouse: the directory of -w, else the configuration file's. */
+    WarehouseConfig root() {
+      return warehouse != null ? WarehouseConfig.local(warehouse) : config().warehouse();
+    }
+
+    /** The catalog database: the configuration file's, the embedded one for -w alone. */
+    CatalogDatabase database() {
+      return FloeCatalog.database(root(), catalogConfig());
+    }
+
+    private CatalogConfig catalogConfig() {
+      return configured() ? config().catalog() : CatalogConfig.defaults();
     }
 
     MaintenanceConfig maintenanceConfig() {
@@ -104,14 +117,14 @@ final class MaintainCommand {
     }
 
     <T> T run(Function<WarehouseMaintenance, T> operation) {
-      Path root = root();
+      WarehouseConfig root = root();
       MaintenanceConfig config = maintenanceConfig();
-      try (JdbcCatalog catalog = FloeCatalog.open(root)) {
+      try (JdbcCatalog catalog = FloeCatalog.open(root, catalogConfig())) {
         return operation.apply(
             new WarehouseMaintenance(
                 catalog,
                 config,
-                MaintenanceHistory.of(root),
+                MaintenanceHistory.of(database()),
                 // No pipeline runs in this process: compactions commit directly.
                 new TableWriterRegistry()));
       }
@@ -458,15 +471,16 @@ final class MaintainCommand {
       Format output = format.parse();
       int most = limit(limit);
       TableIdentifier identifier = table == null ? null : MaintenanceArguments.table(table);
-      Path root = warehouse.root();
-      if (!Files.isDirectory(root)) {
+      WarehouseConfig root = warehouse.root();
+      if (root.isLocal() && !Files.isDirectory(root.stateDirectory())) {
         throw new FloeException(
             ErrorCode.CONFIG_INVALID,
             "Cannot read the maintenance history of warehouse "
-                + root.toAbsolutePath()
+                + root.location()
                 + ": no such directory; pass the warehouse with -w or its configuration with -c");
       }
-      List<MaintenanceRun> runs = MaintenanceHistory.of(root).recent(identifier, most);
+      List<MaintenanceRun> runs =
+          MaintenanceHistory.of(warehouse.database()).recent(identifier, most);
       if (output == Format.JSON) {
         System.out.print(MaintenanceJson.runs(runs));
       } else if (runs.isEmpty()) {

@@ -2,7 +2,7 @@ package io.floe.server;
 
 import static java.util.Objects.requireNonNull;
 
-import io.floe.catalog.CatalogDatabase;
+import io.floe.catalog.CatalogServerTables;
 import io.floe.sql.SystemTable;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,9 +24,9 @@ final class MetricsReportsTable implements SystemTable {
           Types.NestedField.optional(6, "snapshot_id", Types.LongType.get()),
           Types.NestedField.required(7, "report", Types.StringType.get()));
 
-  private final CatalogDatabase database;
+  private final CatalogServerTables database;
 
-  MetricsReportsTable(CatalogDatabase database) {
+  MetricsReportsTable(CatalogServerTables database) {
     this.database = requireNonNull(database, "database is null");
   }
 
@@ -45,7 +45,7 @@ final class MetricsReportsTable implements SystemTable {
     // Created by the REST catalog when it starts; created here for a warehouse it never served.
     database.createReportsTable();
     List<Object[]> rows = new ArrayList<>();
-    for (CatalogDatabase.StoredReport report : database.reports()) {
+    for (CatalogServerTables.StoredReport report : database.reports()) {
       long micros =
           java.time.temporal.ChronoUnit.MICROS.between(
               java.time.Instant.EPOCH, report.receivedAt());

@@ -1,12 +1,11 @@
 package io.floe.server;
 
-import io.floe.catalog.CatalogDatabase;
-import io.floe.core.catalog.FloeCatalog;
+import io.floe.catalog.CatalogServerTables;
 import io.floe.core.config.SqlConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.Procedures;
 import io.floe.sql.QueryEngine;
-import java.nio.file.Path;
 import java.time.Clock;
 import org.apache.iceberg.catalog.Catalog;
 
@@ -18,7 +17,7 @@ final class QueryEngines {
   private QueryEngines() {}
 
   static QueryEngine open(
-      Catalog catalog, Path warehouse, SqlConfig sql, WarehouseMaintenance maintenance) {
+      Catalog catalog, WarehouseConfig warehouse, SqlConfig sql, WarehouseMaintenance maintenance) {
     return open(catalog, warehouse, sql, maintenance, sql.residentSize());
   }
 
@@ -27,21 +26,23 @@ final class QueryEngines {
    * queries that follow.
    */
   static QueryEngine openForOneQuery(
-      Catalog catalog, Path warehouse, SqlConfig sql, WarehouseMaintenance maintenance) {
+      Catalog catalog, WarehouseConfig warehouse, SqlConfig sql, WarehouseMaintenance maintenance) {
     return open(catalog, warehouse, sql, maintenance, 0);
   }
 
   private static QueryEngine open(
       Catalog catalog,
-      Path warehouse,
+      WarehouseConfig warehouse,
       SqlConfig sql,
       WarehouseMaintenance maintenance,
       long residentSize) {
-    QueryEngine.Settings defaults = QueryEngine.Settings.defaults(warehouse);
+    // The engine's work files and the cache of remote files live in the local state directory:
+    // the warehouse directory itself, or that of a warehouse in object storage.
+    QueryEngine.Settings defaults = QueryEngine.Settings.defaults(warehouse.stateDirectory());
     QueryEngine engine =
         new QueryEngine(
             catalog,
-            warehouse,
+            warehouse.stateDirectory(),
             new QueryEngine.Settings(
                 sql.maxQueryLength(),
                 defaults.workDirectory(),
@@ -50,7 +51,8 @@ final class QueryEngines {
                 QueryEngine.Settings.RESIDENT_MIN_ROWS),
             new Procedures(maintenance, Clock.systemUTC()));
     engine.addSystemTable(
-        new MetricsReportsTable(new CatalogDatabase(() -> FloeCatalog.connect(warehouse))));
+        new MetricsReportsTable(
+            new CatalogServerTables(maintenance.history().database()::connect)));
     return engine;
   }
 }

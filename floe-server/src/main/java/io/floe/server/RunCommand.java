@@ -70,13 +70,16 @@ final class RunCommand implements Callable<Integer> {
           "Cannot run " + file + ": it declares no pipelines; add a pipelines: section");
     }
     Duration interval = DurationParser.parse("--status-interval", statusInterval);
-    try (JdbcCatalog catalog = FloeCatalog.open(config.warehouse())) {
+    try (JdbcCatalog catalog = FloeCatalog.open(config.warehouse(), config.catalog())) {
       // The pipelines register their writers here, and maintenance hands its compactions to them.
       TableWriterRegistry writers = new TableWriterRegistry();
       // Users may run maintenance over HTTP also when the scheduler is disabled.
       WarehouseMaintenance warehouseMaintenance =
           new WarehouseMaintenance(
-              catalog, config.maintenance(), MaintenanceHistory.of(config.warehouse()), writers);
+              catalog,
+              config.maintenance(),
+              MaintenanceHistory.of(FloeCatalog.database(config.warehouse(), config.catalog())),
+              writers);
       // Closed in reverse: the SQL endpoints, the REST catalog, then the engine (its follower reads
       // the catalog), then the catalog.
       try (QueryEngine engine =
@@ -84,9 +87,10 @@ final class RunCommand implements Callable<Integer> {
           RestCatalogServer restCatalog =
               CatalogEndpoint.start(
                   catalog,
-                  config.warehouse(),
+                  FloeCatalog.database(config.warehouse(), config.catalog()),
                   config.catalog(),
                   config.principals(),
+                  config.warehouse().clientProperties(true),
                   SqlEndpoints.PortConflict.FAIL);
           SqlEndpoints endpoints =
               SqlEndpoints.start(
@@ -140,7 +144,7 @@ final class RunCommand implements Callable<Integer> {
     LOG.info(
         "Replicating {} pipelines into {}; table maintenance {}",
         pipelines.size(),
-        config.warehouse(),
+        config.warehouse().location(),
         maintenance == null ? "disabled" : "every " + config.maintenance().interval());
     int exitCode = 0;
     for (Pipeline pipeline : pipelines) {

@@ -3,10 +3,12 @@ package io.floe.server;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.SqlConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
@@ -67,12 +69,14 @@ final class SqlCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ResultFormat resultFormat = ResultFormats.parse(format);
-    Path root = warehouse;
+    WarehouseConfig root = warehouse == null ? null : WarehouseConfig.local(warehouse);
+    CatalogConfig catalogConfig = CatalogConfig.defaults();
     SqlConfig sql = SqlConfig.defaults();
     MaintenanceConfig maintenanceConfig = MaintenanceConfig.defaults();
     if (root == null || configFile != null) {
       FloeConfig config = FloeConfigLoader.load(ConfigFiles.choose(null, configFile));
       root = root == null ? config.warehouse() : root;
+      catalogConfig = config.catalog();
       sql = config.sql();
       maintenanceConfig = config.maintenance();
     }
@@ -100,13 +104,13 @@ final class SqlCommand implements Callable<Integer> {
             },
             "floe-sql-interrupt");
     Runtime.getRuntime().addShutdownHook(hook);
-    try (JdbcCatalog catalog = FloeCatalog.open(root)) {
+    try (JdbcCatalog catalog = FloeCatalog.open(root, catalogConfig)) {
       ResultFormat.Writer writer = resultFormat.writer(out);
       WarehouseMaintenance maintenance =
           new WarehouseMaintenance(
               catalog,
               maintenanceConfig,
-              MaintenanceHistory.of(root),
+              MaintenanceHistory.of(FloeCatalog.database(root, catalogConfig)),
               // No pipeline runs in this process: CALL rewrite_data_files commits directly.
               new TableWriterRegistry());
       if (!running.run(

@@ -181,6 +181,14 @@ final class CanonicalRows {
    */
   static Map<String, List<String>> fromFloeSql(
       String warehouse, String table, Map<String, String> columnKinds, List<String> keys) {
+    return fromFloeSql(List.of("-w", warehouse), table, columnKinds, keys);
+  }
+
+  /**
+   * As {@link #fromFloeSql(String, String, Map, List)}, naming the warehouse with {@code options}.
+   */
+  static Map<String, List<String>> fromFloeSql(
+      List<String> options, String table, Map<String, String> columnKinds, List<String> keys) {
     List<String> expressions = new ArrayList<>();
     for (Map.Entry<String, String> column : columnKinds.entrySet()) {
       String name = "\"" + column.getKey() + "\"";
@@ -202,7 +210,10 @@ final class CanonicalRows {
     synchronized (CanonicalRows.class) {
       System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
       try {
-        exitCode = Main.execute("sql", "-w", warehouse, "--format", "csv", query);
+        List<String> arguments = new ArrayList<>(List.of("sql"));
+        arguments.addAll(options);
+        arguments.addAll(List.of("--format", "csv", query));
+        exitCode = Main.execute(arguments.toArray(String[]::new));
       } finally {
         System.setOut(original);
       }

@@ -3,6 +3,8 @@ package io.floe.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.demo.EmbeddedPostgres;
 import io.floe.testing.TypesWorkload;
 import java.io.File;
@@ -95,7 +97,8 @@ class CrashRecoveryIT {
       assertThat(workload.isAlive()).isFalse();
 
       Process last = startFloe(config, KILLS);
-      try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
+      try (JdbcCatalog catalog =
+              FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
           Connection connection = postgres.connect("crash")) {
         ReplicationIT.awaitEqual(catalog, connection, Duration.ofMinutes(2));
       } finally {

@@ -31,27 +31,47 @@ final class FloeRunProcess {
       String passwordVariable,
       String... extraLines)
       throws IOException {
-    List<String> lines =
-        new ArrayList<>(
-            List.of(
-                "warehouse: " + warehouse(directory),
-                "pipelines:",
-                "  - name: types",
-                "    source:",
-                "      type: postgres",
-                "      url: " + postgres.jdbcUrl(database),
-                "      user: " + postgres.user(),
-                "      password: ${" + passwordVariable + ":-" + postgres.password() + "}",
-                "      tables: [public.everything, public.pairs]",
-                "    target:",
-                "      namespace: raw",
-                "    commit-interval: 300ms",
-                // floe run also starts the SQL endpoints; free ports keep runs from colliding.
-                "sql:",
-                "  postgres-port: 0",
-                "  http-port: 0",
-                "catalog:",
-                "  port: 0"));
+    return writeConfig(
+        directory,
+        List.of("warehouse: " + warehouse(directory)),
+        postgres,
+        database,
+        passwordVariable,
+        extraLines);
+  }
+
+  /**
+   * As {@link #writeConfig(Path, EmbeddedPostgres, String, String, String...)}, with the warehouse
+   * (and the sections that go with it, such as {@code storage}) as {@code warehouseLines} say.
+   */
+  static Path writeConfig(
+      Path directory,
+      List<String> warehouseLines,
+      EmbeddedPostgres postgres,
+      String database,
+      String passwordVariable,
+      String... extraLines)
+      throws IOException {
+    List<String> lines = new ArrayList<>(warehouseLines);
+    lines.addAll(
+        List.of(
+            "pipelines:",
+            "  - name: types",
+            "    source:",
+            "      type: postgres",
+            "      url: " + postgres.jdbcUrl(database),
+            "      user: " + postgres.user(),
+            "      password: ${" + passwordVariable + ":-" + postgres.password() + "}",
+            "      tables: [public.everything, public.pairs]",
+            "    target:",
+            "      namespace: raw",
+            "    commit-interval: 300ms",
+            // floe run also starts the SQL endpoints; free ports keep runs from colliding.
+            "sql:",
+            "  postgres-port: 0",
+            "  http-port: 0",
+            "catalog:",
+            "  port: 0"));
     lines.addAll(List.of(extraLines));
     lines.add("");
     Path config = directory.resolve("floe.yaml");

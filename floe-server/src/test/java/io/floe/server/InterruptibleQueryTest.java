@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.SqlConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
@@ -35,16 +38,16 @@ class InterruptibleQueryTest {
 
   @BeforeEach
   void setUp() {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     engine =
         QueryEngines.open(
             catalog,
-            warehouse,
+            WarehouseConfig.local(warehouse),
             SqlConfig.defaults(),
             new WarehouseMaintenance(
                 catalog,
                 MaintenanceConfig.defaults(),
-                MaintenanceHistory.of(warehouse),
+                MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)),
                 new TableWriterRegistry()));
   }
 

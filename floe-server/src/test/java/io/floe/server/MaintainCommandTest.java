@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableFiles;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.testing.CdcTables;
 import java.io.ByteArrayOutputStream;
@@ -68,7 +70,8 @@ class MaintainCommandTest {
 
   private List<Long> writeCommits(int commits) throws Exception {
     List<Long> snapshots = new ArrayList<>();
-    try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog catalog =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       catalog.createNamespace(Namespace.of("raw"));
       Table table = CdcTables.create(catalog, TableIdentifier.of("raw", "notes"), SCHEMA);
       CdcTableWriter writer = CdcTableWriter.open(table);
@@ -85,7 +88,8 @@ class MaintainCommandTest {
   }
 
   private List<Long> snapshotIds() throws Exception {
-    try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog catalog =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       List<Long> ids = new ArrayList<>();
       for (Snapshot snapshot : catalog.loadTable(TableIdentifier.of("raw", "notes")).snapshots()) {
         ids.add(snapshot.snapshotId());
@@ -305,7 +309,8 @@ class MaintainCommandTest {
   @Test
   void reportsAnInvalidTablePropertyClearly() throws Exception {
     writeCommits(1);
-    try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog catalog =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       catalog
           .loadTable(TableIdentifier.of("raw", "notes"))
           .updateProperties()
@@ -362,7 +367,8 @@ class MaintainCommandTest {
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.out()).matches("(?s)Rewrote \\d+ data files of raw.notes into 1 .*\n");
     assertThat(run.err()).contains("raw.notes: ").contains(" of ").contains("file group 1 of 1");
-    try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog catalog =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       Table table = catalog.loadTable(TableIdentifier.of("raw", "notes"));
       assertThat(TableFiles.load(table).dataFiles()).hasSize(1);
       assertThat(TableFiles.load(table).deleteFiles()).isEmpty();
@@ -420,7 +426,8 @@ class MaintainCommandTest {
   }
 
   private Map<String, String> tableProperties() throws Exception {
-    try (JdbcCatalog catalog = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog catalog =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       return catalog.loadTable(TableIdentifier.of("raw", "notes")).properties();
     }
   }

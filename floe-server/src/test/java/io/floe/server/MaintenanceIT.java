@@ -2,8 +2,11 @@ package io.floe.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableFiles;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.demo.EmbeddedPostgres;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceRun;
@@ -71,7 +74,8 @@ class MaintenanceIT {
               "  compact-delete-ratio: 0.02");
 
       Process floe = startFloe(config);
-      try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
+      try (JdbcCatalog catalog =
+              FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
           Connection connection = postgres.connect("maintained")) {
         TypesWorkload workload = new TypesWorkload(connection, 5);
         // 15 s of streaming commits, counted from the end of the full load: enough snapshots for
@@ -99,7 +103,8 @@ class MaintenanceIT {
       // Compactions went through the pipeline's writer, which committed them among its changes.
       assertThat(output).contains("committed a compaction of");
       // The runs of floe run are in the warehouse's history, readable by another process.
-      List<MaintenanceRun> runs = MaintenanceHistory.of(warehouse).recent(null, 1000);
+      List<MaintenanceRun> runs =
+          MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)).recent(null, 1000);
       assertThat(runs)
           .anySatisfy(
               run -> {
@@ -143,7 +148,8 @@ class MaintenanceIT {
           FloeRunProcess.writeConfig(directory, postgres, "rolled", "MAINTENANCE_TEST_PASSWORD");
       TableIdentifier everything = TableIdentifier.of("raw", "everything");
       Process floe = startFloe(config);
-      try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
+      try (JdbcCatalog catalog =
+              FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
           Connection connection = postgres.connect("rolled")) {
         TypesWorkload workload = new TypesWorkload(connection, 11);
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();

@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.catalog.Authorizer;
 import io.floe.catalog.RestCatalogServer;
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.PrincipalConfig;
 import io.floe.core.config.SqlConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.storage.LocalFileIO;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
@@ -40,12 +42,13 @@ class MetricsReportsTest {
 
   @Test
   void storesReportsThatQueriesRead() throws Exception {
-    try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
+    try (JdbcCatalog catalog =
+            FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
         RestCatalogServer server =
             RestCatalogServer.start(
                 catalog,
                 FloeCatalog.NAME,
-                () -> FloeCatalog.connect(warehouse),
+                () -> CatalogDatabase.embedded(warehouse).connect(),
                 CatalogConfig.defaults().withEndpoint("127.0.0.1", 0),
                 List.of(new PrincipalConfig("spark", "spark-secret", "primary")),
                 Map.of(),
@@ -55,12 +58,12 @@ class MetricsReportsTest {
         QueryEngine engine =
             QueryEngines.open(
                 catalog,
-                warehouse,
+                WarehouseConfig.local(warehouse),
                 SqlConfig.defaults(),
                 new WarehouseMaintenance(
                     catalog,
                     MaintenanceConfig.defaults(),
-                    MaintenanceHistory.of(warehouse),
+                    MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)),
                     new TableWriterRegistry()))) {
       client.initialize(
           "spark",

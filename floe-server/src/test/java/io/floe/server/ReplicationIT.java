@@ -3,11 +3,13 @@ package io.floe.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.config.SourceConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.demo.EmbeddedPostgres;
 import io.floe.ingest.ChangeSources;
@@ -118,7 +120,8 @@ class ReplicationIT {
 
   @Test
   void replicatesRandomizedWorkloadExactly() throws Exception {
-    try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
+    try (JdbcCatalog catalog =
+            FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
         Pipeline pipeline = pipeline(catalog);
         Connection connection = postgres.connect("types")) {
       pipeline.start();

@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.floe.core.ErrorCode;
 import io.floe.core.ErrorType;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.SqlConfig;
 import io.floe.core.config.SqlUserConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
@@ -49,14 +52,16 @@ class SqlEndpointsTest {
 
   @BeforeEach
   void setUp() {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     maintenance =
         new WarehouseMaintenance(
             catalog,
             MaintenanceConfig.defaults(),
-            MaintenanceHistory.of(warehouse),
+            MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)),
             new TableWriterRegistry());
-    engine = QueryEngines.open(catalog, warehouse, SqlConfig.defaults(), maintenance);
+    engine =
+        QueryEngines.open(
+            catalog, WarehouseConfig.local(warehouse), SqlConfig.defaults(), maintenance);
   }
 
   @AfterEach

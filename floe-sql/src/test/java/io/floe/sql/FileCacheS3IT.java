@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
 import io.floe.testing.CdcTables;
+import io.floe.testing.S3Server;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -15,22 +17,17 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.iceberg.AppendFiles;
-import org.apache.iceberg.CatalogProperties;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.aws.AwsClientProperties;
-import org.apache.iceberg.aws.HttpClientProperties;
 import org.apache.iceberg.aws.s3.S3FileIO;
-import org.apache.iceberg.aws.s3.S3FileIOProperties;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
@@ -41,10 +38,6 @@ import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
-import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.blobstore.BlobStore;
-import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -56,8 +49,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FileCacheS3IT {
   private static final String BUCKET = "warehouse";
-  private static final String ACCESS_KEY = "floe-access";
-  private static final String SECRET_KEY = "floe-secret";
   private static final int FILES = 3;
   private static final int ROWS_PER_FILE = 1000;
 
@@ -68,38 +59,15 @@ class FileCacheS3IT {
 
   @TempDir static Path temp;
 
-  private static BlobStore store;
-  private static S3Proxy proxy;
+  private static S3Server s3;
   private static JdbcCatalog catalog;
   private static Table table;
   private static long expectedSum;
 
   @BeforeAll
   static void startStorageAndWriteTable() throws Exception {
-    store = new TransientNio2BlobStore();
-    store.createContainer(BUCKET);
-    proxy =
-        S3Proxy.builder()
-            .blobStore(store)
-            .endpoint(URI.create("http://127.0.0.1:0"))
-            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-            .build();
-    proxy.start();
-
-    Map<String, String> properties = new HashMap<>();
-    properties.put(CatalogProperties.URI, "jdbc:sqlite:" + temp.resolve("catalog.db"));
-    properties.put(CatalogProperties.WAREHOUSE_LOCATION, "s3://" + BUCKET + "/tables");
-    properties.put(CatalogProperties.FILE_IO_IMPL, S3FileIO.class.getName());
-    properties.put("jdbc.schema-version", "V1");
-    properties.put(S3FileIOProperties.ENDPOINT, "http://127.0.0.1:" + proxy.getPort());
-    properties.put(S3FileIOProperties.PATH_STYLE_ACCESS, "true");
-    properties.put(S3FileIOProperties.ACCESS_KEY_ID, ACCESS_KEY);
-    properties.put(S3FileIOProperties.SECRET_ACCESS_KEY, SECRET_KEY);
-    properties.put(AwsClientProperties.CLIENT_REGION, "us-east-1");
-    properties.put(
-        HttpClientProperties.CLIENT_TYPE, HttpClientProperties.CLIENT_TYPE_URLCONNECTION);
-    catalog = new JdbcCatalog();
-    catalog.initialize("floe", properties);
+    s3 = S3Server.start(BUCKET);
+    catalog = FloeCatalog.open(s3.warehouse("tables", temp), CatalogConfig.defaults());
     catalog.createNamespace(Namespace.of("shop"));
     table =
         catalog.createTable(
@@ -140,11 +108,8 @@ class FileCacheS3IT {
     if (catalog != null) {
       catalog.close();
     }
-    if (proxy != null) {
-      proxy.stop();
-    }
-    if (store != null) {
-      store.close();
+    if (s3 != null) {
+      s3.close();
     }
   }
 

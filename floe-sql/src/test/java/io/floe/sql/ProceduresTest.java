@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceRun;
@@ -44,7 +47,7 @@ class ProceduresTest {
 
   @BeforeEach
   void setUp() {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     Table table = SalesTable.createEmpty(catalog, SalesTable.ID);
     writer = CdcTableWriter.open(table);
     for (int commit = 0; commit < 6; commit++) {
@@ -163,7 +166,9 @@ class ProceduresTest {
         .containsExactly(List.of(new BigDecimal("2180.00")));
 
     // Recorded in the warehouse's maintenance history, as floe maintain history shows it.
-    assertThat(MaintenanceHistory.of(warehouse).recent(TableIdentifier.of("raw", "sales"), 10))
+    assertThat(
+            MaintenanceHistory.of(CatalogDatabase.embedded(warehouse))
+                .recent(TableIdentifier.of("raw", "sales"), 10))
         .extracting(MaintenanceRun::operation)
         .containsExactly(MaintenanceRun.Operation.REWRITE_DATA_FILES);
 

@@ -7,6 +7,8 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableFiles;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.ParquetRows;
 import io.floe.testing.SalesTable;
@@ -53,7 +55,7 @@ class QueryEngineTest {
 
   @BeforeEach
   void setUp() {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     CdcTableWriter writer = SalesTable.create(catalog);
     SalesTable.createEmpty(catalog, TableIdentifier.of("raw", "empty"));
     writer.delete(SalesTable.key(3));

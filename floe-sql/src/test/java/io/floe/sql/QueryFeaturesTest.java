@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.testing.CdcTables;
 import java.math.BigDecimal;
@@ -52,7 +54,7 @@ class QueryFeaturesTest {
 
   @BeforeEach
   void setUp() {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     catalog.createNamespace(Namespace.of("raw"));
     Table table = CdcTables.create(catalog, TableIdentifier.of("raw", "sales"), SCHEMA);
     writer = CdcTableWriter.open(table);

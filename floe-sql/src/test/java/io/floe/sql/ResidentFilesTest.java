@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableFiles;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.ParquetRows;
 import io.floe.testing.SalesTable;
 import java.math.BigDecimal;
@@ -56,7 +58,7 @@ class ResidentFilesTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     table = SalesTable.createEmpty(catalog, ID);
     DataWriter<Record> writer =
         ParquetRows.dataWriter(

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -82,7 +84,8 @@ class RunningQueriesTest {
   @Test
   void theEngineRecordsEachQueryWithItsUserAndSessionUntilItIsClosed(@TempDir Path warehouse)
       throws Exception {
-    try (JdbcCatalog catalog = FloeCatalog.open(warehouse);
+    try (JdbcCatalog catalog =
+            FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
         QueryEngine engine = TestEngines.open(catalog, warehouse)) {
       QueryOptions alice =
           new QueryOptions("alice", Workgroup.PRIMARY, Duration.ofMinutes(1), HTTP);

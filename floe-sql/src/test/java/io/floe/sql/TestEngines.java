@@ -1,5 +1,6 @@
 package io.floe.sql;
 
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
@@ -30,7 +31,7 @@ public final class TestEngines {
         new WarehouseMaintenance(
             catalog,
             MaintenanceConfig.defaults(),
-            MaintenanceHistory.of(warehouse),
+            MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)),
             new TableWriterRegistry()),
         Clock.systemUTC());
   }

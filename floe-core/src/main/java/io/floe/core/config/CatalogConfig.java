@@ -38,7 +38,9 @@ public record CatalogConfig(
 
   /** The configuration used when the file has no {@code catalog} section. */
   public static CatalogConfig defaults() {
-    return CatalogConfigSchema.catalogDefaults();
+    // Through FloeConfigSchema, which initializes CatalogConfigSchema: the other way round, the
+    // root section would be built before the catalog section it holds.
+    return FloeConfigSchema.catalogDefaults();
   }
 
   /** This configuration with the REST catalog on another address and port. */

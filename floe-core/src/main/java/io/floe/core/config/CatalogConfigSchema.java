@@ -47,8 +47,10 @@ final class CatalogConfigSchema {
           "",
           "JDBC URL of a PostgreSQL database that holds the catalog, such as"
               + " `jdbc:postgresql://db.internal:5432/floe`, so that a team shares one metastore;"
-              + " empty keeps the catalog in the embedded SQLite file `catalog.db` of the"
-              + " warehouse.");
+              + " every process (`floe run`, `floe sql`, `floe maintain`) on the warehouse opens"
+              + " it, and the maintenance history is kept there too. Empty keeps the catalog in"
+              + " the embedded SQLite file `catalog.db` of the warehouse directory (of"
+              + " `state-directory` for a warehouse in object storage).");
   static final ConfigKey<String> DATABASE_USER =
       optional("database-user", ValueType.string(), "", "User of the catalog database.");
   static final ConfigKey<String> DATABASE_PASSWORD =
@@ -150,9 +152,5 @@ final class CatalogConfigSchema {
                     principal.get(PRINCIPAL_SECRET),
                     principal.get(PRINCIPAL_WORKGROUP)))
         .toList();
-  }
-
-  static CatalogConfig catalogDefaults() {
-    return catalog(FloeConfigSchema.defaultRoot().section(CATALOG));
   }
 }

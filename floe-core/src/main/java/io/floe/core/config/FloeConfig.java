@@ -2,11 +2,11 @@ package io.floe.core.config;
 
 import static java.util.Objects.requireNonNull;
 
-import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A loaded configuration file: the warehouse directory (absolute and normalized), the pipelines to
+ * A loaded configuration file: the warehouse (a local directory, absolute and normalized, or a
+ * location in object storage with its local state directory and storage settings), the pipelines to
  * run, the SQL endpoints ({@link SqlConfig#defaults()} when the file has no {@code sql} section),
  * table maintenance ({@link MaintenanceConfig#defaults()} when the file has no {@code maintenance}
  * section), the catalog and its REST endpoint ({@link CatalogConfig#defaults()}), and the
@@ -14,7 +14,7 @@ import java.util.List;
  * FloeConfigLoader}.
  */
 public record FloeConfig(
-    Path warehouse,
+    WarehouseConfig warehouse,
     List<PipelineConfig> pipelines,
     SqlConfig sql,
     MaintenanceConfig maintenance,

@@ -75,6 +75,7 @@ public final class FloeConfigLoader {
     }
     ConfigReader reader = new ConfigReader(environment);
     ConfigValues root = reader.readRoot(FloeConfigSchema.ROOT, tree);
+    FloeConfigSchema.checkStorage(root, reader);
     FloeConfigSchema.checkPipelineNames(root, reader);
     FloeConfigSchema.checkSql(root, reader);
     FloeConfigSchema.checkMaintenance(root, reader);

@@ -6,6 +6,7 @@ import static io.floe.core.config.ConfigKey.required;
 
 import com.fasterxml.jackson.databind.node.MissingNode;
 import io.floe.core.config.ConfigSection.Kind;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -36,13 +37,79 @@ final class FloeConfigSchema {
   private static final Duration MINIMUM_QUERY_TIMEOUT = Duration.ofSeconds(1);
   private static final Duration MAXIMUM_QUERY_TIMEOUT = Duration.ofHours(24);
   private static final Duration MAXIMUM_RESULT_REUSE = Duration.ofDays(7);
-  static final ConfigKey<Path> WAREHOUSE =
+
+  /** A bucket name as S3 allows it: 3 to 63 lowercase letters, digits, dots and hyphens. */
+  private static final Pattern S3_LOCATION =
+      Pattern.compile("s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^/]+)*/?");
+
+  static final ConfigKey<String> WAREHOUSE =
       optional(
           "warehouse",
+          ValueType.parsed(
+              "path or s3:// location",
+              FloeConfigSchema::warehouseLocation,
+              "must be a directory path, or s3://bucket/prefix for S3-compatible object storage"
+                  + " (other schemes are not supported; reach other stores through their S3"
+                  + " API)"),
+          "./floe-data",
+          "Where Floe keeps its Iceberg tables: a local directory (a relative path resolves"
+              + " against the directory of the configuration file), which also holds the"
+              + " embedded catalog database `catalog.db` and the SQL engine's work files, or"
+              + " `s3://bucket/prefix` in S3-compatible object storage (see `storage`), whose"
+              + " catalog database and work files are kept in `state-directory`.");
+  static final ConfigKey<Path> STATE_DIRECTORY =
+      optional(
+          "state-directory",
           ValueType.path(),
           "./floe-data",
-          "Directory where Floe keeps its Iceberg tables and catalog. A relative path resolves"
-              + " against the directory of the configuration file.");
+          "Local directory of a warehouse in object storage: the embedded catalog database"
+              + " `catalog.db` (unless `catalog.database` names a PostgreSQL database) and the"
+              + " SQL engine's work files and cache. A relative path resolves against the"
+              + " directory of the configuration file. Only for an `s3://` warehouse; a local"
+              + " warehouse keeps these in its own directory.");
+
+  static final ConfigKey<String> STORAGE_ENDPOINT =
+      optional(
+          "endpoint",
+          ValueType.string()
+              .where(
+                  endpoint ->
+                      endpoint.isEmpty()
+                          || endpoint.startsWith("http://")
+                          || endpoint.startsWith("https://"),
+                  "must be empty or start with http:// or https://"),
+          "",
+          "S3 API endpoint of the object storage, such as `http://minio.internal:9000`; empty"
+              + " for AWS S3's endpoint of `region`.");
+  static final ConfigKey<String> STORAGE_REGION =
+      optional(
+          "region",
+          ValueType.string().where(region -> !region.isEmpty(), "must not be empty"),
+          "us-east-1",
+          "Region of the bucket, which requests are signed for; S3-compatible servers usually"
+              + " accept `us-east-1`.");
+  static final ConfigKey<Boolean> STORAGE_PATH_STYLE_ACCESS =
+      optional(
+          "path-style-access",
+          ValueType.bool(),
+          "false",
+          "Whether buckets are addressed as `<endpoint>/<bucket>` instead of"
+              + " `<bucket>.<endpoint>`; most S3-compatible servers (MinIO, Ceph, s3proxy) need"
+              + " `true`.");
+  static final ConfigKey<String> STORAGE_ACCESS_KEY_ID =
+      optional(
+          "access-key-id",
+          ValueType.string(),
+          "",
+          "Access key id; empty (together with `secret-access-key`) uses the AWS SDK's default"
+              + " credentials: environment, profile or instance role.");
+  static final ConfigKey<String> STORAGE_SECRET_ACCESS_KEY =
+      optional(
+          "secret-access-key",
+          ValueType.string(),
+          "",
+          "Secret access key of `access-key-id`. Write `${S3_SECRET_ACCESS_KEY}` (any"
+              + " environment variable) to keep it out of the file; it is never logged.");
 
   static final ConfigKey<String> PIPELINE_NAME =
       required(
@@ -266,10 +333,24 @@ final class FloeConfigSchema {
               CACHE_SIZE,
               RESIDENT_SIZE),
           List.of(SQL_USERS, WORKGROUPS));
+  static final ConfigSection STORAGE =
+      new ConfigSection(
+          "storage",
+          Kind.OPTIONAL,
+          "How Floe reaches a warehouse in S3-compatible object storage (`warehouse:"
+              + " s3://bucket/prefix`); only for such a warehouse.",
+          List.of(
+              STORAGE_ENDPOINT,
+              STORAGE_REGION,
+              STORAGE_PATH_STYLE_ACCESS,
+              STORAGE_ACCESS_KEY_ID,
+              STORAGE_SECRET_ACCESS_KEY),
+          List.of());
   static final ConfigSection ROOT =
       ConfigSection.root(
-          List.of(WAREHOUSE),
+          List.of(WAREHOUSE, STATE_DIRECTORY),
           List.of(
+              STORAGE,
               PIPELINES,
               SQL,
               MaintenanceConfigSchema.MAINTENANCE,
@@ -439,14 +520,109 @@ final class FloeConfigSchema {
 
   /** Builds the records from values read without problems. */
   static FloeConfig build(ConfigValues root, Path baseDirectory) {
-    Path warehouse = baseDirectory.resolve(root.get(WAREHOUSE)).toAbsolutePath().normalize();
     return new FloeConfig(
-        warehouse,
+        warehouse(root, baseDirectory),
         root.list(PIPELINES).stream().map(FloeConfigSchema::pipeline).toList(),
         sql(root.section(SQL)),
         MaintenanceConfigSchema.build(root.section(MaintenanceConfigSchema.MAINTENANCE)),
         CatalogConfigSchema.catalog(root.section(CatalogConfigSchema.CATALOG)),
         CatalogConfigSchema.principals(root.list(CatalogConfigSchema.PRINCIPALS)));
+  }
+
+  private static WarehouseConfig warehouse(ConfigValues root, Path baseDirectory) {
+    String location = root.get(WAREHOUSE);
+    StorageConfig storage = storage(root.section(STORAGE));
+    if (!location.startsWith(WarehouseConfig.S3_PREFIX)) {
+      Path directory = baseDirectory.resolve(location).toAbsolutePath().normalize();
+      return new WarehouseConfig(directory.toString(), directory, storage);
+    }
+    return new WarehouseConfig(
+        location,
+        baseDirectory.resolve(root.get(STATE_DIRECTORY)).toAbsolutePath().normalize(),
+        storage);
+  }
+
+  private static StorageConfig storage(ConfigValues values) {
+    String endpoint = values.get(STORAGE_ENDPOINT);
+    return new StorageConfig(
+        endpoint.isEmpty() ? Optional.empty() : Optional.of(endpoint),
+        values.get(STORAGE_REGION),
+        values.get(STORAGE_PATH_STYLE_ACCESS),
+        values.get(STORAGE_ACCESS_KEY_ID),
+        values.get(STORAGE_SECRET_ACCESS_KEY));
+  }
+
+  /** The {@code catalog} section of a file that has none. */
+  static CatalogConfig catalogDefaults() {
+    return CatalogConfigSchema.catalog(defaultRoot().section(CatalogConfigSchema.CATALOG));
+  }
+
+  /** The {@code storage} section of a file that has none. */
+  static StorageConfig storageDefaults() {
+    return storage(defaultRoot().section(STORAGE));
+  }
+
+  /**
+   * Reports {@code state-directory} and {@code storage} keys written for a local warehouse, where
+   * they would be ignored, and an access key id without its secret or the other way round.
+   */
+  static void checkStorage(ConfigValues root, ConfigReader reader) {
+    String location = root.get(WAREHOUSE);
+    if (location == null) {
+      return; // Reported already.
+    }
+    boolean local = !location.startsWith(WarehouseConfig.S3_PREFIX);
+    if (local && root.written(STATE_DIRECTORY)) {
+      reader.problem(
+          STATE_DIRECTORY.name(),
+          "only a warehouse in object storage (warehouse: s3://bucket/prefix) has a separate"
+              + " state directory; the local warehouse "
+              + location
+              + " keeps its state in its own directory, so remove state-directory");
+    }
+    ConfigValues storage = root.section(STORAGE);
+    for (ConfigKey<?> key : STORAGE.keys()) {
+      if (local && storage.written(key)) {
+        reader.problem(
+            STORAGE.name() + "." + key.name(),
+            "only a warehouse in object storage (warehouse: s3://bucket/prefix) uses the storage"
+                + " section; the local warehouse "
+                + location
+                + " does not, so remove the key or set warehouse to an s3:// location");
+      }
+    }
+    String accessKeyId = storage.get(STORAGE_ACCESS_KEY_ID);
+    String secretAccessKey = storage.get(STORAGE_SECRET_ACCESS_KEY);
+    if (accessKeyId != null && secretAccessKey != null && !local) {
+      if (!accessKeyId.isEmpty() && secretAccessKey.isEmpty()) {
+        reader.problem(
+            STORAGE.name() + "." + STORAGE_SECRET_ACCESS_KEY.name(),
+            "missing while storage.access-key-id is set; set both keys, or neither to use the"
+                + " AWS SDK's default credentials");
+      } else if (accessKeyId.isEmpty() && !secretAccessKey.isEmpty()) {
+        reader.problem(
+            STORAGE.name() + "." + STORAGE_ACCESS_KEY_ID.name(),
+            "missing while storage.secret-access-key is set; set both keys, or neither to use"
+                + " the AWS SDK's default credentials");
+      }
+    }
+  }
+
+  /** The location as written, an s3:// one without its trailing slash; empty when invalid. */
+  private static Optional<String> warehouseLocation(String text) {
+    if (text.isEmpty()) {
+      return Optional.empty();
+    }
+    if (text.contains("://")) {
+      return S3_LOCATION.matcher(text).matches()
+          ? Optional.of(text.endsWith("/") ? text.substring(0, text.length() - 1) : text)
+          : Optional.empty();
+    }
+    try {
+      return Optional.of(Path.of(text).toString());
+    } catch (InvalidPathException e) {
+      return Optional.empty();
+    }
   }
 
   /** The {@code maintenance} section of a file that has none. */

@@ -3,6 +3,8 @@ package io.floe.core.catalog;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -45,7 +47,7 @@ class TableTransactionsTest {
 
   @BeforeEach
   void open() {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     catalog.createNamespace(Namespace.of("db"));
     for (TableIdentifier table : List.of(A, B, C)) {
       catalog.createTable(table, SCHEMA);
@@ -59,7 +61,7 @@ class TableTransactionsTest {
 
   @Test
   void commitsEveryTable() {
-    transactions(() -> FloeCatalog.connect(warehouse))
+    transactions(() -> CatalogDatabase.embedded(warehouse).connect())
         .commit(List.of(change(A, "k", "a"), change(B, "k", "b"), change(C, "k", "c")));
     assertThat(catalog.loadTable(A).properties()).containsEntry("k", "a");
     assertThat(catalog.loadTable(B).properties()).containsEntry("k", "b");
@@ -83,7 +85,7 @@ class TableTransactionsTest {
             List.of(new MetadataUpdate.SetProperties(Map.of("k", "c"))));
     assertThatThrownBy(
             () ->
-                transactions(() -> FloeCatalog.connect(warehouse))
+                transactions(() -> CatalogDatabase.embedded(warehouse).connect())
                     .commit(List.of(change(A, "k", "a"), change(B, "k", "b"), wrongUuid)))
         .isInstanceOf(CommitFailedException.class);
     assertThat(locations()).isEqualTo(before);
@@ -98,7 +100,7 @@ class TableTransactionsTest {
     TableTransactions.Database racing =
         () -> {
           catalog.loadTable(B).updateProperties().set("other", "commit").commit();
-          return FloeCatalog.connect(warehouse);
+          return CatalogDatabase.embedded(warehouse).connect();
         };
     assertThatThrownBy(
             () ->
@@ -123,7 +125,7 @@ class TableTransactionsTest {
     Map<TableIdentifier, Set<String>> files = files();
     assertThatThrownBy(
             () ->
-                transactions(() -> FloeCatalog.connect(warehouse))
+                transactions(() -> CatalogDatabase.embedded(warehouse).connect())
                     .commit(
                         List.of(
                             change(A, "k", "a"),
@@ -135,7 +137,8 @@ class TableTransactionsTest {
 
   @Test
   void refusesEmptyAndRepeatedChanges() {
-    TableTransactions transactions = transactions(() -> FloeCatalog.connect(warehouse));
+    TableTransactions transactions =
+        transactions(() -> CatalogDatabase.embedded(warehouse).connect());
     assertThatThrownBy(() -> transactions.commit(List.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("changes no table");
@@ -156,7 +159,7 @@ class TableTransactionsTest {
                 new UpdateRequirement.AssertTableUUID(
                     ((BaseTable) catalog.loadTable(A)).operations().current().uuid())),
             List.of());
-    transactions(() -> FloeCatalog.connect(warehouse))
+    transactions(() -> CatalogDatabase.embedded(warehouse).connect())
         .commit(List.of(nothing, change(B, "k", "b")));
     Map<TableIdentifier, String> after = locations();
     assertThat(after.get(A)).isEqualTo(before.get(A));

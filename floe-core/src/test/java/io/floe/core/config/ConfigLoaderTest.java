@@ -3,6 +3,7 @@ package io.floe.core.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.entry;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -59,7 +61,8 @@ class ConfigLoaderTest {
             """,
             Map.of("PGPASSWORD", "s3cr3t$", "BILLING_USER", "biller"));
 
-    assertThat(config.warehouse()).isEqualTo(directory.getParent().resolve("lake/data"));
+    assertThat(config.warehouse().stateDirectory())
+        .isEqualTo(directory.getParent().resolve("lake/data"));
     assertThat(config.pipelines()).hasSize(2);
     PipelineConfig shop = config.pipelines().get(0);
     assertThat(shop.name()).isEqualTo("shop");
@@ -97,7 +100,7 @@ class ConfigLoaderTest {
   void appliesDefaults() {
     FloeConfig config = parse(MINIMAL);
 
-    assertThat(config.warehouse()).isEqualTo(directory.resolve("floe-data"));
+    assertThat(config.warehouse().stateDirectory()).isEqualTo(directory.resolve("floe-data"));
     PipelineConfig pipeline = config.pipelines().get(0);
     assertThat(pipeline.commitInterval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(pipeline.target().namespace()).isEqualTo("shop");
@@ -112,7 +115,7 @@ class ConfigLoaderTest {
   void emptyFileYieldsDefaults() {
     FloeConfig expected =
         new FloeConfig(
-            directory.resolve("floe-data"),
+            WarehouseConfig.local(directory.resolve("floe-data")),
             List.of(),
             SqlConfig.defaults(),
             MaintenanceConfig.defaults(),
@@ -157,7 +160,8 @@ class ConfigLoaderTest {
     Path file = Files.createDirectories(directory.resolve("etc")).resolve("floe.yaml");
     Files.writeString(file, "warehouse: data\n");
 
-    assertThat(FloeConfigLoader.load(file).warehouse()).isEqualTo(directory.resolve("etc/data"));
+    assertThat(FloeConfigLoader.load(file).warehouse().stateDirectory())
+        .isEqualTo(directory.resolve("etc/data"));
   }
 
   @Test
@@ -197,7 +201,8 @@ class ConfigLoaderTest {
   @Test
   void rejectsUnknownTopLevelKey() {
     assertThat(problems("warehous: data\n"))
-        .contains("warehous: unknown key; allowed keys: warehouse, pipelines, sql");
+        .contains(
+            "warehous: unknown key; allowed keys: warehouse, state-directory, storage, pipelines, sql");
   }
 
   @Test
@@ -211,7 +216,8 @@ class ConfigLoaderTest {
   @Test
   void doesNotSubstituteVariablesInKeys() {
     assertThat(problems("${KEY}: data\n", Map.of("KEY", "warehouse")))
-        .contains("${KEY}: unknown key; allowed keys: warehouse, pipelines, sql");
+        .contains(
+            "${KEY}: unknown key; allowed keys: warehouse, state-directory, storage, pipelines, sql");
   }
 
   @Test
@@ -332,6 +338,7 @@ class ConfigLoaderTest {
     assertThat(problems(yaml).lines())
         .containsExactly(
             "Cannot load configuration floe.yaml: warehous: unknown key; allowed keys: warehouse,"
+                + " state-directory, storage,"
                 + " pipelines, sql, maintenance, catalog, principals",
             "pipelines[0].commit-interval: invalid value '1 s'; write a number followed by ms, s,"
                 + " m, h or d (such as 250ms, 1s, 2m, 1h, 5d) or an ISO-8601 duration (such as PT1S)",
@@ -667,6 +674,125 @@ class ConfigLoaderTest {
             "principals[0].name: 'analyst' is also a user in sql.users; principals log in to the"
                 + " SQL endpoints too, so remove one of the two",
             "principals[1].workgroup: unknown workgroup 'nightly'; allowed workgroups: primary");
+  }
+
+  @Test
+  void readsWarehouseInObjectStorage() {
+    WarehouseConfig warehouse =
+        parse(
+                """
+                warehouse: s3://lake-bucket/floe/prod/
+                state-directory: state
+                storage:
+                  endpoint: http://127.0.0.1:9000
+                  region: eu-central-1
+                  path-style-access: true
+                  access-key-id: floe
+                  secret-access-key: ${S3_SECRET}
+                """,
+                Map.of("S3_SECRET", "s3-s3cr3t"))
+            .warehouse();
+
+    assertThat(warehouse.location()).isEqualTo("s3://lake-bucket/floe/prod");
+    assertThat(warehouse.isLocal()).isFalse();
+    assertThat(warehouse.stateDirectory()).isEqualTo(directory.resolve("state"));
+    assertThat(warehouse.storage())
+        .isEqualTo(
+            new StorageConfig(
+                Optional.of("http://127.0.0.1:9000"), "eu-central-1", true, "floe", "s3-s3cr3t"));
+    assertThat(warehouse.clientProperties(false))
+        .containsExactly(
+            entry("s3.endpoint", "http://127.0.0.1:9000"),
+            entry("s3.path-style-access", "true"),
+            entry("client.region", "eu-central-1"));
+    assertThat(warehouse.clientProperties(true))
+        .containsEntry("s3.access-key-id", "floe")
+        .containsEntry("s3.secret-access-key", "s3-s3cr3t")
+        .hasSize(5);
+    assertThat(warehouse.toString()).contains("secretAccessKey=***").doesNotContain("s3-s3cr3t");
+  }
+
+  @Test
+  void objectStorageDefaults() {
+    WarehouseConfig warehouse = parse("warehouse: s3://lake-bucket\n").warehouse();
+
+    assertThat(warehouse.location()).isEqualTo("s3://lake-bucket");
+    assertThat(warehouse.stateDirectory()).isEqualTo(directory.resolve("floe-data"));
+    assertThat(warehouse.storage()).isEqualTo(StorageConfig.defaults());
+    assertThat(warehouse.storage().endpoint()).isEmpty();
+    assertThat(warehouse.storage().region()).isEqualTo("us-east-1");
+    assertThat(warehouse.storage().pathStyleAccess()).isFalse();
+    assertThat(warehouse.storage().hasCredentials()).isFalse();
+    assertThat(warehouse.clientProperties(true))
+        .containsExactly(
+            entry("s3.path-style-access", "false"), entry("client.region", "us-east-1"));
+  }
+
+  @Test
+  void localWarehouseHasNoClientProperties() {
+    WarehouseConfig warehouse = parse("warehouse: lake\n").warehouse();
+
+    assertThat(warehouse.isLocal()).isTrue();
+    assertThat(warehouse.location()).isEqualTo(directory.resolve("lake").toString());
+    assertThat(warehouse.stateDirectory()).isEqualTo(directory.resolve("lake"));
+    assertThat(warehouse.clientProperties(true)).isEmpty();
+    assertThat(warehouse).isEqualTo(WarehouseConfig.local(directory.resolve("lake")));
+  }
+
+  @Test
+  void reportsStorageProblems() {
+    assertThat(problems("warehouse: gs://lake/floe\n"))
+        .isEqualTo(
+            "Cannot load configuration floe.yaml: warehouse: invalid value 'gs://lake/floe'; must"
+                + " be a directory path, or s3://bucket/prefix for S3-compatible object storage"
+                + " (other schemes are not supported; reach other stores through their S3 API)");
+    assertThat(problems("warehouse: s3://Lake_Bucket/x\n"))
+        .startsWith(
+            "Cannot load configuration floe.yaml: warehouse: invalid value 's3://Lake_Bucket/x';");
+    assertThat(
+            problems(
+                    """
+                warehouse: s3://lake
+                storage:
+                  endpoint: 127.0.0.1:9000
+                  region: ""
+                  access-key-id: floe
+                  path-style-access: yes
+                """)
+                .lines())
+        .containsExactly(
+            "Cannot load configuration floe.yaml: storage.endpoint: must be empty or start with"
+                + " http:// or https://",
+            "storage.region: must not be empty",
+            "storage.path-style-access: invalid value 'yes'; write true or false",
+            "storage.secret-access-key: missing while storage.access-key-id is set; set both"
+                + " keys, or neither to use the AWS SDK's default credentials");
+    assertThat(problems("warehouse: s3://lake\nstorage:\n  secret-access-key: x\n"))
+        .isEqualTo(
+            "Cannot load configuration floe.yaml: storage.access-key-id: missing while"
+                + " storage.secret-access-key is set; set both keys, or neither to use the AWS"
+                + " SDK's default credentials");
+    assertThat(
+            problems(
+                    """
+                warehouse: ./lake
+                state-directory: ./state
+                storage:
+                  region: us-east-1
+                """)
+                .lines())
+        .containsExactly(
+            "Cannot load configuration floe.yaml: state-directory: only a warehouse in object"
+                + " storage (warehouse: s3://bucket/prefix) has a separate state directory; the"
+                + " local warehouse ./lake keeps its state in its own directory, so remove"
+                + " state-directory",
+            "storage.region: only a warehouse in object storage (warehouse: s3://bucket/prefix)"
+                + " uses the storage section; the local warehouse ./lake does not, so remove the"
+                + " key or set warehouse to an s3:// location");
+    assertThat(problems("warehouse: s3://lake\nstorage:\n  secret-access-key: ${NOPE}\n"))
+        .contains(
+            "storage.secret-access-key: environment variable NOPE is not set; export it or write"
+                + " ${NOPE:-value}");
   }
 
   private FloeConfig parse(String yaml) {

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -66,7 +68,7 @@ class CdcTableWriterFailureTest {
 
   @BeforeEach
   void setUp() {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     catalog.createNamespace(Namespace.of("raw"));
     table =
         catalog.createTable(
@@ -181,7 +183,8 @@ class CdcTableWriterFailureTest {
     CdcTableWriter writer = writerOf(failing);
     Map<Long, String> model = contents();
 
-    try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog elsewhere =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       // Folds the five small files into one as it commits: the file of row 3 is gone.
       CdcTableWriter other = CdcTableWriter.open(elsewhere.loadTable(ID));
       io.before =
@@ -204,7 +207,8 @@ class CdcTableWriterFailureTest {
   @Test
   void aBatchThatKeepsConflictingWithOtherCommitsFailsAfterTheBound() {
     commitFiles(2);
-    try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog elsewhere =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       CdcTableWriter other = CdcTableWriter.open(elsewhere.loadTable(ID));
       other.setCompactionEnabled(false);
       // Before each attempt is rejected, another process changes the table's data.

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,7 +57,7 @@ class CdcTableWriterTest {
 
   @BeforeEach
   void setUp() {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     catalog.createNamespace(Namespace.of("raw"));
     table =
         catalog.createTable(
@@ -324,7 +326,8 @@ class CdcTableWriterTest {
       writer.commit(Map.of());
     }
 
-    try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog elsewhere =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       // Folds the five small files into one as it commits: it removes the files of rows 0-49.
       CdcTableWriter other =
           CdcTableWriter.open(elsewhere.loadTable(TableIdentifier.of("raw", "t")));
@@ -386,7 +389,8 @@ class CdcTableWriterTest {
     }
 
     Snapshot takenIn;
-    try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog elsewhere =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       CdcTableWriter other =
           CdcTableWriter.open(elsewhere.loadTable(TableIdentifier.of("raw", "t")));
       other.setCompactionEnabled(false);
@@ -429,7 +433,8 @@ class CdcTableWriterTest {
       writer.commit(Map.of());
     }
     long read = writer.indexFilesRead();
-    try (JdbcCatalog elsewhere = FloeCatalog.open(warehouse)) {
+    try (JdbcCatalog elsewhere =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
       io.before =
           () ->
               elsewhere

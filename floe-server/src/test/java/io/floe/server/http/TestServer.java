@@ -2,8 +2,11 @@ package io.floe.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.MaintenanceConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
@@ -67,13 +70,14 @@ final class TestServer implements AutoCloseable {
   }
 
   static TestServer start(Path warehouse, SqlUsers users, Duration idleTimeout) {
-    JdbcCatalog catalog = FloeCatalog.open(warehouse);
+    JdbcCatalog catalog =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     SalesTable.create(catalog);
     WarehouseMaintenance maintenance =
         new WarehouseMaintenance(
             catalog,
             MaintenanceConfig.defaults(),
-            MaintenanceHistory.of(warehouse),
+            MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)),
             new TableWriterRegistry());
     QueryEngine engine =
         new QueryEngine(

@@ -3,6 +3,8 @@ package io.floe.sql.conformance;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.testing.CdcTables;
 import java.io.IOException;
@@ -184,7 +186,7 @@ final class ShopFixture implements AutoCloseable {
 
   ShopFixture(Path warehouse) throws SQLException, InterruptedException {
     this.warehouse = warehouse;
-    this.catalog = FloeCatalog.open(warehouse);
+    this.catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     catalog.createNamespace(Namespace.of(NAMESPACE));
     create("customers", CUSTOMERS);
     create("orders", ORDERS);

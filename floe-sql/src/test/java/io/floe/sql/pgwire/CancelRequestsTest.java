@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryException;
 import io.floe.sql.QueryExecution;
@@ -31,7 +33,7 @@ class CancelRequestsTest {
 
   @BeforeEach
   void setUp() {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     engine = TestEngines.open(catalog, warehouse);
     requests = new CancelRequests(engine.runningQueries(), SESSION);
   }

@@ -1,6 +1,8 @@
 package io.floe.sql.pgwire;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
@@ -60,7 +62,8 @@ final class PgWireFixture implements AutoCloseable {
   }
 
   static PgWireFixture start(Path warehouse, Duration queryTimeout) {
-    JdbcCatalog catalog = FloeCatalog.open(warehouse);
+    JdbcCatalog catalog =
+        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     catalog.createNamespace(Namespace.of("raw"));
     writeSales(catalog);
     writeOrders(catalog);

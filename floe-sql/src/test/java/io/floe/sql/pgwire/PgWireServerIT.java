@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import io.floe.sql.SqlUsers;
 import io.floe.sql.TestEngines;
 import java.math.BigDecimal;
@@ -136,7 +138,8 @@ class PgWireServerIT {
   @Test
   void refusesEveryoneWhenNoUsersAreConfigured() throws Exception {
     Path empty = warehouse.resolve("no-users");
-    try (JdbcCatalog catalog = FloeCatalog.open(empty);
+    try (JdbcCatalog catalog =
+            FloeCatalog.open(WarehouseConfig.local(empty), CatalogConfig.defaults());
         PgWireServer server =
             new PgWireServer(
                 TestEngines.open(catalog, empty),

@@ -26,7 +26,7 @@ import org.apache.iceberg.rest.requests.ReportMetricsRequestParser;
  * holds the key that signs tokens (made once, shared by every server on the database), {@value
  * #REPORTS_TABLE} the metrics reports engines send. Plain SQL that SQLite and PostgreSQL both run.
  */
-public final class CatalogDatabase {
+public final class CatalogServerTables {
   /** The signing keys, by name. */
   public static final String KEYS_TABLE = "floe_catalog_keys";
 
@@ -56,7 +56,7 @@ public final class CatalogDatabase {
       String report) {}
 
   private static final org.slf4j.Logger LOG =
-      org.slf4j.LoggerFactory.getLogger(CatalogDatabase.class);
+      org.slf4j.LoggerFactory.getLogger(CatalogServerTables.class);
 
   private final java.util.concurrent.atomic.AtomicLong storedReports =
       new java.util.concurrent.atomic.AtomicLong();
@@ -66,13 +66,8 @@ public final class CatalogDatabase {
 
   private final TableTransactions.Database database;
 
-  public CatalogDatabase(TableTransactions.Database database) {
+  public CatalogServerTables(TableTransactions.Database database) {
     this.database = requireNonNull(database, "database is null");
-  }
-
-  /** The database connections this uses. */
-  public TableTransactions.Database connections() {
-    return database;
   }
 
   /** The key that signs tokens: the one in the database, or a new random one stored there first. */
