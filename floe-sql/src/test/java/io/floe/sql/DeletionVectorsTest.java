@@ -443,6 +443,31 @@ class DeletionVectorsTest {
     }
   }
 
+  /**
+   * Above {@link TableScanSql#PER_FILE_JOINS} data files with deletes, the vectors' Parquet copies
+   * are joined at once on (file name, position).
+   */
+  @Test
+  void appliesVectorsOfManyDataFilesInOneJoin() throws Exception {
+    Table table = create("wide", "3");
+    String[] regions = new String[TableScanSql.PER_FILE_JOINS + 6];
+    for (int region = 0; region < regions.length; region++) {
+      regions[region] = "r" + region;
+    }
+    List<DataFile> files = append(table, 0, regions);
+    Map<DataFile, Set<Long>> positions = new LinkedHashMap<>();
+    for (int file = 0; file < files.size(); file++) {
+      positions.put(files.get(file), Set.of((long) file, file + 100L));
+    }
+    deletePositions(table, positions);
+    table.refresh();
+    try (QueryEngine engine = engine(0)) {
+      assertSameAsIceberg(engine, table, "lake.wide", table.currentSnapshot().snapshotId());
+      assertThat(engine.queryAll("SELECT count(*) FROM lake.wide"))
+          .containsExactly(List.of((long) files.size() * (ROWS_PER_FILE - 2)));
+    }
+  }
+
   /** A vector's Parquet copy is written into the file cache and holds the vector's positions. */
   @Test
   void writesEachVectorOnceAsAParquetPositionDeleteFile() throws Exception {
