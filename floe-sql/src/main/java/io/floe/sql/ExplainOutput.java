@@ -107,7 +107,13 @@ final class ExplainOutput {
                             / described.totalBytes())
                     : "")
           });
-      lines.add(new Object[] {"    position delete files applied: " + described.deleteFiles()});
+      int vectors = data.files().deletionVectors();
+      lines.add(
+          new Object[] {
+            "    position delete files applied: "
+                + (described.deleteFiles() - vectors)
+                + (vectors > 0 ? "; deletion vectors applied: " + vectors : "")
+          });
     }
     lines.add(new Object[] {"  bytes scanned: " + Bytes.format(stats.bytesScanned())});
     long start = System.nanoTime();

@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A bounded local cache of remote data files (Parquet data and delete files), fetched through
- * Iceberg's {@link FileIO} so that DuckDB can read them from local paths.
+ * Iceberg's {@link FileIO} so that DuckDB can read them from local paths, and of files written
+ * locally from a table's files ({@link #acquireWritten}: the deletion vectors of format-version 3
+ * tables, which DuckDB cannot read, as Parquet position-delete files).
  *
  * <p>Files are cached by location: Iceberg never rewrites a data or delete file in place, so a
  * location names the same bytes for as long as it exists. A query {@link #acquire acquires} the
@@ -211,6 +213,49 @@ public final class FileCache implements AutoCloseable {
   public Lease acquire(FileIO io, Map<String, Long> files) {
     requireNonNull(io, "io is null");
     requireNonNull(files, "files is null");
+    return acquire(io, files, Map.of());
+  }
+
+  /**
+   * A file the cache writes itself, from a table's files, instead of downloading it.
+   *
+   * @param maxBytes the most bytes the file may take, reserved in the cache until it is written;
+   *     then its length counts
+   * @param writer writes the file's bytes at the path it is given, which does not exist yet
+   */
+  public record Written(long maxBytes, Writer writer) {
+    public Written {
+      requireNonNull(writer, "writer is null");
+      if (maxBytes < 0) {
+        throw new IllegalArgumentException("maxBytes is negative: " + maxBytes);
+      }
+    }
+  }
+
+  /** Writes a {@link Written} file. */
+  @FunctionalInterface
+  public interface Writer {
+    void write(Path path) throws IOException;
+  }
+
+  /**
+   * As {@link #acquire}, for files the cache writes itself: each key names a file whose bytes never
+   * change (a deletion vector by its Puffin file and offset), written by its writer when it is not
+   * cached and then held, counted and evicted as a downloaded file is. Keys share the namespace of
+   * locations: use ones no location has.
+   *
+   * @throws FloeException {@link ErrorCode#SQL_LIMIT_EXCEEDED} if the files do not fit in the cache
+   *     beside the files other leases hold; {@link ErrorCode#SQL_FAILED} if writing one fails or it
+   *     takes more than its {@link Written#maxBytes()}
+   */
+  public Lease acquireWritten(Map<String, Written> files) {
+    requireNonNull(files, "files is null");
+    Map<String, Long> lengths = new LinkedHashMap<>();
+    files.forEach((key, file) -> lengths.put(requireNonNull(key, "key is null"), file.maxBytes()));
+    return acquire(null, lengths, files);
+  }
+
+  private Lease acquire(FileIO io, Map<String, Long> files, Map<String, Written> written) {
     Map<String, Path> local = new LinkedHashMap<>();
     Map<String, Long> remote = new LinkedHashMap<>();
     for (Map.Entry<String, Long> file : files.entrySet()) {
@@ -219,7 +264,7 @@ public final class FileCache implements AutoCloseable {
       if (length < 0) {
         throw new IllegalArgumentException("length of " + location + " is negative: " + length);
       }
-      if (isLocal(location)) {
+      if (written.isEmpty() && isLocal(location)) {
         local.put(location, LocalFileIO.toPath(location));
       } else {
         remote.put(location, length);
@@ -227,14 +272,18 @@ public final class FileCache implements AutoCloseable {
     }
 
     List<Entry> toDownload = new ArrayList<>();
-    Lease lease = reserve(local, remote, toDownload);
+    Lease lease = reserve(local, remote, written, toDownload);
     try {
       FloeException failure = null;
       // Download every file this lease reserved, even after a failure: other acquirers may be
       // waiting for them.
       for (Entry entry : toDownload) {
         try {
-          download(io, entry);
+          if (entry.writer != null) {
+            write(entry);
+          } else {
+            download(io, entry);
+          }
           entry.download.complete(null);
         } catch (FloeException e) {
           forget(entry);
@@ -272,7 +321,10 @@ public final class FileCache implements AutoCloseable {
    * caller).
    */
   private synchronized Lease reserve(
-      Map<String, Path> local, Map<String, Long> remote, List<Entry> toDownload) {
+      Map<String, Path> local,
+      Map<String, Long> remote,
+      Map<String, Written> written,
+      List<Entry> toDownload) {
     if (closed) {
       throw new IllegalStateException("file cache " + directory + " is closed");
     }
@@ -280,7 +332,11 @@ public final class FileCache implements AutoCloseable {
     long missing = 0;
     for (Map.Entry<String, Long> file : remote.entrySet()) {
       Entry cached = entries.get(file.getKey());
-      if (cached != null && cached.length != file.getValue()) {
+      if (cached != null && (cached.writer != null) != written.containsKey(file.getKey())) {
+        throw new IllegalArgumentException(
+            "key both written and downloaded into the file cache: " + file.getKey());
+      }
+      if (cached != null && cached.writer == null && cached.length != file.getValue()) {
         throw new FloeException(
             ErrorCode.SQL_FAILED,
             "Cannot cache "
@@ -291,7 +347,8 @@ public final class FileCache implements AutoCloseable {
                 + cached.length
                 + " bytes; the table metadata is inconsistent with the file");
       }
-      needed += file.getValue();
+      // A written file counts its length once written, and its most until then.
+      needed += cached == null ? file.getValue() : cached.length;
       if (cached == null) {
         missing += file.getValue();
       }
@@ -331,7 +388,13 @@ public final class FileCache implements AutoCloseable {
       String location = file.getKey();
       Entry entry = entries.get(location);
       if (entry == null) {
-        entry = new Entry(location, directory.resolve(fileName(location)), file.getValue());
+        Written writing = written.get(location);
+        entry =
+            new Entry(
+                location,
+                directory.resolve(fileName(location)),
+                file.getValue(),
+                writing == null ? null : writing.writer());
         entries.put(location, entry);
         bytes += entry.length;
         misses++;
@@ -423,6 +486,50 @@ public final class FileCache implements AutoCloseable {
         } catch (IOException deleteFailure) {
           failure.addSuppressed(deleteFailure);
         }
+      }
+      throw failure;
+    }
+  }
+
+  /**
+   * Writes a {@link Written} file into a temporary file, moved into place when it is no longer than
+   * reserved; the cache then counts its actual length.
+   */
+  private void write(Entry entry) {
+    Path partial = directory.resolve("write-" + UUID.randomUUID() + PARTIAL_SUFFIX);
+    try {
+      entry.writer.write(partial);
+      long length = Files.size(partial);
+      if (length > entry.length) {
+        throw new FloeException(
+            ErrorCode.SQL_FAILED,
+            "Cannot cache "
+                + entry.location
+                + ": writing it took "
+                + length
+                + " bytes, more than the "
+                + entry.length
+                + " reserved for it");
+      }
+      Files.move(partial, entry.path, StandardCopyOption.ATOMIC_MOVE);
+      synchronized (this) {
+        if (entries.get(entry.location) == entry) {
+          bytes -= entry.length - length;
+        }
+        entry.length = length;
+      }
+    } catch (IOException | RuntimeException e) {
+      FloeException failure =
+          e instanceof FloeException
+              ? (FloeException) e
+              : new FloeException(
+                  ErrorCode.SQL_FAILED,
+                  "Cannot write " + entry.location + " into the file cache: " + e,
+                  e);
+      try {
+        Files.deleteIfExists(partial);
+      } catch (IOException deleteFailure) {
+        failure.addSuppressed(deleteFailure);
       }
       throw failure;
     }
@@ -598,20 +705,28 @@ public final class FileCache implements AutoCloseable {
     }
   }
 
-  /** A cached file, or one being downloaded. Fields other than {@code pins} are immutable. */
+  /**
+   * A cached file, or one being downloaded or written. Fields other than {@code pins} and {@code
+   * length} are immutable.
+   */
   private static final class Entry {
     final String location;
     final Path path;
-    final long length;
+    // Bytes of the file; of a written file, the most it may take until it is written (guarded by
+    // the cache).
+    long length;
+    // Writes the file; null for a downloaded one.
+    final Writer writer;
     final CompletableFuture<Void> download = new CompletableFuture<>();
 
     /** Leases holding the file (guarded by the cache). */
     int pins;
 
-    Entry(String location, Path path, long length) {
+    Entry(String location, Path path, long length, Writer writer) {
       this.location = location;
       this.path = path;
       this.length = length;
+      this.writer = writer;
     }
   }
 }

@@ -2,6 +2,7 @@ package io.floe.sql;
 
 import static java.util.Objects.requireNonNull;
 
+import io.floe.core.catalog.TableFiles;
 import io.floe.sql.ScanPlan.DataScan;
 import java.net.URI;
 import java.nio.file.Path;
@@ -12,12 +13,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.iceberg.ContentFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.util.ContentFileUtil;
 
 /**
  * Gives the files Iceberg planned readable local paths ({@link LocalFiles}): local files as they
  * are, files in object storage fetched through the table's FileIO into the engine's bounded {@link
- * FileCache}, which this owns and opens when the first remote file is read.
+ * FileCache}, which this owns and opens when the first remote file or deletion vector is read, and
+ * deletion vectors as Parquet position-delete files written into that cache ({@link
+ * DeletionVectors}), named by their {@link TableFiles#deleteKey}.
  */
 final class LocalPaths implements AutoCloseable {
   private final Path cacheDirectory;
@@ -71,7 +76,15 @@ final class LocalPaths implements AutoCloseable {
       Map<String, String> paths,
       List<FileCache.Lease> leases) {
     Map<String, Long> remote = new LinkedHashMap<>();
+    Map<String, FileCache.Written> vectors = new LinkedHashMap<>();
+    Map<String, String> vectorKeys = new LinkedHashMap<>();
     for (ContentFile<?> file : files) {
+      if (file instanceof DeleteFile delete && ContentFileUtil.isDV(delete)) {
+        String cacheKey = DeletionVectors.cacheKey(delete);
+        vectors.put(cacheKey, DeletionVectors.written(table, delete));
+        vectorKeys.put(TableFiles.deleteKey(delete), cacheKey);
+        continue;
+      }
       String location = file.location();
       if (location.startsWith("file:")) {
         paths.put(location, Path.of(URI.create(location)).toString());
@@ -85,6 +98,11 @@ final class LocalPaths implements AutoCloseable {
       FileCache.Lease lease = cache().acquire(table.io(), remote);
       leases.add(lease);
       remote.keySet().forEach(location -> paths.put(location, lease.path(location).toString()));
+    }
+    if (!vectors.isEmpty()) {
+      FileCache.Lease lease = cache().acquireWritten(vectors);
+      leases.add(lease);
+      vectorKeys.forEach((key, cacheKey) -> paths.put(key, lease.path(cacheKey).toString()));
     }
   }
 

@@ -131,7 +131,8 @@ final class ResidentFiles implements AutoCloseable {
    * drops the files no longer live or whose deletes shrank (a rollback).
    *
    * @param columns the table's columns, for the estimate of a file's size in memory
-   * @param localPath the readable local path of each planned data or delete file
+   * @param localPath the readable local path of each planned data file location and delete file key
+   *     ({@link TableFiles#deleteKey}; a deletion vector's is its Parquet copy)
    */
   void sync(UUID table, int columns, TableFiles files, Function<String, String> localPath)
       throws SQLException {
@@ -144,7 +145,8 @@ final class ResidentFiles implements AutoCloseable {
               if (candidate(file, deletes)
                   && readable(localPath.apply(location))
                   && deletes.stream()
-                      .allMatch(delete -> readable(localPath.apply(delete.location())))) {
+                      .allMatch(
+                          delete -> readable(localPath.apply(TableFiles.deleteKey(delete))))) {
                 wanted.put(location, file);
               }
             });
@@ -193,7 +195,7 @@ final class ResidentFiles implements AutoCloseable {
               if (candidate(file, planned)) {
                 candidates.add(file);
                 for (DeleteFile delete : planned) {
-                  if (deletes.add(delete.location())) {
+                  if (deletes.add(TableFiles.deleteKey(delete))) {
                     candidates.add(delete);
                   }
                 }

@@ -13,8 +13,8 @@ import static java.util.Objects.requireNonNull;
  * @param filter the filter Iceberg pruned files with, or {@code true} when none applied
  * @param dataFiles data files planned
  * @param totalDataFiles data files of the snapshot
- * @param deleteFiles position-delete files applied to the planned data files
- * @param bytes bytes of the planned data and delete files
+ * @param deleteFiles position-delete files and deletion vectors applied to the planned data files
+ * @param bytes bytes of the planned data and delete files (of a deletion vector, its blob's)
  * @param totalBytes bytes of all data and delete files of the snapshot
  */
 public record TableScan(

@@ -39,8 +39,13 @@ import org.apache.iceberg.util.ContentFileUtil;
 import org.apache.iceberg.util.StructLikeWrapper;
 
 /**
- * The live data files of a table's current snapshot and the position-delete files that apply to
- * them, as Iceberg plans them. Floe writes no equality deletes; a table that has some is refused.
+ * The live data files of a table's current snapshot and the position deletes that apply to them, as
+ * Iceberg plans them: position-delete files and, in format-version 3 tables, deletion vectors (a
+ * Puffin blob per data file). Floe writes no equality deletes; a table that has some is refused.
+ *
+ * <p>Delete files are named by {@link #deleteKey}: a deletion vector is one blob of a Puffin file
+ * that may hold the deletion vectors of many data files, so its file location alone does not name
+ * it.
  */
 public final class TableFiles {
   private final Map<String, DataFile> dataFiles;
@@ -88,7 +93,7 @@ public final class TableFiles {
                       + " (rewrite_data_files) first");
             }
             deletes.add(delete);
-            deleteFiles.put(delete.location(), delete);
+            deleteFiles.put(deleteKey(delete), delete);
           }
         }
       } catch (IOException e) {
@@ -131,12 +136,12 @@ public final class TableFiles {
       SnapshotChanges changes = SnapshotChanges.builderFor(table).snapshot(step).build();
       changes.removedDataFiles().forEach(file -> data.remove(file.location()));
       changes.addedDataFiles().forEach(file -> data.put(file.location(), file));
-      changes.removedDeleteFiles().forEach(file -> deletes.remove(file.location()));
+      changes.removedDeleteFiles().forEach(file -> deletes.remove(deleteKey(file)));
       for (DeleteFile file : changes.addedDeleteFiles()) {
         if (file.content() == FileContent.EQUALITY_DELETES) {
           return Optional.empty();
         }
-        deletes.put(file.location(), file);
+        deletes.put(deleteKey(file), file);
       }
     }
     return Optional.of(assign(table, data, deletes));
@@ -161,7 +166,7 @@ public final class TableFiles {
         data.put(file.location(), file);
         Set<DeleteFile> applying = deletesByDataFile.getOrDefault(file.location(), Set.of());
         byDataFile.put(file.location(), applying);
-        applying.forEach(delete -> deletes.put(delete.location(), delete));
+        applying.forEach(delete -> deletes.put(deleteKey(delete), delete));
       }
     }
     return new TableFiles(data, deletes, byDataFile);
@@ -190,17 +195,33 @@ public final class TableFiles {
     };
   }
 
-  /** Finds the delete files that apply to each data file, as Iceberg does for position deletes. */
+  /**
+   * Finds the delete files that apply to each data file, as Iceberg does for position deletes: a
+   * data file's deletion vector, when it has one, holds all its deleted positions, and position
+   * delete files (of the table's format-version 2 past) no longer apply to it.
+   */
   private static TableFiles assign(
       Table table, Map<String, DataFile> data, Map<String, DeleteFile> allDeletes) {
     Map<String, Set<DeleteFile>> byDataFile = new LinkedHashMap<>();
     Map<String, DeleteFile> applying = new LinkedHashMap<>();
+    Map<String, DeleteFile> vectors = new HashMap<>();
+    for (DeleteFile delete : allDeletes.values()) {
+      if (ContentFileUtil.isDV(delete)) {
+        vectors.put(delete.referencedDataFile(), delete);
+      }
+    }
     for (DataFile file : data.values()) {
       Set<DeleteFile> deletes = new LinkedHashSet<>();
-      for (DeleteFile delete : allDeletes.values()) {
-        if (applies(table, delete, file)) {
-          deletes.add(delete);
-          applying.put(delete.location(), delete);
+      DeleteFile vector = vectors.get(file.location());
+      if (vector != null && applies(table, vector, file)) {
+        deletes.add(vector);
+        applying.put(deleteKey(vector), vector);
+      } else {
+        for (DeleteFile delete : allDeletes.values()) {
+          if (!ContentFileUtil.isDV(delete) && applies(table, delete, file)) {
+            deletes.add(delete);
+            applying.put(deleteKey(delete), delete);
+          }
         }
       }
       byDataFile.put(file.location(), deletes);
@@ -249,7 +270,20 @@ public final class TableFiles {
     return dataFiles;
   }
 
-  /** Live position-delete files by location. */
+  /**
+   * The key that names a delete file in this plan: its location for a position-delete file; for a
+   * deletion vector, its Puffin file's location with the blob's offset and length ({@code
+   * <location>#<offset>+<length>}), as one Puffin file holds the vectors of many data files. Both
+   * name bytes that never change.
+   */
+  public static String deleteKey(DeleteFile delete) {
+    if (ContentFileUtil.isDV(delete)) {
+      return delete.location() + "#" + delete.contentOffset() + "+" + delete.contentSizeInBytes();
+    }
+    return delete.location();
+  }
+
+  /** Live position-delete files and deletion vectors by {@link #deleteKey}. */
   public Map<String, DeleteFile> deleteFiles() {
     return deleteFiles;
   }
@@ -259,24 +293,35 @@ public final class TableFiles {
     return deletesByDataFile;
   }
 
-  /** Locations of the delete files that apply to a data file, in planning order; none if none. */
+  /**
+   * Keys ({@link #deleteKey}) of the delete files that apply to a data file, in planning order;
+   * none if none. For a position-delete file, its location.
+   */
   public Set<String> deleteLocations(String dataFile) {
     Set<String> locations = new LinkedHashSet<>();
     Set<DeleteFile> deletes = deletesByDataFile.get(dataFile);
     if (deletes != null) {
-      deletes.forEach(delete -> locations.add(delete.location()));
+      deletes.forEach(delete -> locations.add(deleteKey(delete)));
     }
     return locations;
   }
 
-  /** Bytes of all live data and delete files. */
+  /** Deletion vectors among {@link #deleteFiles()}. */
+  public int deletionVectors() {
+    return (int) deleteFiles.values().stream().filter(ContentFileUtil::isDV).count();
+  }
+
+  /**
+   * Bytes of all live data and delete files; of a deletion vector, its blob's, which is all that is
+   * read of its Puffin file.
+   */
   public long bytes() {
     long bytes = 0;
     for (DataFile file : dataFiles.values()) {
       bytes += file.fileSizeInBytes();
     }
     for (DeleteFile file : deleteFiles.values()) {
-      bytes += file.fileSizeInBytes();
+      bytes += ContentFileUtil.isDV(file) ? file.contentSizeInBytes() : file.fileSizeInBytes();
     }
     return bytes;
   }
