@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.Scans;
 import io.floe.core.catalog.TableFiles;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,7 +78,7 @@ class DeletionVectorsTest {
 
   @BeforeEach
   void setUp() {
-    catalog = FloeCatalog.open(warehouse);
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     catalog.createNamespace(NAMESPACE);
   }
 
