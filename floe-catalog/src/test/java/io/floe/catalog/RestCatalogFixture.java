@@ -1,6 +1,5 @@
 package io.floe.catalog;
 
-import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.TableTransactions;
 import io.floe.core.config.CatalogConfig;
@@ -8,6 +7,7 @@ import io.floe.core.config.PrincipalConfig;
 import io.floe.core.config.WarehouseConfig;
 import io.floe.core.storage.LocalFileIO;
 import io.floe.demo.EmbeddedPostgres;
+import io.floe.testing.S3Server;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -18,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -54,16 +54,22 @@ final class RestCatalogFixture implements AutoCloseable {
   /** Where the catalog database is. */
   enum Metastore {
     SQLITE,
-    POSTGRES
+    POSTGRES,
+    /** The warehouse in S3 (an S3 API server on 127.0.0.1), the catalog database on SQLite. */
+    S3
   }
 
   private static EmbeddedPostgres postgres;
+  private static S3Server s3;
   private static final AtomicInteger DATABASES = new AtomicInteger();
 
   private final Metastore metastore;
   private final Path warehouse;
   private final Clock clock;
   private final Duration tokenLifetime;
+
+  /** Names this fixture's warehouse prefix in the S3 bucket. */
+  private final int s3Prefix;
 
   /** The PostgreSQL database of the catalog, null on SQLite. */
   private final String postgresUrl;
@@ -88,6 +94,7 @@ final class RestCatalogFixture implements AutoCloseable {
     this.clock = clock;
     this.tokenLifetime = tokenLifetime;
     this.postgresUrl = postgresUrl;
+    this.s3Prefix = DATABASES.incrementAndGet();
   }
 
   static RestCatalogFixture start(Metastore metastore, Path warehouse) throws Exception {
@@ -123,24 +130,24 @@ final class RestCatalogFixture implements AutoCloseable {
     return fixture;
   }
 
-  private void open(List<PrincipalConfig> principals) {
-    TableTransactions.Database database;
-    if (metastore == Metastore.SQLITE) {
-      catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
-      database = () -> CatalogDatabase.embedded(warehouse).connect();
-    } else {
-      EmbeddedPostgres server = postgres();
-      Map<String, String> properties = new HashMap<>();
-      properties.put(CatalogProperties.URI, postgresUrl);
-      properties.put("jdbc.user", server.user());
-      properties.put("jdbc.password", server.password());
-      properties.put(CatalogProperties.WAREHOUSE_LOCATION, warehouse.toString());
-      properties.put(CatalogProperties.FILE_IO_IMPL, LocalFileIO.class.getName());
-      properties.put("jdbc.schema-version", "V1");
-      catalog = new JdbcCatalog();
-      catalog.initialize(FloeCatalog.NAME, properties);
-      database = () -> DriverManager.getConnection(postgresUrl, server.user(), server.password());
-    }
+  private void open(List<PrincipalConfig> principals) throws Exception {
+    WarehouseConfig warehouseConfig =
+        metastore == Metastore.S3
+            ? s3().warehouse("rest-" + s3Prefix, warehouse)
+            : WarehouseConfig.local(warehouse);
+    CatalogConfig config =
+        new CatalogConfig(
+            true,
+            "127.0.0.1",
+            0,
+            Optional.ofNullable(postgresUrl),
+            postgresUrl == null ? "" : postgres().user(),
+            postgresUrl == null ? "" : postgres().password(),
+            tokenLifetime,
+            false);
+    // Opened as floe run opens them: the catalog and its database from the configuration.
+    catalog = FloeCatalog.open(warehouseConfig, config);
+    TableTransactions.Database database = FloeCatalog.database(warehouseConfig, config)::connect;
     TableTransactions.Database connections = database;
     TableTransactions.Database hooked =
         () -> {
@@ -150,17 +157,6 @@ final class RestCatalogFixture implements AutoCloseable {
           }
           return connections.connect();
         };
-    CatalogConfig config = CatalogConfig.defaults().withEndpoint("127.0.0.1", 0);
-    config =
-        new CatalogConfig(
-            true,
-            config.listenAddress(),
-            config.port(),
-            config.database(),
-            "",
-            "",
-            tokenLifetime,
-            false);
     server =
         RestCatalogServer.start(
             catalog,
@@ -168,7 +164,7 @@ final class RestCatalogFixture implements AutoCloseable {
             hooked,
             config,
             principals,
-            Map.of(),
+            warehouseConfig.clientProperties(true),
             Authorizer.AUTHENTICATED,
             clock);
   }
@@ -180,6 +176,24 @@ final class RestCatalogFixture implements AutoCloseable {
   void restart(List<PrincipalConfig> principals) throws Exception {
     closeServer();
     open(principals);
+  }
+
+  private static synchronized S3Server s3() throws Exception {
+    if (s3 == null) {
+      s3 = S3Server.start("lake");
+      S3Server started = s3;
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      started.close();
+                    } catch (Exception e) {
+                      throw new IllegalStateException(e);
+                    }
+                  }));
+    }
+    return s3;
   }
 
   private static synchronized EmbeddedPostgres postgres() {
@@ -229,7 +243,16 @@ final class RestCatalogFixture implements AutoCloseable {
     Map<String, String> properties = new HashMap<>();
     properties.put(CatalogProperties.URI, server.uri());
     properties.put("credential", credential);
-    properties.put(CatalogProperties.FILE_IO_IMPL, LocalFileIO.class.getName());
+    // On S3 the client learns the endpoint and credentials from the server's table loads.
+    properties.put(
+        CatalogProperties.FILE_IO_IMPL,
+        metastore == Metastore.S3
+            ? "org.apache.iceberg.aws.s3.S3FileIO"
+            : LocalFileIO.class.getName());
+    if (metastore == Metastore.S3) {
+      properties.put("client.region", S3Server.REGION);
+      properties.put("http-client.type", "urlconnection");
+    }
     properties.putAll(extra);
     RESTCatalog client = new RESTCatalog();
     client.initialize("floe-client", properties);

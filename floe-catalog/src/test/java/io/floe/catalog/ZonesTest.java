@@ -39,20 +39,29 @@ class ZonesTest {
     fixture.close();
   }
 
+  /** Properties in a map Iceberg's client can look a null key up in (Map.of throws). */
+  private static Map<String, String> properties(String... keysAndValues) {
+    Map<String, String> properties = new java.util.HashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      properties.put(keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return properties;
+  }
+
   @Test
   void zonesAreNamespacesWithProperties() {
     Path curatedLocation = directory.resolve("curated-zone");
     client.createNamespace(
-        Namespace.of("raw"), Map.of("owner", "ingest-team", "description", "as replicated"));
+        Namespace.of("raw"), properties("owner", "ingest-team", "description", "as replicated"));
     client.createNamespace(
-        Namespace.of("processed"), Map.of("owner", "data-eng", "description", "cleaned"));
+        Namespace.of("processed"), properties("owner", "data-eng", "description", "cleaned"));
     client.createNamespace(
         Namespace.of("curated"),
-        Map.of(
+        properties(
             "owner", "analytics",
             "description", "business-ready",
             "location", curatedLocation.toString()));
-    client.createNamespace(Namespace.of("curated", "finance"), Map.of("owner", "finance"));
+    client.createNamespace(Namespace.of("curated", "finance"), properties("owner", "finance"));
 
     assertThat(client.listNamespaces())
         .containsExactlyInAnyOrder(
@@ -65,7 +74,7 @@ class ZonesTest {
     assertThat(fixture.catalog().loadNamespaceMetadata(Namespace.of("curated")))
         .containsEntry("location", curatedLocation.toString());
 
-    client.setProperties(Namespace.of("raw"), Map.of("owner", "platform"));
+    client.setProperties(Namespace.of("raw"), properties("owner", "platform"));
     assertThat(fixture.catalog().loadNamespaceMetadata(Namespace.of("raw")))
         .containsEntry("owner", "platform");
 

@@ -66,7 +66,7 @@ public final class FloeCatalog {
     // Manifests are immutable: keep recently read ones in memory, so that planning a query (or a
     // commit) does not parse the same Avro files again.
     properties.put(CatalogProperties.IO_MANIFEST_CACHE_ENABLED, "true");
-    JdbcCatalog jdbcCatalog = new JdbcCatalog();
+    JdbcCatalog jdbcCatalog = new ZonedJdbcCatalog();
     try {
       jdbcCatalog.initialize(NAME, properties);
     } catch (RuntimeException e) {
