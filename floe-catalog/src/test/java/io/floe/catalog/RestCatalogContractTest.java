@@ -60,13 +60,6 @@ class RestCatalogContractTest extends CatalogTests<RESTCatalog> {
 
   @Override
   @Disabled(
-      "unique-table-location is a setting of the server's catalog, which a client (initCatalog)"
-          + " cannot set; Iceberg's REST compatibility kit disables it for the same reason")
-  @Test
-  public void createTableInUniqueLocation() {}
-
-  @Override
-  @Disabled(
       "asserts the wording of Hadoop's FileIO for a missing metadata file; Floe's local FileIO"
           + " fails the same way (NotFoundException naming the file) in other words")
   @Test

@@ -85,6 +85,22 @@ class ZonesTest {
     assertThat(nested.location())
         .isEqualTo(curatedLocation.resolve("finance").resolve("ledger").toString());
     assertThat(raw.location()).isEqualTo(fixture.warehouse().resolve("raw/orders").toString());
+    // A table created with the name of a renamed one gets a directory of its own: removing one
+    // table's orphan files must not touch the other's data.
+    raw.newFastAppend()
+        .appendFile(
+            org.apache.iceberg.DataFiles.builder(org.apache.iceberg.PartitionSpec.unpartitioned())
+                .withPath(raw.location() + "/data/f.parquet")
+                .withFileSizeInBytes(10)
+                .withRecordCount(1)
+                .build())
+        .commit();
+    client.renameTable(
+        TableIdentifier.of("raw", "orders"), TableIdentifier.of("raw", "orders_2025"));
+    Table recreated = client.createTable(TableIdentifier.of("raw", "orders"), SCHEMA);
+    assertThat(recreated.location())
+        .startsWith(fixture.warehouse().resolve("raw/orders-").toString())
+        .isNotEqualTo(raw.location());
     // Floe's own components create tables in the same places.
     assertThat(
             fixture

@@ -1,9 +1,12 @@
 package io.floe.core.catalog;
 
 import java.util.Map;
+import java.util.UUID;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.exceptions.NoSuchNamespaceException;
+import org.apache.iceberg.io.FileIO;
+import org.apache.iceberg.io.SupportsPrefixOperations;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 
 /**
@@ -17,6 +20,30 @@ final class ZonedJdbcCatalog extends JdbcCatalog {
 
   @Override
   protected String defaultWarehouseLocation(TableIdentifier table) {
+    String location = zonedLocation(table);
+    // A renamed table keeps its directory: a new table of its old name must not share it, or
+    // removing one table's orphan files would delete the other's data.
+    if (inUse(table, location)) {
+      return location + "-" + UUID.randomUUID().toString().replace("-", "");
+    }
+    return location;
+  }
+
+  /** Whether any file exists under {@code location}. */
+  private boolean inUse(TableIdentifier table, String location) {
+    FileIO io = newTableOps(table).io();
+    if (!(io instanceof SupportsPrefixOperations prefixes)) {
+      return false;
+    }
+    try {
+      return prefixes.listPrefix(location + "/").iterator().hasNext();
+    } catch (RuntimeException e) {
+      // A location that cannot be listed (a directory that does not exist yet) holds no files.
+      return false;
+    }
+  }
+
+  private String zonedLocation(TableIdentifier table) {
     Namespace namespace = table.namespace();
     String[] levels = namespace.levels();
     for (int length = levels.length; length > 0; length--) {
