@@ -69,10 +69,12 @@ final class FloeRunProcess {
             // floe run also starts the SQL endpoints; free ports keep runs from colliding.
             "sql:",
             "  postgres-port: 0",
-            "  http-port: 0",
-            "catalog:",
-            "  port: 0"));
+            "  http-port: 0"));
     lines.addAll(List.of(extraLines));
+    // The REST catalog on a free port too, unless the caller writes a catalog section (with one).
+    if (!lines.contains("catalog:")) {
+      lines.addAll(List.of("catalog:", "  port: 0"));
+    }
     lines.add("");
     Path config = directory.resolve("floe.yaml");
     Files.writeString(config, String.join("\n", lines), StandardCharsets.UTF_8);

@@ -54,6 +54,7 @@ class S3ReplicationIT {
                   "  access-key-id: " + S3Server.ACCESS_KEY_ID,
                   "  secret-access-key: ${S3_TEST_SECRET:-" + S3Server.SECRET_ACCESS_KEY + "}",
                   "catalog:",
+                  "  port: 0",
                   "  database: " + postgres.jdbcUrl("metastore"),
                   "  database-user: " + postgres.user(),
                   "  database-password: ${METASTORE_TEST_PASSWORD:-" + postgres.password() + "}"),
