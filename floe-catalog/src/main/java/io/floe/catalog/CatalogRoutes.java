@@ -66,8 +66,8 @@ final class CatalogRoutes {
     RESTResponse serve(Call call);
   }
 
-  /** A route: the endpoint it serves, the authorization it needs, and its handler. */
-  record Route(Endpoint endpoint, List<String> segments, CatalogAction action, Serve serve) {}
+  /** A route: the endpoint it serves and its handler, which authorizes what it does first. */
+  record Route(Endpoint endpoint, List<String> segments, Serve serve) {}
 
   private final Catalog catalog;
   private final SupportsNamespaces namespaces;
@@ -113,17 +113,16 @@ final class CatalogRoutes {
     return routes;
   }
 
-  private void route(Endpoint endpoint, CatalogAction action, Serve serve) {
+  private void route(Endpoint endpoint, Serve serve) {
     String path = endpoint.path().replace("/{prefix}", "");
     List<String> segments = List.of(path.substring(1).split("/"));
-    routes.add(new Route(endpoint, segments, action, serve));
+    routes.add(new Route(endpoint, segments, serve));
   }
 
   private void declare() {
     // Namespaces.
     route(
         Endpoint.V1_LIST_NAMESPACES,
-        CatalogAction.LIST_NAMESPACES,
         call -> {
           Namespace parent =
               call.parameter("parent")
@@ -141,7 +140,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_CREATE_NAMESPACE,
-        CatalogAction.CREATE_NAMESPACE,
         call -> {
           CreateNamespaceRequest request = call.body(CreateNamespaceRequest.class);
           request.validate();
@@ -151,14 +149,12 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_LOAD_NAMESPACE,
-        CatalogAction.LOAD_NAMESPACE,
         call -> {
           authorize(call, CatalogAction.LOAD_NAMESPACE, call.namespace().toString());
           return CatalogHandlers.loadNamespace(namespaces, call.namespace());
         });
     route(
         Endpoint.V1_NAMESPACE_EXISTS,
-        CatalogAction.LOAD_NAMESPACE,
         call -> {
           authorize(call, CatalogAction.LOAD_NAMESPACE, call.namespace().toString());
           CatalogHandlers.namespaceExists(namespaces, call.namespace());
@@ -166,7 +162,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_UPDATE_NAMESPACE,
-        CatalogAction.UPDATE_NAMESPACE,
         call -> {
           UpdateNamespacePropertiesRequest request =
               call.body(UpdateNamespacePropertiesRequest.class);
@@ -183,7 +178,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_DELETE_NAMESPACE,
-        CatalogAction.DROP_NAMESPACE,
         call -> {
           authorize(call, CatalogAction.DROP_NAMESPACE, call.namespace().toString());
           CatalogHandlers.dropNamespace(namespaces, call.namespace());
@@ -193,7 +187,6 @@ final class CatalogRoutes {
     // Tables.
     route(
         Endpoint.V1_LIST_TABLES,
-        CatalogAction.LIST_TABLES,
         call -> {
           authorize(call, CatalogAction.LIST_TABLES, call.namespace().toString());
           Optional<String> pageSize = call.parameter("pageSize");
@@ -207,7 +200,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_CREATE_TABLE,
-        CatalogAction.CREATE_TABLE,
         call -> {
           CreateTableRequest request = call.body(CreateTableRequest.class);
           request.validate();
@@ -223,7 +215,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_LOAD_TABLE,
-        CatalogAction.LOAD_TABLE,
         call -> {
           TableIdentifier identifier = table(call);
           authorize(call, CatalogAction.LOAD_TABLE, identifier.toString());
@@ -232,7 +223,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_TABLE_EXISTS,
-        CatalogAction.LOAD_TABLE,
         call -> {
           TableIdentifier identifier = table(call);
           authorize(call, CatalogAction.LOAD_TABLE, identifier.toString());
@@ -241,7 +231,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_UPDATE_TABLE,
-        CatalogAction.COMMIT_TABLE,
         call -> {
           UpdateTableRequest request = call.body(UpdateTableRequest.class);
           TableIdentifier identifier = table(call);
@@ -263,7 +252,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_DELETE_TABLE,
-        CatalogAction.DROP_TABLE,
         call -> {
           TableIdentifier identifier = table(call);
           boolean purge = call.parameter("purgeRequested").map(CatalogRoutes::bool).orElse(false);
@@ -280,7 +268,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_RENAME_TABLE,
-        CatalogAction.RENAME_TABLE,
         call -> {
           RenameTableRequest request = call.body(RenameTableRequest.class);
           request.validate();
@@ -293,7 +280,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_REGISTER_TABLE,
-        CatalogAction.REGISTER_TABLE,
         call -> {
           RegisterTableRequest request = call.body(RegisterTableRequest.class);
           request.validate();
@@ -306,7 +292,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_REPORT_METRICS,
-        CatalogAction.REPORT_METRICS,
         call -> {
           ReportMetricsRequest request = call.body(ReportMetricsRequest.class);
           TableIdentifier identifier = table(call);
@@ -319,7 +304,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_COMMIT_TRANSACTION,
-        CatalogAction.COMMIT_TRANSACTION,
         call -> {
           CommitTransactionRequest request = call.body(CommitTransactionRequest.class);
           request.validate();
@@ -343,7 +327,6 @@ final class CatalogRoutes {
     // Views.
     route(
         Endpoint.V1_LIST_VIEWS,
-        CatalogAction.LIST_VIEWS,
         call -> {
           authorize(call, CatalogAction.LIST_VIEWS, call.namespace().toString());
           Optional<String> pageSize = call.parameter("pageSize");
@@ -357,7 +340,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_CREATE_VIEW,
-        CatalogAction.CREATE_VIEW,
         call -> {
           CreateViewRequest request = call.body(CreateViewRequest.class);
           request.validate();
@@ -369,7 +351,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_LOAD_VIEW,
-        CatalogAction.LOAD_VIEW,
         call -> {
           TableIdentifier identifier = view(call);
           authorize(call, CatalogAction.LOAD_VIEW, identifier.toString());
@@ -377,7 +358,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_VIEW_EXISTS,
-        CatalogAction.LOAD_VIEW,
         call -> {
           TableIdentifier identifier = view(call);
           authorize(call, CatalogAction.LOAD_VIEW, identifier.toString());
@@ -386,7 +366,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_UPDATE_VIEW,
-        CatalogAction.REPLACE_VIEW,
         call -> {
           UpdateTableRequest request = call.body(UpdateTableRequest.class);
           TableIdentifier identifier = view(call);
@@ -395,7 +374,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_DELETE_VIEW,
-        CatalogAction.DROP_VIEW,
         call -> {
           TableIdentifier identifier = view(call);
           authorize(call, CatalogAction.DROP_VIEW, identifier.toString());
@@ -404,7 +382,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_RENAME_VIEW,
-        CatalogAction.RENAME_VIEW,
         call -> {
           RenameTableRequest request = call.body(RenameTableRequest.class);
           request.validate();
@@ -417,7 +394,6 @@ final class CatalogRoutes {
         });
     route(
         Endpoint.V1_REGISTER_VIEW,
-        CatalogAction.CREATE_VIEW,
         call -> {
           RegisterViewRequest request = call.body(RegisterViewRequest.class);
           request.validate();
