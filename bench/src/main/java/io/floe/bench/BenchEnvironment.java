@@ -1,7 +1,7 @@
 package io.floe.bench;
 
 import io.floe.core.config.PipelineConfig;
-import io.floe.core.config.SourceConfig;
+import io.floe.core.config.PostgresSourceConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
@@ -82,7 +82,7 @@ final class BenchEnvironment implements AutoCloseable {
   PipelineConfig pipelineConfig(String name, Duration commitInterval) {
     return new PipelineConfig(
         name,
-        new SourceConfig(
+        new PostgresSourceConfig(
             SourceType.POSTGRES,
             postgres.jdbcUrl(DATABASE),
             postgres.user(),

@@ -12,7 +12,8 @@ public final class ChangeSources {
     switch (config.source().type()) {
       case POSTGRES:
         return new PostgresSource(config);
+      default:
+        throw new IllegalArgumentException("No source of type " + config.source().type());
     }
-    throw new IllegalArgumentException("No source of type " + config.source().type());
   }
 }

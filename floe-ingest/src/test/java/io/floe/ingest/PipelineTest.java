@@ -7,7 +7,7 @@ import io.floe.core.ErrorCode;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.PipelineConfig;
-import io.floe.core.config.SourceConfig;
+import io.floe.core.config.PostgresSourceConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
@@ -264,7 +264,7 @@ class PipelineTest {
     PipelineConfig config =
         new PipelineConfig(
             PIPELINE,
-            new SourceConfig(
+            new PostgresSourceConfig(
                 SourceType.POSTGRES,
                 "jdbc:postgresql://127.0.0.1/unused",
                 "unused",

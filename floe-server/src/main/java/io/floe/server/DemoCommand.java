@@ -7,7 +7,7 @@ import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.config.PrincipalConfig;
-import io.floe.core.config.SourceConfig;
+import io.floe.core.config.PostgresSourceConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.SqlConfig;
 import io.floe.core.config.SqlUserConfig;
@@ -115,7 +115,7 @@ final class DemoCommand implements Callable<Integer> {
       PipelineConfig config =
           new PipelineConfig(
               "shop",
-              new SourceConfig(
+              new PostgresSourceConfig(
                   SourceType.POSTGRES,
                   url,
                   postgres.user(),

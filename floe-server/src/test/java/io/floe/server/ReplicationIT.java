@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.PipelineConfig;
-import io.floe.core.config.SourceConfig;
+import io.floe.core.config.PostgresSourceConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
@@ -100,7 +100,7 @@ class ReplicationIT {
       EmbeddedPostgres postgres, String database, Duration interval) {
     return new PipelineConfig(
         "types",
-        new SourceConfig(
+        new PostgresSourceConfig(
             SourceType.POSTGRES,
             postgres.jdbcUrl(database),
             postgres.user(),

@@ -39,16 +39,20 @@ final class ConfigDocumentation {
         .append("\n## ")
         .append(path.isEmpty() ? "Top level" : "`" + path + "`")
         .append("\n\n| Key | Type | Default | Description |\n| --- | --- | --- | --- |\n");
-    for (ConfigKey<?> key : section.keys()) {
-      StringBuilder description = new StringBuilder(key.description());
-      key.type().documentedRules().forEach(rule -> description.append(' ').append(sentence(rule)));
-      appendRow(
-          markdown,
-          prefix + key.name(),
-          key.type().name(),
-          key.documentedDefault(),
-          description.toString());
-    }
+    section.keys().forEach(key -> appendKey(markdown, prefix, key));
+    section
+        .variants()
+        .forEach(
+            (variant, keys) -> {
+              String chooser = prefix + section.keys().get(0).name();
+              markdown
+                  .append("| *with `")
+                  .append(chooser)
+                  .append(": ")
+                  .append(variant)
+                  .append("`* | | | |\n");
+              keys.forEach(key -> appendKey(markdown, prefix, key));
+            });
     for (ConfigSection nested : section.sections()) {
       appendRow(
           markdown,
@@ -67,6 +71,17 @@ final class ConfigDocumentation {
           nested,
           prefix + nested.name() + (nested.kind() == ConfigSection.Kind.LIST ? "[]" : ""));
     }
+  }
+
+  private static void appendKey(StringBuilder markdown, String prefix, ConfigKey<?> key) {
+    StringBuilder description = new StringBuilder(key.description());
+    key.type().documentedRules().forEach(rule -> description.append(' ').append(sentence(rule)));
+    appendRow(
+        markdown,
+        prefix + key.name(),
+        key.type().name(),
+        key.documentedDefault(),
+        description.toString());
   }
 
   private static void appendRow(

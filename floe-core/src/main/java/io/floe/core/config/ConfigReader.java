@@ -50,15 +50,31 @@ final class ConfigReader {
       problem(path, "expected a section of keys but found " + describe(node));
       return values;
     }
+    String variant = null;
+    if (!section.variants().isEmpty()) {
+      // The first key chooses the variant, whose keys are read after it.
+      ConfigKey<?> chooser = section.keys().get(0);
+      readKey(chooser, node.path(chooser.name()), child(path, chooser.name()), values);
+      Object chosen = values.get(chooser);
+      variant = chosen == null ? null : chooser.format(chosen);
+    }
+    List<String> allowed = section.allowedKeys(variant);
     for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
       String name = names.next();
-      if (!section.allowedKeys().contains(name)) {
+      if (!allowed.contains(name)) {
         problem(
             child(path, name),
-            "unknown key; allowed keys: " + String.join(", ", section.allowedKeys()));
+            (section.allowedKeys(null).contains(name)
+                    ? "not a key of " + section.keys().get(0).name() + " " + variant
+                    : "unknown key")
+                + "; allowed keys: "
+                + String.join(", ", allowed));
       }
     }
-    for (ConfigKey<?> key : section.keys()) {
+    for (ConfigKey<?> key : section.keys(variant)) {
+      if (!section.variants().isEmpty() && key == section.keys().get(0)) {
+        continue; // read above
+      }
       readKey(key, node.path(key.name()), child(path, key.name()), values);
     }
     for (ConfigSection nested : section.sections()) {
@@ -94,6 +110,9 @@ final class ConfigReader {
 
   /** Reads the default written as YAML text, exactly like a value from the file. */
   <T> T readDefault(ValueType<T> type, String text, String path) {
+    if (text.equals("[]")) {
+      return type.read(JsonNodeFactory.instance.arrayNode(), path, this);
+    }
     return type.read(TextNode.valueOf(text), path, this);
   }
 

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /** Every key of the configuration file, declared once, and how the values become records. */
 final class FloeConfigSchema {
@@ -131,7 +133,11 @@ final class FloeConfigSchema {
               + " fresher data but more, smaller files.");
 
   static final ConfigKey<SourceType> SOURCE_TYPE =
-      required("type", ValueType.enumeration(SourceType.class), "Kind of source database.");
+      required(
+          "type",
+          ValueType.enumeration(SourceType.class),
+          "Kind of source: `postgres` (a database's changes), `kafka` (records of topics) or"
+              + " `http` (records POSTed to Floe).");
   static final ConfigKey<String> URL =
       required(
           "url",
@@ -187,7 +193,8 @@ final class FloeConfigSchema {
           NAME,
           "the pipeline name",
           prefixedPipelineName(""),
-          "Iceberg namespace that receives one table per captured source table.");
+          "Iceberg namespace that receives one table per captured source table, or a stream"
+              + " pipeline's table and dead-letter table.");
 
   static final ConfigKey<String> LISTEN_ADDRESS =
       optional(
@@ -279,21 +286,32 @@ final class FloeConfigSchema {
           "How long an identical query over unchanged tables is answered from its stored result;"
               + " `0s` turns result reuse off.");
 
-  // The type is read first; a future source type (mysql) gets its own keys after it.
+  // The type is read first; each type allows its own keys after it.
   static final ConfigSection SOURCE =
       new ConfigSection(
           "source",
           Kind.REQUIRED,
-          "The database to capture changes from.",
-          List.of(
-              SOURCE_TYPE, URL, USER, PASSWORD, TABLES, SLOT_NAME, PUBLICATION, UNBOUNDED_NUMERIC),
-          List.of());
+          "The database or stream to capture changes or records from.",
+          List.of(SOURCE_TYPE),
+          List.of(),
+          sourceVariants());
+
+  private static Map<String, List<ConfigKey<?>>> sourceVariants() {
+    Map<String, List<ConfigKey<?>>> variants = new LinkedHashMap<>();
+    variants.put(
+        "postgres",
+        List.of(URL, USER, PASSWORD, TABLES, SLOT_NAME, PUBLICATION, UNBOUNDED_NUMERIC));
+    variants.put("kafka", StreamConfigSchema.KAFKA_KEYS);
+    variants.put("http", StreamConfigSchema.HTTP_KEYS);
+    return variants;
+  }
+
   static final ConfigSection TARGET =
       new ConfigSection(
           "target",
           Kind.OPTIONAL,
           "Where the captured changes are written.",
-          List.of(NAMESPACE),
+          Stream.concat(Stream.of(NAMESPACE), StreamConfigSchema.TARGET_KEYS.stream()).toList(),
           List.of());
   static final ConfigSection PIPELINES =
       new ConfigSection(
@@ -372,6 +390,27 @@ final class FloeConfigSchema {
           target:
             namespace: raw
           commit-interval: 1s
+        - name: clicks
+          source:
+            type: kafka
+            bootstrap-servers: 127.0.0.1:9092
+            topics: [clicks]
+            format: json
+          target:
+            namespace: raw
+            mode: append
+            columns: [event_id string, user_id long, url string, event_time timestamptz]
+            partition-by: [day(event_time)]
+            unknown-fields: add
+        - name: devices
+          source:
+            type: http
+          target:
+            namespace: raw
+            mode: upsert
+            key: [device_id]
+            columns: [device_id string, temperature double, seen_at timestamptz]
+          commit-interval: 500ms
       sql:
         listen-address: 127.0.0.1
         postgres-port: 5433
@@ -420,6 +459,10 @@ final class FloeConfigSchema {
    */
   static void checkPipelineNames(ConfigValues root, ConfigReader reader) {
     checkUnique(root.list(PIPELINES), PIPELINE_NAME, "pipelines", "pipeline", reader);
+    List<ConfigValues> pipelines = root.list(PIPELINES);
+    for (int index = 0; index < pipelines.size(); index++) {
+      StreamConfigSchema.check(pipelines.get(index), "pipelines[" + index + "]", reader);
+    }
   }
 
   /** Reports entries of {@code maintenance.tables} that name the same table or namespace. */
@@ -675,18 +718,30 @@ final class FloeConfigSchema {
 
   private static PipelineConfig pipeline(ConfigValues values) {
     ConfigValues source = values.section(SOURCE);
+    ConfigValues target = values.section(TARGET);
+    SourceConfig sourceConfig =
+        switch (source.get(SOURCE_TYPE)) {
+          case POSTGRES ->
+              new PostgresSourceConfig(
+                  source.get(SOURCE_TYPE),
+                  source.get(URL),
+                  source.get(USER),
+                  source.get(PASSWORD),
+                  source.get(TABLES),
+                  source.get(SLOT_NAME),
+                  source.get(PUBLICATION),
+                  source.get(UNBOUNDED_NUMERIC));
+          case KAFKA -> StreamConfigSchema.kafka(source);
+          case HTTP -> StreamConfigSchema.http(source);
+        };
     return new PipelineConfig(
         values.get(PIPELINE_NAME),
-        new SourceConfig(
-            source.get(SOURCE_TYPE),
-            source.get(URL),
-            source.get(USER),
-            source.get(PASSWORD),
-            source.get(TABLES),
-            source.get(SLOT_NAME),
-            source.get(PUBLICATION),
-            source.get(UNBOUNDED_NUMERIC)),
-        new TargetConfig(values.section(TARGET).get(NAMESPACE)),
+        sourceConfig,
+        new TargetConfig(
+            target.get(NAMESPACE),
+            sourceConfig.streaming()
+                ? Optional.of(StreamConfigSchema.table(target))
+                : Optional.empty()),
         values.get(COMMIT_INTERVAL));
   }
 

@@ -1,44 +1,12 @@
 package io.floe.core.config;
 
-import static java.util.Objects.requireNonNull;
+/** Where a pipeline's changes or records come from: one record type per {@link SourceType}. */
+public sealed interface SourceConfig
+    permits PostgresSourceConfig, KafkaSourceConfig, HttpSourceConfig {
+  SourceType type();
 
-import java.util.List;
-
-/**
- * The database a pipeline captures changes from. Tables are always qualified ({@code
- * schema.table}). {@link #toString()} hides the password so the record can be logged.
- */
-public record SourceConfig(
-    SourceType type,
-    String url,
-    String user,
-    String password,
-    List<String> tables,
-    String slotName,
-    String publication,
-    UnboundedNumeric unboundedNumeric) {
-  public SourceConfig {
-    requireNonNull(type, "type is null");
-    requireNonNull(url, "url is null");
-    requireNonNull(user, "user is null");
-    requireNonNull(password, "password is null");
-    tables = List.copyOf(requireNonNull(tables, "tables is null"));
-    requireNonNull(slotName, "slotName is null");
-    requireNonNull(publication, "publication is null");
-    requireNonNull(unboundedNumeric, "unboundedNumeric is null");
-  }
-
-  @Override
-  public String toString() {
-    return "SourceConfig[type=%s, url=%s, user=%s, password=%s, tables=%s, slotName=%s, publication=%s, unboundedNumeric=%s]"
-        .formatted(
-            type,
-            url,
-            user,
-            password.isEmpty() ? "" : "****",
-            tables,
-            slotName,
-            publication,
-            unboundedNumeric);
+  /** Whether the source is a stream of records (Kafka, HTTP) rather than a database's changes. */
+  default boolean streaming() {
+    return type() != SourceType.POSTGRES;
   }
 }

@@ -70,7 +70,7 @@ class ConfigLoaderTest {
     assertThat(shop.target()).isEqualTo(new TargetConfig("raw"));
     assertThat(shop.source())
         .isEqualTo(
-            new SourceConfig(
+            new PostgresSourceConfig(
                 SourceType.POSTGRES,
                 "jdbc:postgresql://127.0.0.1:5432/shop",
                 "floe",
@@ -85,7 +85,7 @@ class ConfigLoaderTest {
     assertThat(billing.target()).isEqualTo(new TargetConfig("billing"));
     assertThat(billing.source())
         .isEqualTo(
-            new SourceConfig(
+            new PostgresSourceConfig(
                 SourceType.POSTGRES,
                 "jdbc:postgresql://db/billing",
                 "biller",
@@ -104,11 +104,12 @@ class ConfigLoaderTest {
     PipelineConfig pipeline = config.pipelines().get(0);
     assertThat(pipeline.commitInterval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(pipeline.target().namespace()).isEqualTo("shop");
-    assertThat(pipeline.source().password()).isEmpty();
-    assertThat(pipeline.source().tables()).containsExactly("public.orders");
-    assertThat(pipeline.source().slotName()).isEqualTo("floe_shop");
-    assertThat(pipeline.source().publication()).isEqualTo("floe_shop");
-    assertThat(pipeline.source().unboundedNumeric()).isEqualTo(UnboundedNumeric.DECIMAL);
+    PostgresSourceConfig source = (PostgresSourceConfig) pipeline.source();
+    assertThat(source.password()).isEmpty();
+    assertThat(source.tables()).containsExactly("public.orders");
+    assertThat(source.slotName()).isEqualTo("floe_shop");
+    assertThat(source.publication()).isEqualTo("floe_shop");
+    assertThat(source.unboundedNumeric()).isEqualTo(UnboundedNumeric.DECIMAL);
   }
 
   @Test
@@ -128,11 +129,12 @@ class ConfigLoaderTest {
   @Test
   void keepsValuesAsWritten() {
     // Plain YAML would read 0123 as the number 83 and yes as true.
-    SourceConfig source =
-        parse(MINIMAL.replace("user: floe", "user: yes\n      password: 0123"))
-            .pipelines()
-            .get(0)
-            .source();
+    PostgresSourceConfig source =
+        (PostgresSourceConfig)
+            parse(MINIMAL.replace("user: floe", "user: yes\n      password: 0123"))
+                .pipelines()
+                .get(0)
+                .source();
 
     assertThat(source.user()).isEqualTo("yes");
     assertThat(source.password()).isEqualTo("0123");
@@ -151,8 +153,9 @@ class ConfigLoaderTest {
     String yaml =
         MINIMAL.replace("user: floe", "user: floe\n      password: ${PGPASSWORD:-fallback}");
 
-    assertThat(parse(yaml, Map.of("PGPASSWORD", "")).pipelines().get(0).source().password())
-        .isEqualTo("fallback");
+    PostgresSourceConfig source =
+        (PostgresSourceConfig) parse(yaml, Map.of("PGPASSWORD", "")).pipelines().get(0).source();
+    assertThat(source.password()).isEqualTo("fallback");
   }
 
   @Test

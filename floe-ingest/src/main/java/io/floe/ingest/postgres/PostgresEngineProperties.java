@@ -3,7 +3,7 @@ package io.floe.ingest.postgres;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.config.PipelineConfig;
-import io.floe.core.config.SourceConfig;
+import io.floe.core.config.PostgresSourceConfig;
 import io.floe.ingest.SourceTable;
 import io.floe.ingest.debezium.TableOffsetStore;
 import java.net.URI;
@@ -27,7 +27,7 @@ final class PostgresEngineProperties {
    * (Debezium's JSON form) or, when it is null, starting with a full load.
    */
   static Properties build(PipelineConfig pipeline, List<SourceTable> tables, String resumeOffset) {
-    SourceConfig source = pipeline.source();
+    PostgresSourceConfig source = (PostgresSourceConfig) pipeline.source();
     URI uri = parseUrl(source.url());
     Properties properties = new Properties();
     properties.setProperty("name", "floe-" + pipeline.name());

@@ -8,6 +8,7 @@ import io.debezium.engine.format.ChangeEventFormat;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.config.PipelineConfig;
+import io.floe.core.config.PostgresSourceConfig;
 import io.floe.ingest.ChangeHandler;
 import io.floe.ingest.ChangeSource;
 import io.floe.ingest.SourceEvent;
@@ -58,7 +59,8 @@ public final class PostgresSource implements ChangeSource {
 
   public PostgresSource(PipelineConfig config) {
     this.config = requireNonNull(config, "config is null");
-    this.inspector = new PostgresSourceInspector(config.name(), config.source());
+    this.inspector =
+        new PostgresSourceInspector(config.name(), (PostgresSourceConfig) config.source());
     String prefix = PostgresEngineProperties.topicPrefix(config);
     this.transactionTopic = prefix + ".transaction";
     this.heartbeatTopic = "__debezium-heartbeat." + prefix;
@@ -270,7 +272,7 @@ public final class PostgresSource implements ChangeSource {
     return new FloeException(
         ErrorCode.SOURCE_FAILED,
         "Cannot stream changes from PostgreSQL at "
-            + config.source().url()
+            + ((PostgresSourceConfig) config.source()).url()
             + " for pipeline "
             + config.name()
             + ": "

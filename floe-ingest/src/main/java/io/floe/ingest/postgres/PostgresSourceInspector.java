@@ -2,7 +2,7 @@ package io.floe.ingest.postgres;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
-import io.floe.core.config.SourceConfig;
+import io.floe.core.config.PostgresSourceConfig;
 import io.floe.ingest.SourceTable;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -36,15 +36,15 @@ public final class PostgresSourceInspector {
   private static final Duration SLOT_RELEASE_WAIT = Duration.ofSeconds(15);
 
   private final String pipeline;
-  private final SourceConfig config;
+  private final PostgresSourceConfig config;
 
-  public PostgresSourceInspector(String pipeline, SourceConfig config) {
+  public PostgresSourceInspector(String pipeline, PostgresSourceConfig config) {
     this.pipeline = pipeline;
     this.config = config;
   }
 
   /** Opens a JDBC connection to the source, translating failures into actionable errors. */
-  public static Connection connect(SourceConfig config) {
+  public static Connection connect(PostgresSourceConfig config) {
     try {
       return DriverManager.getConnection(config.url(), config.user(), config.password());
     } catch (SQLException e) {

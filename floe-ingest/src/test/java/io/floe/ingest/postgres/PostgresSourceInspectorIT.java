@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
-import io.floe.core.config.SourceConfig;
+import io.floe.core.config.PostgresSourceConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.UnboundedNumeric;
 import io.floe.demo.EmbeddedPostgres;
@@ -46,8 +46,8 @@ class PostgresSourceInspectorIT {
     }
   }
 
-  private static SourceConfig source(String user, String database, List<String> tables) {
-    return new SourceConfig(
+  private static PostgresSourceConfig source(String user, String database, List<String> tables) {
+    return new PostgresSourceConfig(
         SourceType.POSTGRES,
         postgres.jdbcUrl(database),
         user,
@@ -130,7 +130,7 @@ class PostgresSourceInspectorIT {
             () ->
                 new PostgresSourceInspector(
                         "q",
-                        new SourceConfig(
+                        new PostgresSourceConfig(
                             SourceType.POSTGRES,
                             postgres.jdbcUrl("inspect"),
                             "replicator",
@@ -150,8 +150,8 @@ class PostgresSourceInspectorIT {
     try (EmbeddedPostgres replica =
         EmbeddedPostgres.startWithSettings(Map.of("wal_level", "replica"))) {
       replica.createDatabase("inspect");
-      SourceConfig config =
-          new SourceConfig(
+      PostgresSourceConfig config =
+          new PostgresSourceConfig(
               SourceType.POSTGRES,
               replica.jdbcUrl("inspect"),
               replica.user(),
@@ -171,8 +171,8 @@ class PostgresSourceInspectorIT {
 
   @Test
   void explainsUnreachableServerAndMissingDatabase() {
-    SourceConfig unreachable =
-        new SourceConfig(
+    PostgresSourceConfig unreachable =
+        new PostgresSourceConfig(
             SourceType.POSTGRES,
             "jdbc:postgresql://127.0.0.1:1/inspect",
             "postgres",

@@ -1,0 +1,432 @@
+package io.floe.ingest.stream;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.RoundingMode;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
+
+/**
+ * Matches a decoded record's fields to a table's columns, by name: converts each value to its
+ * column's Iceberg type, strictly (text is not read as a number; a number that does not fit is
+ * refused), and infers the type of a field that has no column yet.
+ *
+ * <h2>Conversions</h2>
+ *
+ * <ul>
+ *   <li>int, long: whole numbers in range (a decimal without fraction, such as {@code 5.0}, too).
+ *   <li>float, double, decimal(p,s): any number; a decimal must fit its precision and scale
+ *       exactly.
+ *   <li>boolean: true or false. string: text; {@code json} columns hold any value's JSON text.
+ *   <li>date, time, timestamp, timestamptz: ISO-8601 text ({@code 2026-12-07}, {@code 10:15:30},
+ *       {@code 2026-12-07T10:15:30}, {@code 2026-12-07T10:15:30Z} or with an offset), the decoder's
+ *       temporal values, or for timestamps a whole number of milliseconds since 1970-01-01 UTC.
+ *   <li>uuid: UUID text. binary: base64 text, or bytes.
+ * </ul>
+ *
+ * <p>Inferred types: whole numbers long, other numbers double, text string, true/false boolean,
+ * bytes binary, temporal values their type, objects and lists json (string).
+ */
+public final class RecordFields {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern COLUMN_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+  /** The doc of string columns that hold a field's JSON text ({@code json} columns). */
+  public static final String JSON_DOC = "JSON text";
+
+  private RecordFields() {}
+
+  /**
+   * The fields as a row of {@code schema}: each column takes the field of its name, converted;
+   * fields without a column are left out, columns without a field are null.
+   *
+   * @throws RecordRejectedException when a value does not convert to its column's type
+   */
+  public static Record toRecord(Map<String, Object> fields, Schema schema) {
+    GenericRecord row = GenericRecord.create(schema);
+    List<Types.NestedField> columns = schema.columns();
+    for (int position = 0; position < columns.size(); position++) {
+      Types.NestedField column = columns.get(position);
+      Object value = fields.get(column.name());
+      if (value != null) {
+        row.set(position, convert(value, column));
+      }
+    }
+    return row;
+  }
+
+  /** The names of fields that have no column in {@code schema}, in the record's order. */
+  public static List<String> unknownFields(Map<String, Object> fields, Schema schema) {
+    List<String> unknown = new ArrayList<>();
+    for (String name : fields.keySet()) {
+      if (schema.findField(name) == null) {
+        unknown.add(name);
+      }
+    }
+    return unknown;
+  }
+
+  /**
+   * The type a column for {@code value} gets, or empty when the value says nothing (null).
+   *
+   * @throws RecordRejectedException for a field name no column can have
+   */
+  public static Optional<Type> inferType(String name, Object value) {
+    if (!COLUMN_NAME.matcher(name).matches()) {
+      throw new RecordRejectedException(
+          RejectReason.INVALID_FIELD_NAME,
+          "Field '"
+              + name
+              + "' cannot become a column: column names are a letter or underscore followed by"
+              + " letters, digits or underscores; rename the field at the producer");
+    }
+    if (value == null || (value instanceof JsonNode node && node.isNull())) {
+      return Optional.empty();
+    }
+    if (value instanceof Boolean) {
+      return Optional.of(Types.BooleanType.get());
+    }
+    if (value instanceof Integer || value instanceof Long || value instanceof Short) {
+      return Optional.of(Types.LongType.get());
+    }
+    if (value instanceof BigInteger integer) {
+      return Optional.of(
+          integer.bitLength() < 64 ? Types.LongType.get() : Types.DecimalType.of(38, 0));
+    }
+    if (value instanceof Number) {
+      return Optional.of(Types.DoubleType.get());
+    }
+    if (value instanceof String) {
+      return Optional.of(Types.StringType.get());
+    }
+    if (value instanceof byte[] || value instanceof ByteBuffer) {
+      return Optional.of(Types.BinaryType.get());
+    }
+    if (value instanceof LocalDate) {
+      return Optional.of(Types.DateType.get());
+    }
+    if (value instanceof LocalTime) {
+      return Optional.of(Types.TimeType.get());
+    }
+    if (value instanceof LocalDateTime) {
+      return Optional.of(Types.TimestampType.withoutZone());
+    }
+    if (value instanceof Instant || value instanceof OffsetDateTime) {
+      return Optional.of(Types.TimestampType.withZone());
+    }
+    if (value instanceof UUID) {
+      return Optional.of(Types.UUIDType.get());
+    }
+    // Objects and lists: their JSON text.
+    return Optional.of(Types.StringType.get());
+  }
+
+  /** Whether a column holds JSON text: a string column whose doc is {@link #JSON_DOC}. */
+  public static boolean isJson(Types.NestedField column) {
+    return column.type().typeId() == Type.TypeID.STRING && JSON_DOC.equals(column.doc());
+  }
+
+  /** Whether an inferred column for {@code value} holds its JSON text (an object or a list). */
+  public static boolean inferJson(Object value) {
+    return value instanceof Map
+        || value instanceof List
+        || (value instanceof JsonNode node && node.isContainerNode());
+  }
+
+  private static Object convert(Object value, Types.NestedField column) {
+    Type type = column.type();
+    try {
+      switch (type.typeId()) {
+        case BOOLEAN:
+          if (value instanceof Boolean) {
+            return value;
+          }
+          break;
+        case INTEGER:
+          {
+            BigInteger integer = wholeNumber(value, column);
+            if (integer != null) {
+              if (integer.bitLength() >= 32) {
+                throw outOfRange(value, column, "an int holds -2147483648 to 2147483647");
+              }
+              return integer.intValue();
+            }
+            break;
+          }
+        case LONG:
+          {
+            BigInteger integer = wholeNumber(value, column);
+            if (integer != null) {
+              if (integer.bitLength() >= 64) {
+                throw outOfRange(value, column, "a long holds 64-bit whole numbers");
+              }
+              return integer.longValue();
+            }
+            break;
+          }
+        case FLOAT:
+          if (value instanceof Number number) {
+            float result = number.floatValue();
+            if (Float.isInfinite(result) && !Double.isInfinite(number.doubleValue())) {
+              throw outOfRange(value, column, "a float holds up to about 3.4e38");
+            }
+            return result;
+          }
+          break;
+        case DOUBLE:
+          if (value instanceof Number number) {
+            return number.doubleValue();
+          }
+          break;
+        case DECIMAL:
+          if (value instanceof Number number) {
+            Types.DecimalType decimal = (Types.DecimalType) type;
+            BigDecimal exact = decimal(number);
+            BigDecimal scaled;
+            try {
+              scaled = exact.setScale(decimal.scale(), RoundingMode.UNNECESSARY);
+            } catch (ArithmeticException e) {
+              throw outOfRange(value, column, "it has more than " + decimal.scale() + " decimals");
+            }
+            if (scaled.precision() > decimal.precision()) {
+              throw outOfRange(
+                  value, column, "it has more than " + decimal.precision() + " digits");
+            }
+            return scaled;
+          }
+          break;
+        case STRING:
+          if (isJson(column)) {
+            return value instanceof String text ? JSON.writeValueAsString(text) : json(value);
+          }
+          if (value instanceof String) {
+            return value;
+          }
+          if (value instanceof Map || value instanceof List || value instanceof JsonNode) {
+            if (!(value instanceof JsonNode node) || node.isContainerNode()) {
+              return json(value);
+            }
+          }
+          break;
+        case DATE:
+          if (value instanceof LocalDate) {
+            return value;
+          }
+          if (value instanceof String text) {
+            return LocalDate.parse(text);
+          }
+          break;
+        case TIME:
+          if (value instanceof LocalTime) {
+            return value;
+          }
+          if (value instanceof String text) {
+            return LocalTime.parse(text);
+          }
+          break;
+        case TIMESTAMP:
+          return timestamp(value, column, ((Types.TimestampType) type).shouldAdjustToUTC());
+        case UUID:
+          if (value instanceof UUID) {
+            return value;
+          }
+          if (value instanceof String text) {
+            try {
+              return UUID.fromString(text);
+            } catch (IllegalArgumentException e) {
+              throw outOfRange(value, column, "it is not a UUID such as" + " " + UUID.randomUUID());
+            }
+          }
+          break;
+        case BINARY:
+          if (value instanceof byte[] bytes) {
+            return ByteBuffer.wrap(bytes);
+          }
+          if (value instanceof ByteBuffer buffer) {
+            return buffer;
+          }
+          if (value instanceof String text) {
+            try {
+              return ByteBuffer.wrap(Base64.getDecoder().decode(text));
+            } catch (IllegalArgumentException e) {
+              throw outOfRange(value, column, "binary columns take base64 text");
+            }
+          }
+          break;
+        default:
+          throw new RecordRejectedException(
+              RejectReason.TYPE_MISMATCH,
+              "Column "
+                  + column.name()
+                  + " has type "
+                  + type
+                  + ", which stream records cannot fill yet");
+      }
+    } catch (DateTimeParseException e) {
+      throw outOfRange(value, column, "it is not ISO-8601 text of a " + type);
+    } catch (JsonProcessingException e) {
+      throw new RecordRejectedException(
+          RejectReason.TYPE_MISMATCH,
+          "Field " + column.name() + " cannot be written as JSON: " + e.getOriginalMessage(),
+          e);
+    }
+    throw new RecordRejectedException(
+        RejectReason.TYPE_MISMATCH,
+        "Field "
+            + column.name()
+            + " has "
+            + describe(value)
+            + " but its column has type "
+            + type
+            + "; fix the producer, or add a column of another name for the new type (a column's"
+            + " type cannot change in place)");
+  }
+
+  private static Object timestamp(Object value, Types.NestedField column, boolean withZone) {
+    OffsetDateTime utc = null;
+    if (value instanceof Instant instant) {
+      utc = instant.atOffset(ZoneOffset.UTC);
+    } else if (value instanceof OffsetDateTime offset) {
+      utc = offset.withOffsetSameInstant(ZoneOffset.UTC);
+    } else if (value instanceof LocalDateTime local) {
+      if (!withZone) {
+        return local;
+      }
+      throw new RecordRejectedException(
+          RejectReason.TYPE_MISMATCH,
+          "Field "
+              + column.name()
+              + " is a timestamp without time zone but its column is timestamptz; send it with"
+              + " an offset such as Z");
+    } else if (value instanceof String text) {
+      if (!withZone) {
+        return LocalDateTime.parse(text);
+      }
+      utc = OffsetDateTime.parse(text).withOffsetSameInstant(ZoneOffset.UTC);
+    } else if (value instanceof Number) {
+      BigInteger millis = wholeNumber(value, column);
+      if (millis == null || millis.bitLength() >= 63) {
+        throw outOfRange(value, column, "timestamps as numbers are whole milliseconds since 1970");
+      }
+      utc = Instant.ofEpochMilli(millis.longValue()).atOffset(ZoneOffset.UTC);
+    }
+    if (utc == null) {
+      throw new RecordRejectedException(
+          RejectReason.TYPE_MISMATCH,
+          "Field "
+              + column.name()
+              + " has "
+              + describe(value)
+              + " but its column is a "
+              + column.type()
+              + "; send ISO-8601 text or milliseconds since 1970");
+    }
+    return withZone ? utc : utc.toLocalDateTime();
+  }
+
+  /** The value as a whole number, or null when it is not a number; refuses fractions. */
+  private static BigInteger wholeNumber(Object value, Types.NestedField column) {
+    if (value instanceof Integer || value instanceof Long || value instanceof Short) {
+      return BigInteger.valueOf(((Number) value).longValue());
+    }
+    if (value instanceof BigInteger integer) {
+      return integer;
+    }
+    if (value instanceof Number number) {
+      BigDecimal exact = decimal(number);
+      try {
+        return exact.toBigIntegerExact();
+      } catch (ArithmeticException e) {
+        throw new RecordRejectedException(
+            RejectReason.TYPE_MISMATCH,
+            "Field "
+                + column.name()
+                + " has the fractional number "
+                + value
+                + " but its column has type "
+                + column.type()
+                + ", which holds whole numbers");
+      }
+    }
+    return null;
+  }
+
+  private static BigDecimal decimal(Number number) {
+    if (number instanceof BigDecimal decimal) {
+      return decimal;
+    }
+    if (number instanceof BigInteger integer) {
+      return new BigDecimal(integer);
+    }
+    if (number instanceof Double || number instanceof Float) {
+      double value = number.doubleValue();
+      if (Double.isNaN(value) || Double.isInfinite(value)) {
+        throw new NumberFormatException(value + " is not a decimal number");
+      }
+      return BigDecimal.valueOf(value);
+    }
+    return BigDecimal.valueOf(number.longValue());
+  }
+
+  private static String json(Object value) throws JsonProcessingException {
+    return JSON.writeValueAsString(value);
+  }
+
+  private static RecordRejectedException outOfRange(
+      Object value, Types.NestedField column, String why) {
+    String text = String.valueOf(value);
+    if (text.length() > 100) {
+      text = text.substring(0, 100) + "...";
+    }
+    return new RecordRejectedException(
+        RejectReason.VALUE_OUT_OF_RANGE,
+        "Field "
+            + column.name()
+            + " has the value "
+            + text
+            + ", which does not fit its column of type "
+            + column.type()
+            + ": "
+            + why);
+  }
+
+  private static String describe(Object value) {
+    if (value instanceof String) {
+      return "text";
+    }
+    if (value instanceof Boolean) {
+      return "a boolean";
+    }
+    if (value instanceof Number) {
+      return "a number";
+    }
+    if (value instanceof Map || (value instanceof JsonNode node && node.isObject())) {
+      return "an object";
+    }
+    if (value instanceof List || (value instanceof JsonNode node && node.isArray())) {
+      return "a list";
+    }
+    return "a value of type " + value.getClass().getSimpleName();
+  }
+}
