@@ -91,6 +91,11 @@ public interface ChangeSource extends AutoCloseable {
    */
   void start(Optional<SourcePosition> resume, ChangeHandler handler);
 
+  /** The source's own figures for the pipeline's status; thread-safe. */
+  default SourceFigures figures() {
+    return SourceFigures.NONE;
+  }
+
   /**
    * Stops delivering and waits for the batch in progress; {@link ChangeHandler#stopped} follows.
    * Does nothing when not started or already stopped.
