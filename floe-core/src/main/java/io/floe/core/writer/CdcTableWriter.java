@@ -61,7 +61,7 @@ import org.apache.iceberg.data.Record;
  * and {@link RewriteHandoff} may be used from other threads. After a failed commit the writer
  * refuses further use; open a new one (which reloads the index from the table).
  */
-public final class CdcTableWriter {
+public final class CdcTableWriter implements TableWriter {
   /**
    * Data files below this size count as small: the files of single CDC commits. Larger files (a
    * full load's, or earlier merges') are left to table maintenance, so that the writer's tidying
@@ -115,6 +115,7 @@ public final class CdcTableWriter {
     return new CdcTableWriter(table);
   }
 
+  @Override
   public Table table() {
     return table;
   }
@@ -123,6 +124,7 @@ public final class CdcTableWriter {
    * Turns the tidying of small files in the writer's commits on or off (on by default). A full load
    * turns it off: its files are written once and are not worth rewriting while it runs.
    */
+  @Override
   public void setCompactionEnabled(boolean enabled) {
     this.compactionEnabled = enabled;
   }
@@ -137,16 +139,19 @@ public final class CdcTableWriter {
     return state.deleteFiles().size();
   }
 
+  @Override
   public Schema schema() {
     return schema;
   }
 
   /** Rows in the table once the pending batch is committed. */
+  @Override
   public long liveRows() {
     return batch.liveRows();
   }
 
   /** Values the source left out of updates that were taken from earlier row versions. */
+  @Override
   public long unchangedValuesFilled() {
     return batch.unchangedValuesFilled();
   }
@@ -160,6 +165,7 @@ public final class CdcTableWriter {
   }
 
   /** Changes applied since the last commit. */
+  @Override
   public long pendingChanges() {
     return batch.changes();
   }
@@ -170,6 +176,7 @@ public final class CdcTableWriter {
    * @param unchanged positions of top-level fields whose value must be taken from the row's
    *     previous version, or null
    */
+  @Override
   public void upsert(Record row, BitSet unchanged) {
     checkUsable();
     batch.upsert(row, unchanged);
@@ -179,12 +186,14 @@ public final class CdcTableWriter {
    * Applies an update whose before image has key {@code oldKeyRow}'s key; a changed key is a delete
    * of the old row plus an insert of the new one.
    */
+  @Override
   public void update(Record oldKeyRow, Record row, BitSet unchanged) {
     checkUsable();
     batch.update(oldKeyRow, row, unchanged);
   }
 
   /** Deletes the row with the key of {@code keyRow} (only key fields need be set). */
+  @Override
   public void delete(Record keyRow) {
     checkUsable();
     batch.delete(keyRow);
@@ -193,6 +202,7 @@ public final class CdcTableWriter {
   /**
    * Removes every row, committed and pending; later changes in this batch apply to an empty table.
    */
+  @Override
   public void truncate() {
     checkUsable();
     batch.truncate();
@@ -206,6 +216,7 @@ public final class CdcTableWriter {
    * @return the commit, or empty if there was nothing to commit
    * @throws FloeException if the commit failed; the writer cannot be used after that
    */
+  @Override
   public Optional<CommitResult> commit(Map<String, String> summary) {
     requireNonNull(summary, "summary is null");
     checkUsable();
@@ -223,6 +234,7 @@ public final class CdcTableWriter {
    *
    * @throws FloeException if the commit failed; the writer cannot be used after that
    */
+  @Override
   public CommitResult checkpoint(Map<String, String> summary) {
     requireNonNull(summary, "summary is null");
     checkUsable();
@@ -484,6 +496,7 @@ public final class CdcTableWriter {
   }
 
   /** Whether a rewrite waits for the writer's next commit. */
+  @Override
   public boolean rewriteSubmitted() {
     RewriteHandoff current = handoff.get();
     return current != null && current.submitted();
