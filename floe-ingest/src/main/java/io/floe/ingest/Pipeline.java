@@ -7,18 +7,23 @@ import io.floe.core.ErrorType;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.IcebergFailures;
 import io.floe.core.config.PipelineConfig;
+import io.floe.core.config.StreamTableConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.ingest.SourceEvent.Change;
 import io.floe.ingest.SourceEvent.Heartbeat;
 import io.floe.ingest.SourceEvent.TransactionBegin;
 import io.floe.ingest.SourceEvent.TransactionCommit;
+import io.floe.ingest.stream.DeadLetters;
+import io.floe.ingest.stream.StreamRecord;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -87,6 +92,13 @@ public final class Pipeline implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
   private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(5);
 
+  /**
+   * How long a stream pipeline's table that receives nothing (typically the dead-letter table) may
+   * go without recording the source position: a restart re-reads at most this much of the stream to
+   * find out that it holds nothing of it.
+   */
+  private static final Duration IDLE_CHECKPOINT_INTERVAL = Duration.ofMinutes(1);
+
   private final PipelineConfig config;
   private final Catalog catalog;
   private final ChangeSource source;
@@ -97,6 +109,13 @@ public final class Pipeline implements AutoCloseable {
   private final Map<String, TableSink> sinks = new LinkedHashMap<>();
   private final List<Change> openTransaction = new ArrayList<>();
   private final ReentrantLock commitLock = new ReentrantLock();
+
+  /** The writer of a stream pipeline's records; null for a database pipeline. */
+  private volatile StreamApplier stream;
+
+  /** The acknowledger of the batch being handled, for commits in the middle of it. */
+  private ChangeHandler.Acknowledger acknowledger;
+
   private volatile boolean stopping;
   private volatile FloeException failure;
   private boolean inTransaction;
@@ -158,8 +177,10 @@ public final class Pipeline implements AutoCloseable {
     try {
       Optional<SourcePosition> resume = prepareTables(source.inspect());
       // Table maintenance of this process hands its compactions to these writers.
-      sinks.values().forEach(sink -> writers.register(sink.writer));
-      if (!transitionFrom(State.STARTING, resume.isPresent() ? State.STREAMING : State.LOADING)) {
+      registerWriters();
+      // A stream has no full load: it streams from the start.
+      State next = resume.isPresent() || stream != null ? State.STREAMING : State.LOADING;
+      if (!transitionFrom(State.STARTING, next)) {
         // Closed while it started: nothing was delivered, so there is nothing to stop.
         sourceStopped(null);
         return;
@@ -173,8 +194,20 @@ public final class Pipeline implements AutoCloseable {
     }
   }
 
+  private void registerWriters() {
+    for (TableSink sink : sinks.values()) {
+      if (sink.writer instanceof CdcTableWriter cdc) {
+        writers.register(cdc);
+      }
+    }
+  }
+
   private void unregisterWriters() {
-    sinks.values().forEach(sink -> writers.unregister(sink.writer));
+    for (TableSink sink : sinks.values()) {
+      if (sink.writer instanceof CdcTableWriter cdc) {
+        writers.unregister(cdc);
+      }
+    }
   }
 
   /** Waits until the pipeline stops or fails. */
@@ -213,11 +246,43 @@ public final class Pipeline implements AutoCloseable {
   private Optional<SourcePosition> prepareTables(List<SourceTable> sources) {
     Namespace namespace = Namespace.of(config.target().namespace());
     TargetTables.ensureNamespace(catalog, namespace);
-    for (SourceTable table : sources) {
-      Table target =
-          TargetTables.loadOrCreate(
-              catalog, config.name(), TableIdentifier.of(namespace, table.tableName()), table);
-      TableSink sink = new TableSink(table, target);
+    Optional<StreamTableConfig> streamTable = config.target().stream();
+    if (streamTable.isPresent() && sources.size() != 1) {
+      throw new IllegalStateException(
+          "A stream source describes one table, not " + sources.size() + ": " + sources);
+    }
+    List<SourceTable> tables = new ArrayList<>(sources);
+    if (streamTable.isPresent()) {
+      tables.add(
+          new SourceTable(
+              deadLetterName(sources.get(0)),
+              streamTable.get().deadLetterTable(),
+              DeadLetters.SCHEMA,
+              0));
+    }
+    for (SourceTable table : tables) {
+      TableIdentifier identifier = TableIdentifier.of(namespace, table.tableName());
+      TableSink sink;
+      if (streamTable.isEmpty()) {
+        sink =
+            new TableSink(
+                table,
+                CdcTableWriter.open(
+                    TargetTables.loadOrCreate(catalog, config.name(), identifier, table)));
+      } else if (table.icebergSchema() == DeadLetters.SCHEMA) {
+        sink =
+            new TableSink(
+                table,
+                CdcTableWriter.open(
+                    TargetTables.loadOrCreateStream(
+                        catalog, config.name(), identifier, table, List.of())));
+      } else {
+        Table target =
+            TargetTables.loadOrCreateStream(
+                catalog, config.name(), identifier, table, streamTable.get().partitionBy());
+        sink = new TableSink(table, StreamApplier.writer(streamTable.get(), target));
+      }
+      Table target = sink.writer.table();
       // A table with a checkpoint has a last summary; one of a complete full load, a position.
       Checkpoint.read(target, config.name(), source)
           .ifPresent(
@@ -230,9 +295,23 @@ public final class Pipeline implements AutoCloseable {
               });
       sinks.put(table.qualifiedName(), sink);
     }
+    if (streamTable.isPresent()) {
+      stream =
+          new StreamApplier(
+              config.name(),
+              streamTable.get(),
+              sinks.get(sources.get(0).qualifiedName()),
+              sinks.get(deadLetterName(sources.get(0))),
+              stats,
+              this::commitPending,
+              Clock.systemUTC());
+    }
 
     List<TableSink> incomplete =
         sinks.values().stream().filter(sink -> sink.checkpoint == null).toList();
+    if (stream != null) {
+      return prepareStreamTables(incomplete);
+    }
     if (incomplete.isEmpty() && !sinks.isEmpty()) {
       List<SourcePosition> held = sinks.values().stream().map(sink -> sink.checkpoint).toList();
       SourcePosition resume = source.resumePosition(held);
@@ -267,7 +346,7 @@ public final class Pipeline implements AutoCloseable {
     }
     for (TableSink sink : sinks.values()) {
       sink.writer.setCompactionEnabled(false);
-      if (sink.writer.liveRows() > 0 || sink.lastSummary != null) {
+      if (sink.writer.liveRows() != 0 || sink.lastSummary != null) {
         LOG.info(
             "Pipeline {}: emptying {} ({} rows) before the full load restarts",
             config.name(),
@@ -286,6 +365,7 @@ public final class Pipeline implements AutoCloseable {
     @Override
     public void handle(List<SourceEvent> events, Acknowledger acknowledger)
         throws InterruptedException {
+      Pipeline.this.acknowledger = acknowledger;
       Heartbeat lastHeartbeat = null;
       for (SourceEvent event : events) {
         if (event instanceof Change change) {
@@ -354,6 +434,17 @@ public final class Pipeline implements AutoCloseable {
               + ": its tables are "
               + sinks.keySet());
     }
+    if (stream != null && change.row() instanceof StreamRecord record) {
+      if (inTransaction) {
+        throw new IllegalStateException(
+            "A stream source delivers records outside transactions: " + change);
+      }
+      if (stream.apply(change, record)) {
+        uncommittedEvents++;
+      }
+      lastApplied = change.position();
+      return;
+    }
     if (inTransaction) {
       if (replayPossible) {
         openTransaction.add(change);
@@ -368,6 +459,82 @@ public final class Pipeline implements AutoCloseable {
       apply(sink, change);
     }
     lastApplied = change.position();
+  }
+
+  /**
+   * Where a stream pipeline starts: from the oldest position its tables hold, or, when none holds
+   * one, where its source starts. A stream has no full load, so nothing is emptied: a table without
+   * a checkpoint (new, or created by someone else) holds no record of the stream yet and gets every
+   * record delivered from there.
+   */
+  private Optional<SourcePosition> prepareStreamTables(List<TableSink> withoutCheckpoint) {
+    if (withoutCheckpoint.size() == sinks.size()) {
+      stampAllTables = true;
+      return Optional.empty();
+    }
+    if (!withoutCheckpoint.isEmpty()) {
+      LOG.warn(
+          "Pipeline {}: tables {} hold no position of the stream (new, or dropped and created"
+              + " again): they get the records from where the others stand, not the earlier ones",
+          config.name(),
+          withoutCheckpoint.stream().map(sink -> sink.tableName).toList());
+      stampAllTables = true;
+    }
+    List<SourcePosition> held =
+        sinks.values().stream().map(sink -> sink.checkpoint).filter(Objects::nonNull).toList();
+    SourcePosition resume = source.resumePosition(held);
+    LOG.info(
+        "Pipeline {}: resuming from stream position {} (position of each table: {})",
+        config.name(),
+        resume,
+        sinks.values().stream().map(sink -> sink.tableName + "=" + sink.checkpoint).toList());
+    replayPossible = true;
+    return Optional.of(resume);
+  }
+
+  /** The name changes of the dead-letter table of a stream's table go by (never a source's). */
+  private static String deadLetterName(SourceTable streamTable) {
+    return streamTable.qualifiedName() + "#dead-letter";
+  }
+
+  /**
+   * Commits what every table holds pending, in the middle of a batch (before a schema change): at
+   * the position of the last record applied, which lies between records.
+   *
+   * @throws PipelineStoppingException when the pipeline is stopping: the batch ends there, and what
+   *     it did is delivered again on the next start
+   */
+  private void commitPending() {
+    if (lastApplied == null || inTransaction) {
+      return;
+    }
+    try {
+      while (!commitLock.tryLock(100, TimeUnit.MILLISECONDS)) {
+        if (stopping) {
+          throw new PipelineStoppingException();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PipelineStoppingException();
+    }
+    try {
+      if (stopping) {
+        throw new PipelineStoppingException();
+      }
+      commit(acknowledger, System.nanoTime());
+    } finally {
+      commitLock.unlock();
+    }
+  }
+
+  /** Ends a batch because the pipeline stops; its source reports it as its stop. */
+  private static final class PipelineStoppingException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    PipelineStoppingException() {
+      super("The pipeline is stopping");
+    }
   }
 
   private void skip(TableSink sink) {
@@ -449,9 +616,17 @@ public final class Pipeline implements AutoCloseable {
     boolean stampAll = stampAllTables && position.loadComplete();
     int committedTables = 0;
     for (TableSink sink : sinks.values()) {
+      // A stream's table that receives nothing (the dead-letter table, mostly) records the
+      // position now and then, so that a restart does not read the stream from its last record.
+      boolean stamp =
+          stampAll
+              || (stream != null
+                  && sink.writer.pendingChanges() == 0
+                  && now - sink.lastCheckpointNanos > IDLE_CHECKPOINT_INTERVAL.toNanos());
       Optional<CdcTableWriter.CommitResult> result =
-          stampAll ? Optional.of(sink.writer.checkpoint(summary)) : sink.writer.commit(summary);
+          stamp ? Optional.of(sink.writer.checkpoint(summary)) : sink.writer.commit(summary);
       if (result.isPresent()) {
+        sink.lastCheckpointNanos = now;
         committedTables++;
         sink.lastSummary = summary;
         if (position.loadComplete()) {
@@ -465,8 +640,10 @@ public final class Pipeline implements AutoCloseable {
     if (stampAll) {
       stampAllTables = false;
       sinks.values().forEach(sink -> sink.writer.setCompactionEnabled(true));
-      LOG.info("Pipeline {}: full load complete; streaming changes", config.name());
-      transition(State.STREAMING);
+      if (stream == null) {
+        LOG.info("Pipeline {}: full load complete; streaming changes", config.name());
+        transition(State.STREAMING);
+      }
     }
     LOG.debug(
         "Pipeline {}: committed {} events to {} tables at {}",
@@ -502,6 +679,26 @@ public final class Pipeline implements AutoCloseable {
             Math.round(remaining / rate));
       }
     }
+  }
+
+  /** The source's own figures: lag, buffered records, a problem it waits out. */
+  public SourceFigures sourceFigures() {
+    return source.figures();
+  }
+
+  /**
+   * Records a stream pipeline sent to its dead-letter table since it started, by error class (only
+   * classes with records); empty for a database pipeline.
+   */
+  public Map<String, Long> deadLetterCounts() {
+    StreamApplier applier = stream;
+    return applier == null ? Map.of() : applier.rejectedByClass();
+  }
+
+  /** Bytes of the stream records a stream pipeline handled since it started; 0 for others. */
+  public long streamBytes() {
+    StreamApplier applier = stream;
+    return applier == null ? 0 : applier.bytes();
   }
 
   /** Per-table figures for status displays. */

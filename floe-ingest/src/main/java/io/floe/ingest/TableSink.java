@@ -2,7 +2,7 @@ package io.floe.ingest;
 
 import static java.util.Objects.requireNonNull;
 
-import io.floe.core.writer.CdcTableWriter;
+import io.floe.core.writer.TableWriter;
 import java.util.BitSet;
 import java.util.Map;
 import org.apache.iceberg.Table;
@@ -11,7 +11,7 @@ import org.apache.iceberg.data.Record;
 /** One source table flowing into one Iceberg table: applies its changes, keeps its figures. */
 final class TableSink {
   final SourceTable source;
-  final CdcTableWriter writer;
+  TableWriter writer;
   final String tableName;
 
   /**
@@ -29,9 +29,13 @@ final class TableSink {
   /** The summary of the last commit holding this table's checkpoint, repeated by rewrites. */
   Map<String, String> lastSummary;
 
-  TableSink(SourceTable source, Table table) {
+  /** When the table's checkpoint was last committed ({@link System#nanoTime}). */
+  long lastCheckpointNanos = System.nanoTime();
+
+  TableSink(SourceTable source, TableWriter writer) {
     this.source = requireNonNull(source, "source is null");
-    this.writer = CdcTableWriter.open(table);
+    this.writer = requireNonNull(writer, "writer is null");
+    Table table = writer.table();
     this.tableName = table.name();
     this.estimatedRows = source.estimatedRows();
   }

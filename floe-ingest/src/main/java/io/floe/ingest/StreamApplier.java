@@ -1,0 +1,311 @@
+package io.floe.ingest;
+
+import static java.util.Objects.requireNonNull;
+
+import io.floe.core.ErrorCode;
+import io.floe.core.FloeException;
+import io.floe.core.config.StreamTableConfig;
+import io.floe.core.writer.AppendTableWriter;
+import io.floe.core.writer.CdcTableWriter;
+import io.floe.core.writer.TableWriter;
+import io.floe.ingest.SourceEvent.Change;
+import io.floe.ingest.stream.DeadLetters;
+import io.floe.ingest.stream.DecodedRecord;
+import io.floe.ingest.stream.RecordFields;
+import io.floe.ingest.stream.RecordRejectedException;
+import io.floe.ingest.stream.RejectReason;
+import io.floe.ingest.stream.StreamRecord;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.UpdateSchema;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.types.Type;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes the records of a stream pipeline: each {@link StreamRecord} is decoded and matched to the
+ * table's columns, then appended or upserted; a record that cannot be written goes to the
+ * dead-letter table with its error instead, and the pipeline goes on. Fields without a column
+ * become new columns (a schema change committed between two records), are rejected, or are left
+ * out, as the table's {@code unknown-fields} says.
+ *
+ * <p>Exactly once: the table and the dead-letter table each record the source position they hold in
+ * their commits. A replayed record is decoded again only when one of them does not hold it, and
+ * lands only in the one it belongs to, if that one does not hold it yet; decoding is deterministic
+ * for a given table schema, so a replay sends each record where it went the first time.
+ */
+final class StreamApplier {
+  private static final Logger LOG = LoggerFactory.getLogger(StreamApplier.class);
+  private static final long WARN_INTERVAL_NANOS = 10_000_000_000L;
+
+  /** Commits what is pending in every table before a schema change; given by the pipeline. */
+  interface Committer {
+    void commitPending();
+  }
+
+  private final String pipeline;
+  private final StreamTableConfig config;
+  private final TableSink table;
+  private final TableSink deadLetters;
+  private final PipelineStats stats;
+  private final Committer committer;
+  private final Clock clock;
+  private final Map<RejectReason, LongAdder> rejected = new EnumMap<>(RejectReason.class);
+  private final LongAdder bytes = new LongAdder();
+  private long lastWarnNanos = System.nanoTime() - WARN_INTERVAL_NANOS;
+  private long rejectedSinceWarn;
+
+  StreamApplier(
+      String pipeline,
+      StreamTableConfig config,
+      TableSink table,
+      TableSink deadLetters,
+      PipelineStats stats,
+      Committer committer,
+      Clock clock) {
+    this.pipeline = requireNonNull(pipeline, "pipeline is null");
+    this.config = requireNonNull(config, "config is null");
+    this.table = requireNonNull(table, "table is null");
+    this.deadLetters = requireNonNull(deadLetters, "deadLetters is null");
+    this.stats = requireNonNull(stats, "stats is null");
+    this.committer = requireNonNull(committer, "committer is null");
+    this.clock = requireNonNull(clock, "clock is null");
+    for (RejectReason reason : RejectReason.values()) {
+      rejected.put(reason, new LongAdder());
+    }
+  }
+
+  /** The writer of a stream table of this mode: appends, or upserts by key. */
+  static TableWriter writer(StreamTableConfig config, Table table) {
+    return config.mode() == StreamTableConfig.WriteMode.APPEND
+        ? AppendTableWriter.open(table)
+        : CdcTableWriter.open(table);
+  }
+
+  TableSink table() {
+    return table;
+  }
+
+  TableSink deadLetters() {
+    return deadLetters;
+  }
+
+  /** Dead-lettered records by error class, since the pipeline started; thread-safe. */
+  Map<String, Long> rejectedByClass() {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    rejected.forEach(
+        (reason, count) -> {
+          long value = count.sum();
+          if (value > 0) {
+            counts.put(reason.code(), value);
+          }
+        });
+    return counts;
+  }
+
+  /** Bytes of the records written or dead-lettered since the pipeline started; thread-safe. */
+  long bytes() {
+    return bytes.sum();
+  }
+
+  /**
+   * Writes one record where it belongs, unless that table holds it already.
+   *
+   * @return whether a table changed (the pipeline's commit has something to commit)
+   */
+  boolean apply(Change change, StreamRecord record) {
+    boolean tableHolds = table.holds(change.position());
+    boolean deadLetterHolds = deadLetters.holds(change.position());
+    if (tableHolds && deadLetterHolds) {
+      table.skippedChanges++;
+      stats.skipped.increment();
+      return false;
+    }
+    try {
+      Optional<Runnable> write = prepare(record);
+      if (tableHolds) {
+        table.skippedChanges++;
+        stats.skipped.increment();
+        return false;
+      }
+      write.ifPresent(Runnable::run);
+      stats.sampleFreshness(change.sourceMillis());
+      table.appliedChanges++;
+      stats.changes.increment();
+      bytes.add(record.size());
+      return true;
+    } catch (RecordRejectedException e) {
+      if (deadLetterHolds) {
+        deadLetters.skippedChanges++;
+        stats.skipped.increment();
+        return false;
+      }
+      deadLetter(record, e);
+      return true;
+    }
+  }
+
+  /**
+   * Decodes the record and evolves the schema for it; returns the write to make, or empty when the
+   * record changes nothing (a delete of a key in an append table never gets here).
+   *
+   * @throws RecordRejectedException when the record cannot be written
+   */
+  private Optional<Runnable> prepare(StreamRecord record) {
+    DecodedRecord decoded = record.decode();
+    Map<String, Object> fields = decoded.fields();
+    List<String> unknown = RecordFields.unknownFields(fields, table.writer.schema());
+    if (!unknown.isEmpty()) {
+      switch (config.unknownFields()) {
+        case REJECT:
+          throw new RecordRejectedException(
+              RejectReason.UNKNOWN_FIELD,
+              "The record has fields "
+                  + unknown
+                  + " that table "
+                  + table.tableName
+                  + " has no columns for; declare them in target.columns, or set"
+                  + " target.unknown-fields to add (new columns) or ignore");
+        case ADD:
+          addColumns(unknown, fields);
+          break;
+        case IGNORE:
+          break;
+      }
+    }
+    TableWriter writer = table.writer;
+    Schema schema = writer.schema();
+    if (decoded.operation() == DecodedRecord.Operation.DELETE) {
+      if (config.mode() == StreamTableConfig.WriteMode.APPEND) {
+        throw new RecordRejectedException(
+            RejectReason.BAD_CHANGE_EVENT,
+            "The record deletes a row, but table "
+                + table.tableName
+                + " is an append table, which keeps every record; make it an upsert table"
+                + " (mode: upsert, key: [...]) to apply deletes");
+      }
+      Record key = keyRecord(fields, schema);
+      return Optional.of(() -> writer.delete(key));
+    }
+    Record row = RecordFields.toRecord(fields, schema);
+    if (config.mode() == StreamTableConfig.WriteMode.UPSERT) {
+      checkKey(row);
+    }
+    return Optional.of(() -> writer.upsert(row, null));
+  }
+
+  private Record keyRecord(Map<String, Object> fields, Schema schema) {
+    Map<String, Object> keyFields = new LinkedHashMap<>();
+    for (String column : config.key()) {
+      keyFields.put(column, fields.get(column));
+    }
+    Record key = RecordFields.toRecord(keyFields, schema);
+    checkKey(key);
+    return key;
+  }
+
+  private void checkKey(Record row) {
+    List<String> missing = new ArrayList<>();
+    for (String column : config.key()) {
+      if (row.getField(column) == null) {
+        missing.add(column);
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new RecordRejectedException(
+          RejectReason.MISSING_KEY,
+          "The record has no value for key column"
+              + (missing.size() == 1 ? " " : "s ")
+              + String.join(", ", missing)
+              + " of upsert table "
+              + table.tableName
+              + "; every record needs its key "
+              + config.key());
+    }
+  }
+
+  /**
+   * Adds columns for the fields that have none, typed by their values; fields whose value is null
+   * wait for a record that says their type. Commits what is pending first, so that every commit
+   * holds rows of one schema.
+   */
+  private void addColumns(List<String> names, Map<String, Object> fields) {
+    Map<String, Type> types = new LinkedHashMap<>();
+    Map<String, Boolean> json = new LinkedHashMap<>();
+    for (String name : names) {
+      Object value = fields.get(name);
+      Optional<Type> type = RecordFields.inferType(name, value);
+      if (type.isPresent()) {
+        types.put(name, type.get());
+        json.put(name, RecordFields.inferJson(value));
+      }
+    }
+    if (types.isEmpty()) {
+      return;
+    }
+    committer.commitPending();
+    Table iceberg = table.writer.table();
+    UpdateSchema update = iceberg.updateSchema();
+    types.forEach(
+        (name, type) ->
+            update.addColumn(name, type, json.get(name) ? RecordFields.JSON_DOC : null));
+    try {
+      update.commit();
+    } catch (RuntimeException e) {
+      throw new FloeException(
+          ErrorCode.TABLE_COMMIT_CONFLICT,
+          "Cannot add columns "
+              + types.keySet()
+              + " to table "
+              + table.tableName
+              + " of pipeline "
+              + pipeline
+              + ": "
+              + e.getMessage()
+              + "; start the pipeline again",
+          e);
+    }
+    iceberg.refresh();
+    LOG.info(
+        "Pipeline {}: added columns {} to {} for fields of record types {}",
+        pipeline,
+        types.keySet(),
+        table.tableName,
+        types.values());
+    table.writer = writer(config, iceberg);
+  }
+
+  private void deadLetter(StreamRecord record, RecordRejectedException failure) {
+    Instant now = clock.instant();
+    Record row = DeadLetters.row(deadLetters.writer.schema(), record, failure, 1, now, now);
+    deadLetters.writer.upsert(row, null);
+    deadLetters.appliedChanges++;
+    rejected.get(failure.reason()).increment();
+    bytes.add(record.size());
+    rejectedSinceWarn++;
+    long nanos = System.nanoTime();
+    if (nanos - lastWarnNanos >= WARN_INTERVAL_NANOS) {
+      LOG.warn(
+          "Pipeline {}: {} record(s) went to dead-letter table {}; the last, {} from {}: {}: {}",
+          pipeline,
+          rejectedSinceWarn,
+          deadLetters.tableName,
+          record.id(),
+          record.origin(),
+          failure.reason().code(),
+          failure.getMessage());
+      lastWarnNanos = nanos;
+      rejectedSinceWarn = 0;
+    }
+  }
+}
