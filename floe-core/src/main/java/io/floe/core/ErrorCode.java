@@ -69,6 +69,16 @@ public enum ErrorCode {
       ErrorType.EXTERNAL_RETRIABLE,
       "The operation was interrupted, usually because Floe is stopping; nothing half-done was"
           + " committed."),
+  PIPELINE_NOT_RUNNING(
+      209,
+      ErrorType.EXTERNAL_RETRIABLE,
+      "The pipeline asked for is not running (starting, stopped or failed), or no such pipeline"
+          + " runs in this process; start it and ask again."),
+  STREAM_BUSY(
+      210,
+      ErrorType.EXTERNAL_RETRIABLE,
+      "A stream's buffers are full: records accepted are not committed yet; send again after the"
+          + " time the answer says."),
   SQL_INVALID(300, ErrorType.USER, "The query is invalid: syntax, names, types or values."),
   SQL_NOT_ALLOWED(
       301, ErrorType.USER, "The statement or what it reads is not allowed through this service."),

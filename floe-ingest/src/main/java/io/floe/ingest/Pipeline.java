@@ -16,16 +16,20 @@ import io.floe.ingest.SourceEvent.TransactionBegin;
 import io.floe.ingest.SourceEvent.TransactionCommit;
 import io.floe.ingest.stream.DeadLetters;
 import io.floe.ingest.stream.StreamRecord;
+import io.floe.ingest.stream.StreamTables;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -112,6 +116,15 @@ public final class Pipeline implements AutoCloseable {
 
   /** The writer of a stream pipeline's records; null for a database pipeline. */
   private volatile StreamApplier stream;
+
+  /** Replays of dead letters asked for, done by the source's thread between batches. */
+  private final ConcurrentLinkedQueue<ReplayRequest> replays = new ConcurrentLinkedQueue<>();
+
+  /** Whether replays a crash interrupted are still to be finished (before the first batch). */
+  private boolean recoverReplays;
+
+  private record ReplayRequest(
+      List<String> recordIds, CompletableFuture<StreamApplier.ReplayResult> result) {}
 
   /** The acknowledger of the batch being handled, for commits in the middle of it. */
   private ChangeHandler.Acknowledger acknowledger;
@@ -304,7 +317,10 @@ public final class Pipeline implements AutoCloseable {
               sinks.get(deadLetterName(sources.get(0))),
               stats,
               this::commitPending,
-              Clock.systemUTC());
+              Clock.systemUTC(),
+              StreamTables.decoder(config),
+              StreamTables.maxRecordBytes(config));
+      recoverReplays = true;
     }
 
     List<TableSink> incomplete =
@@ -366,6 +382,9 @@ public final class Pipeline implements AutoCloseable {
     public void handle(List<SourceEvent> events, Acknowledger acknowledger)
         throws InterruptedException {
       Pipeline.this.acknowledger = acknowledger;
+      if (stream != null) {
+        replayDeadLetters();
+      }
       Heartbeat lastHeartbeat = null;
       for (SourceEvent event : events) {
         if (event instanceof Change change) {
@@ -684,6 +703,69 @@ public final class Pipeline implements AutoCloseable {
   /** The source's own figures: lag, buffered records, a problem it waits out. */
   public SourceFigures sourceFigures() {
     return source.figures();
+  }
+
+  /**
+   * Replays dead letters of a stream pipeline: the records with these ids are written to its table
+   * again (after a fix: a widened column, a corrected producer), exactly once; those that succeed
+   * leave the dead-letter table, the others stay with one more attempt and their new error. Done
+   * between two batches of the source; thread-safe.
+   *
+   * @return completes with what the replay did, or with the error that failed it (which fails the
+   *     pipeline too when a commit failed)
+   */
+  public CompletableFuture<ReplayOutcome> replayDeadLetters(List<String> recordIds) {
+    requireNonNull(recordIds, "recordIds is null");
+    if (stream == null) {
+      return CompletableFuture.failedFuture(
+          new FloeException(
+              ErrorCode.CONFIG_INVALID,
+              "Pipeline " + config.name() + " is not a stream pipeline: it has no dead letters"));
+    }
+    State current = state.get();
+    if (current != State.STREAMING) {
+      return CompletableFuture.failedFuture(
+          new FloeException(
+              ErrorCode.PIPELINE_NOT_RUNNING,
+              "Cannot replay dead letters of pipeline "
+                  + config.name()
+                  + ": it is "
+                  + current.name().toLowerCase(Locale.ROOT)
+                  + "; start it and replay again"));
+    }
+    CompletableFuture<StreamApplier.ReplayResult> result = new CompletableFuture<>();
+    replays.add(new ReplayRequest(List.copyOf(recordIds), result));
+    return result.thenApply(
+        done ->
+            new ReplayOutcome(
+                done.replayId(), done.replayed(), done.failedAgain(), done.missing()));
+  }
+
+  /**
+   * What a replay of dead letters did.
+   *
+   * @param replayed records now in the table and no longer dead letters
+   * @param failedAgain records that failed again and stay dead letters, with their new error
+   * @param missing ids asked for that are not dead letters (replayed already, or never)
+   */
+  public record ReplayOutcome(
+      String replayId, int replayed, int failedAgain, List<String> missing) {}
+
+  /** Finishes interrupted replays, then does the replays asked for; on the source's thread. */
+  private void replayDeadLetters() {
+    if (recoverReplays) {
+      stream.recoverReplays();
+      recoverReplays = false;
+    }
+    ReplayRequest request;
+    while ((request = replays.poll()) != null) {
+      try {
+        request.result().complete(stream.replay(request.recordIds()));
+      } catch (RuntimeException e) {
+        request.result().completeExceptionally(e);
+        throw e;
+      }
+    }
   }
 
   /**

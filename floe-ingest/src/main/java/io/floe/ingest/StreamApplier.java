@@ -11,24 +11,37 @@ import io.floe.core.writer.TableWriter;
 import io.floe.ingest.SourceEvent.Change;
 import io.floe.ingest.stream.DeadLetters;
 import io.floe.ingest.stream.DecodedRecord;
+import io.floe.ingest.stream.RecordDecoder;
 import io.floe.ingest.stream.RecordFields;
 import io.floe.ingest.stream.RecordRejectedException;
 import io.floe.ingest.stream.RejectReason;
 import io.floe.ingest.stream.StreamRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.UpdateSchema;
+import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Type;
+import org.apache.iceberg.util.SnapshotUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +61,9 @@ final class StreamApplier {
   private static final Logger LOG = LoggerFactory.getLogger(StreamApplier.class);
   private static final long WARN_INTERVAL_NANOS = 10_000_000_000L;
 
+  /** Snapshot summary key of a table's commit that took a replay's dead letters. */
+  static final String REPLAY_SUMMARY = "floe.dead-letter.replay";
+
   /** Commits what is pending in every table before a schema change; given by the pipeline. */
   interface Committer {
     void commitPending();
@@ -60,6 +76,8 @@ final class StreamApplier {
   private final PipelineStats stats;
   private final Committer committer;
   private final Clock clock;
+  private final RecordDecoder decoder;
+  private final long maxRecordBytes;
   private final Map<RejectReason, LongAdder> rejected = new EnumMap<>(RejectReason.class);
   private final LongAdder bytes = new LongAdder();
   private long lastWarnNanos = System.nanoTime() - WARN_INTERVAL_NANOS;
@@ -72,8 +90,12 @@ final class StreamApplier {
       TableSink deadLetters,
       PipelineStats stats,
       Committer committer,
-      Clock clock) {
+      Clock clock,
+      RecordDecoder decoder,
+      long maxRecordBytes) {
     this.pipeline = requireNonNull(pipeline, "pipeline is null");
+    this.decoder = requireNonNull(decoder, "decoder is null");
+    this.maxRecordBytes = maxRecordBytes;
     this.config = requireNonNull(config, "config is null");
     this.table = requireNonNull(table, "table is null");
     this.deadLetters = requireNonNull(deadLetters, "deadLetters is null");
@@ -283,6 +305,204 @@ final class StreamApplier {
         table.tableName,
         types.values());
     table.writer = writer(config, iceberg);
+  }
+
+  /**
+   * What a replay of dead letters did.
+   *
+   * @param replayId the replay's id, recorded in the table's commit that took its records
+   * @param replayed records now in the table, removed from the dead-letter table
+   * @param failedAgain records that failed again: still dead letters, with one more attempt and
+   *     their new error
+   * @param missing requested record ids that are not (or no longer) in the dead-letter table
+   */
+  record ReplayResult(String replayId, int replayed, int failedAgain, List<String> missing) {
+    ReplayResult {
+      requireNonNull(replayId, "replayId is null");
+      missing = List.copyOf(missing);
+    }
+  }
+
+  /**
+   * Writes the dead letters with these ids into the table again, exactly once: those that now
+   * succeed move from the dead-letter table to the table, the others stay with one more attempt.
+   * Three commits: the dead letters are marked with the replay's id; the table commits their rows
+   * with the id in its snapshot summary; the dead-letter table removes (or updates) them. After a
+   * crash between them, {@link #recoverReplays} finishes the replay from what the table holds. Call
+   * with nothing pending in either table (the pipeline commits first).
+   */
+  ReplayResult replay(Collection<String> recordIds) {
+    committer.commitPending();
+    refreshSchema();
+    String replayId = UUID.randomUUID().toString();
+    Table deadLetterTable = deadLetters.writer.table();
+    deadLetterTable.refresh();
+    List<Record> rows = new ArrayList<>();
+    Set<String> wanted = new LinkedHashSet<>(recordIds);
+    if (!wanted.isEmpty() && deadLetterTable.currentSnapshot() != null) {
+      try (CloseableIterable<Record> found =
+          IcebergGenerics.read(deadLetterTable)
+              .where(Expressions.in(DeadLetters.RECORD_ID, wanted.toArray()))
+              .build()) {
+        for (Record row : found) {
+          rows.add(row.copy());
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    List<String> missing = new ArrayList<>(wanted);
+    rows.forEach(row -> missing.remove((String) row.getField(DeadLetters.RECORD_ID)));
+    if (rows.isEmpty()) {
+      return new ReplayResult(replayId, 0, 0, missing);
+    }
+    List<Record> marked = new ArrayList<>();
+    for (Record row : rows) {
+      Record copy = row.copy();
+      copy.setField(DeadLetters.REPLAY_ID, replayId);
+      deadLetters.writer.upsert(copy, null);
+      marked.add(copy);
+    }
+    commit(deadLetters, Map.of());
+    ReplayResult result = move(replayId, marked, false);
+    LOG.info(
+        "Pipeline {}: replayed {} dead letters into {} ({} failed again, {} not found)",
+        pipeline,
+        result.replayed(),
+        table.tableName,
+        result.failedAgain(),
+        missing.size());
+    return new ReplayResult(replayId, result.replayed(), result.failedAgain(), missing);
+  }
+
+  /**
+   * Opens a new writer when the table's schema changed since its writer opened (a column widened
+   * with ALTER TABLE from an engine, typically before a replay).
+   */
+  private void refreshSchema() {
+    Table iceberg = table.writer.table();
+    iceberg.refresh();
+    if (iceberg.schema().schemaId() != table.writer.schema().schemaId()) {
+      LOG.info(
+          "Pipeline {}: the schema of {} changed; writing with its new schema", pipeline, table);
+      table.writer = writer(config, iceberg);
+    }
+  }
+
+  /**
+   * Finishes the replays a crash interrupted: dead letters marked with a replay id whose commit the
+   * table holds are removed (or updated, if they failed); those whose commit it does not hold are
+   * replayed now.
+   */
+  void recoverReplays() {
+    Table deadLetterTable = deadLetters.writer.table();
+    if (deadLetterTable.currentSnapshot() == null) {
+      return;
+    }
+    Map<String, List<Record>> byReplay = new LinkedHashMap<>();
+    try (CloseableIterable<Record> found =
+        IcebergGenerics.read(deadLetterTable)
+            .where(Expressions.notNull(DeadLetters.REPLAY_ID))
+            .build()) {
+      for (Record row : found) {
+        byReplay
+            .computeIfAbsent((String) row.getField(DeadLetters.REPLAY_ID), id -> new ArrayList<>())
+            .add(row.copy());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    for (Map.Entry<String, List<Record>> replay : byReplay.entrySet()) {
+      boolean committed = tableHoldsReplay(replay.getKey());
+      LOG.info(
+          "Pipeline {}: finishing replay {} of {} dead letters, interrupted {} its commit to {}",
+          pipeline,
+          replay.getKey(),
+          replay.getValue().size(),
+          committed ? "after" : "before",
+          table.tableName);
+      move(replay.getKey(), replay.getValue(), committed);
+    }
+  }
+
+  private boolean tableHoldsReplay(String replayId) {
+    Table iceberg = table.writer.table();
+    iceberg.refresh();
+    if (iceberg.currentSnapshot() == null) {
+      return false;
+    }
+    for (Snapshot snapshot :
+        SnapshotUtil.ancestorsOf(iceberg.currentSnapshot().snapshotId(), iceberg::snapshot)) {
+      if (replayId.equals(snapshot.summary().get(REPLAY_SUMMARY))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Moves marked dead letters: writes those that succeed to the table (unless it holds the replay's
+   * commit already) and commits it with the replay id, then removes them from the dead-letter table
+   * and records another attempt for the others.
+   */
+  private ReplayResult move(String replayId, List<Record> marked, boolean tableCommitted) {
+    // A first pass adds the columns the records' new fields need (each a commit of nothing
+    // pending); the second decodes them against the final schema and writes them.
+    for (Record row : marked) {
+      try {
+        prepare(DeadLetters.record(row, decoder, maxRecordBytes));
+      } catch (RecordRejectedException e) {
+        // Decided in the second pass.
+      }
+    }
+    List<Record> succeeded = new ArrayList<>();
+    Map<Record, RecordRejectedException> failed = new LinkedHashMap<>();
+    for (Record row : marked) {
+      try {
+        Optional<Runnable> write = prepare(DeadLetters.record(row, decoder, maxRecordBytes));
+        if (!tableCommitted) {
+          write.ifPresent(Runnable::run);
+        }
+        succeeded.add(row);
+      } catch (RecordRejectedException e) {
+        failed.put(row, e);
+      }
+    }
+    if (!tableCommitted && !succeeded.isEmpty()) {
+      commit(table, Map.of(REPLAY_SUMMARY, replayId));
+      table.appliedChanges += succeeded.size();
+    }
+    Instant now = clock.instant();
+    Schema schema = deadLetters.writer.schema();
+    for (Record row : succeeded) {
+      deadLetters.writer.delete(
+          DeadLetters.key(schema, (String) row.getField(DeadLetters.RECORD_ID)));
+    }
+    for (Map.Entry<Record, RecordRejectedException> failure : failed.entrySet()) {
+      Record row = failure.getKey();
+      deadLetters.writer.upsert(
+          DeadLetters.row(
+              schema,
+              DeadLetters.record(row, decoder, maxRecordBytes),
+              failure.getValue(),
+              (Integer) row.getField(DeadLetters.ATTEMPTS) + 1,
+              ((OffsetDateTime) row.getField(DeadLetters.FIRST_SEEN)).toInstant(),
+              now),
+          null);
+    }
+    commit(deadLetters, Map.of());
+    return new ReplayResult(replayId, succeeded.size(), failed.size(), List.of());
+  }
+
+  /** Commits a table's pending rows with its last checkpoint's summary and {@code extra}. */
+  private void commit(TableSink sink, Map<String, String> extra) {
+    if (sink.lastSummary == null) {
+      throw new IllegalStateException(
+          "Table " + sink.tableName + " has no checkpoint of pipeline " + pipeline + " yet");
+    }
+    Map<String, String> summary = new LinkedHashMap<>(sink.lastSummary);
+    summary.putAll(extra);
+    sink.writer.commit(summary);
   }
 
   private void deadLetter(StreamRecord record, RecordRejectedException failure) {

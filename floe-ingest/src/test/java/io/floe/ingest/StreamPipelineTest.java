@@ -13,6 +13,7 @@ import io.floe.core.config.StreamTableConfig.UnknownFields;
 import io.floe.core.config.StreamTableConfig.WriteMode;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.WarehouseConfig;
+import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.ingest.stream.DeadLetters;
 import java.io.IOException;
@@ -189,6 +190,101 @@ class StreamPipelineTest {
     }
     assertThat(ids(EVENTS)).containsExactlyElementsOf(expected);
     assertThat(deadLetterClasses()).hasSize(8).containsValue("bad_json");
+  }
+
+  @Test
+  void aReplayAfterTheFixMovesDeadLettersIntoTheTableOnce() throws Exception {
+    StreamTableConfig table =
+        table(
+            WriteMode.APPEND,
+            List.of(),
+            List.of(column("id", Types.LongType.get()), column("qty", Types.IntegerType.get())),
+            UnknownFields.REJECT,
+            List.of());
+    ScriptedStream source = new ScriptedStream(config(table), stream);
+    Pipeline pipeline = start(source, table);
+    long last =
+        stream.append(
+            "{\"id\":1,\"qty\":5}",
+            "{\"id\":2,\"qty\":3000000000}",
+            "{\"id\":3,\"qty\":\"many\"}",
+            "{\"id\":4,\"qty\":4000000000}");
+    awaitAcknowledged(source, last);
+    assertThat(deadLetterClasses()).hasSize(3);
+
+    // The fix: qty becomes a long, as Spark's ALTER TABLE ... ALTER COLUMN qty TYPE bigint does.
+    Table events = catalog.loadTable(EVENTS);
+    events.updateSchema().updateColumn("qty", Types.LongType.get()).commit();
+    Pipeline.ReplayOutcome outcome =
+        pipeline
+            .replayDeadLetters(List.of("scripted:2", "scripted:3", "scripted:4", "scripted:9"))
+            .get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+    assertThat(outcome.replayed()).isEqualTo(2);
+    assertThat(outcome.failedAgain()).isEqualTo(1);
+    assertThat(outcome.missing()).containsExactly("scripted:9");
+    assertThat(ids(EVENTS)).containsExactly(1L, 2L, 4L);
+    assertThat(deadLetterClasses()).containsExactly(Map.entry("scripted:3", "type_mismatch"));
+    Record failed = rows(DEAD).get(0);
+    assertThat(failed.getField(DeadLetters.ATTEMPTS)).isEqualTo(2);
+    assertThat(failed.getField(DeadLetters.REPLAY_ID)).isNull();
+    assertThat(failed.getField(DeadLetters.RAW_TEXT)).isEqualTo("{\"id\":3,\"qty\":\"many\"}");
+
+    // Replaying the same ids again moves nothing twice.
+    Pipeline.ReplayOutcome again =
+        pipeline
+            .replayDeadLetters(List.of("scripted:2", "scripted:4"))
+            .get(60, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(again.replayed()).isZero();
+    assertThat(again.missing()).containsExactly("scripted:2", "scripted:4");
+    assertThat(ids(EVENTS)).containsExactly(1L, 2L, 4L);
+  }
+
+  @Test
+  void aReplayInterruptedBeforeTheTablesCommitIsFinishedOnTheNextStart() throws Exception {
+    StreamTableConfig table =
+        table(
+            WriteMode.APPEND,
+            List.of(),
+            List.of(column("id", Types.LongType.get())),
+            UnknownFields.REJECT,
+            List.of());
+    ScriptedStream first = new ScriptedStream(config(table), stream);
+    Pipeline crashed = start(first, table);
+    long last = stream.append("{\"id\":1}", "{\"id\":2,\"x\":1}");
+    awaitAcknowledged(first, last);
+    crashed.close();
+    // The state a crash after the first of a replay's commits leaves: the dead letter marked.
+    Table dead = catalog.loadTable(DEAD);
+    CdcTableWriter writer = CdcTableWriter.open(dead);
+    Record marked = rows(DEAD).get(0);
+    marked.setField(DeadLetters.REPLAY_ID, "interrupted");
+    writer.upsert(marked, null);
+    Map<String, String> checkpoint = new TreeMap<>();
+    dead.currentSnapshot()
+        .summary()
+        .forEach(
+            (key, value) -> {
+              if (key.startsWith("floe.") && !key.equals(CdcTableWriter.COMMIT_MARKER)) {
+                checkpoint.put(key, value);
+              }
+            });
+    writer.commit(checkpoint);
+
+    StreamTableConfig fixed =
+        table(
+            WriteMode.APPEND,
+            List.of(),
+            List.of(column("id", Types.LongType.get()), column("x", Types.LongType.get())),
+            UnknownFields.REJECT,
+            List.of());
+    ScriptedStream second = new ScriptedStream(config(fixed), stream);
+    start(second, fixed);
+    long next = stream.append("{\"id\":3}");
+    awaitAcknowledged(second, next);
+
+    assertThat(ids(EVENTS)).containsExactly(1L, 2L, 3L);
+    assertThat(deadLetterClasses()).isEmpty();
   }
 
   private Pipeline start(ScriptedStream source, StreamTableConfig table) {

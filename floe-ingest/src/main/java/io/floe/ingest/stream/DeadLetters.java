@@ -30,6 +30,7 @@ public final class DeadLetters {
   public static final String ATTEMPTS = "attempts";
   public static final String FIRST_SEEN = "first_seen";
   public static final String LAST_SEEN = "last_seen";
+  public static final String REPLAY_ID = "replay_id";
 
   /** The dead-letter table's schema; {@code record_id} is its key. */
   public static final Schema SCHEMA =
@@ -70,7 +71,12 @@ public final class DeadLetters {
               Types.NestedField.required(
                   10, FIRST_SEEN, Types.TimestampType.withZone(), "When it first failed"),
               Types.NestedField.required(
-                  11, LAST_SEEN, Types.TimestampType.withZone(), "When it last failed")),
+                  11, LAST_SEEN, Types.TimestampType.withZone(), "When it last failed"),
+              Types.NestedField.optional(
+                  12,
+                  REPLAY_ID,
+                  Types.StringType.get(),
+                  "The replay moving it into the table, while one does; else null")),
           Set.of(1));
 
   private DeadLetters() {}
@@ -99,6 +105,30 @@ public final class DeadLetters {
     row.setField(FIRST_SEEN, utc(firstSeen));
     row.setField(LAST_SEEN, utc(now));
     return row;
+  }
+
+  /**
+   * The stream record a dead-letter row keeps, to be decoded again with {@code decoder} (a replay).
+   */
+  public static StreamRecord record(Record row, RecordDecoder decoder, long maxRecordBytes) {
+    return new StreamRecord(
+        (String) row.getField(RECORD_ID),
+        (String) row.getField(SOURCE_POSITION),
+        bytes(row.getField(RAW_KEY)),
+        bytes(row.getField(RAW_VALUE)),
+        ((OffsetDateTime) row.getField(RECORD_TIME)).toInstant().toEpochMilli(),
+        decoder,
+        maxRecordBytes);
+  }
+
+  private static byte[] bytes(Object value) {
+    if (value == null) {
+      return null;
+    }
+    ByteBuffer buffer = ((ByteBuffer) value).duplicate();
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.get(bytes);
+    return bytes;
   }
 
   /** The dead-letter table's key row of a record id, to delete it. */

@@ -1,6 +1,9 @@
 package io.floe.ingest.stream;
 
+import io.floe.core.config.HttpSourceConfig;
+import io.floe.core.config.KafkaSourceConfig;
 import io.floe.core.config.PipelineConfig;
+import io.floe.core.config.RecordFormat;
 import io.floe.core.config.StreamTableConfig;
 import io.floe.ingest.SourceTable;
 import java.util.ArrayList;
@@ -31,6 +34,26 @@ public final class StreamTables {
   public static SourceTable sourceTable(PipelineConfig pipeline, String name) {
     StreamTableConfig table = config(pipeline);
     return new SourceTable(name, table.table(), declaredSchema(table), 0);
+  }
+
+  /** The decoder of the stream's records: its format's, with the table's key columns. */
+  public static RecordDecoder decoder(PipelineConfig pipeline) {
+    List<String> key = config(pipeline).key();
+    if (pipeline.source() instanceof KafkaSourceConfig kafka) {
+      return RecordDecoders.of(kafka.format(), kafka.avroSchema(), key);
+    }
+    return RecordDecoders.of(RecordFormat.JSON, "", key);
+  }
+
+  /** The largest record the stream's source accepts; larger ones are dead letters. */
+  public static long maxRecordBytes(PipelineConfig pipeline) {
+    if (pipeline.source() instanceof KafkaSourceConfig kafka) {
+      return kafka.maxRecordBytes();
+    }
+    if (pipeline.source() instanceof HttpSourceConfig http) {
+      return http.maxRecordBytes();
+    }
+    throw new IllegalArgumentException("Pipeline " + pipeline.name() + " is not a stream pipeline");
   }
 
   /** The declared columns as a schema whose identifier fields are the key columns. */
