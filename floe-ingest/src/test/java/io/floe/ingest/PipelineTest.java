@@ -17,7 +17,6 @@ import io.floe.ingest.ScriptedSource.Database;
 import io.floe.ingest.ScriptedSource.Position;
 import io.floe.ingest.ScriptedSource.Row;
 import io.floe.ingest.SourceEvent.Operation;
-import io.floe.testing.ForwardingCatalog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -27,21 +26,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
-import org.apache.iceberg.BaseTable;
-import org.apache.iceberg.HasTableOperations;
-import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.TableMetadata;
-import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.encryption.EncryptionManager;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.FileIO;
-import org.apache.iceberg.io.LocationProvider;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -355,80 +346,5 @@ class PipelineTest {
       count++;
     }
     return count;
-  }
-
-  /**
-   * The real catalog, except that commits to the tables {@link #failCommitsOf} names fail as a
-   * storage failure would, after the writer wrote its files: a crash between two tables' commits.
-   */
-  private static final class FaultyCatalog extends ForwardingCatalog {
-    private volatile TableIdentifier failing;
-
-    FaultyCatalog(JdbcCatalog delegate) {
-      super(delegate);
-    }
-
-    void failCommitsOf(TableIdentifier table) {
-      failing = table;
-    }
-
-    @Override
-    public Table loadTable(TableIdentifier identifier) {
-      return intercepted(identifier, super.loadTable(identifier));
-    }
-
-    @Override
-    public Table createTable(
-        TableIdentifier identifier,
-        Schema schema,
-        org.apache.iceberg.PartitionSpec spec,
-        Map<String, String> properties) {
-      return intercepted(identifier, super.createTable(identifier, schema, spec, properties));
-    }
-
-    private Table intercepted(TableIdentifier identifier, Table table) {
-      TableOperations operations = ((HasTableOperations) table).operations();
-      return new BaseTable(
-          new TableOperations() {
-            @Override
-            public TableMetadata current() {
-              return operations.current();
-            }
-
-            @Override
-            public TableMetadata refresh() {
-              return operations.refresh();
-            }
-
-            @Override
-            public void commit(TableMetadata base, TableMetadata metadata) {
-              if (identifier.equals(failing)) {
-                throw new UncheckedIOException(new IOException("injected: storage unreachable"));
-              }
-              operations.commit(base, metadata);
-            }
-
-            @Override
-            public FileIO io() {
-              return operations.io();
-            }
-
-            @Override
-            public EncryptionManager encryption() {
-              return operations.encryption();
-            }
-
-            @Override
-            public String metadataFileLocation(String fileName) {
-              return operations.metadataFileLocation(fileName);
-            }
-
-            @Override
-            public LocationProvider locationProvider() {
-              return operations.locationProvider();
-            }
-          },
-          table.name());
-    }
   }
 }

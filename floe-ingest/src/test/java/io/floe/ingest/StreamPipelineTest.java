@@ -287,6 +287,46 @@ class StreamPipelineTest {
     assertThat(deadLetterClasses()).isEmpty();
   }
 
+  @Test
+  void aStorageFailureIsRetriedWithBackOffAndNoRecordGoesToTheDeadLetterTable() throws Exception {
+    StreamTableConfig table =
+        table(
+            WriteMode.APPEND,
+            List.of(),
+            List.of(column("id", Types.LongType.get())),
+            UnknownFields.REJECT,
+            List.of());
+    FaultyCatalog faulty = new FaultyCatalog(catalog);
+    List<ScriptedStream> sources = new java.util.concurrent.CopyOnWriteArrayList<>();
+    PipelineSupervisor supervisor =
+        new PipelineSupervisor(
+            "events",
+            () -> {
+              ScriptedStream source = new ScriptedStream(config(table), stream);
+              sources.add(source);
+              return new Pipeline(config(table), faulty, source, new TableWriterRegistry());
+            },
+            Duration.ofSeconds(2));
+    try {
+      supervisor.start();
+      long first = stream.append("{\"id\":1}", "{\"id\":2}");
+      awaitCondition(() -> sources.get(0).acknowledged() >= first, "the first records committed");
+      faulty.failCommitsOf(EVENTS);
+      stream.append("{\"id\":3}", "{\"id\":4}");
+      awaitCondition(() -> supervisor.restarts() >= 1, "a restart after the storage failure");
+      assertThat(supervisor.lastFailure().code())
+          .isEqualTo(io.floe.core.ErrorCode.TABLE_WRITE_FAILED);
+      faulty.heal();
+      long last = stream.append("{\"id\":5}");
+      awaitCondition(
+          () -> sources.get(sources.size() - 1).acknowledged() >= last, "the last record");
+    } finally {
+      supervisor.close();
+    }
+    assertThat(ids(EVENTS)).containsExactly(1L, 2L, 3L, 4L, 5L);
+    assertThat(deadLetterClasses()).isEmpty();
+  }
+
   private Pipeline start(ScriptedStream source, StreamTableConfig table) {
     Pipeline pipeline = new Pipeline(config(table), catalog, source, new TableWriterRegistry());
     pipelines.add(pipeline);
