@@ -53,9 +53,10 @@ import java.util.UUID;
  * {@code MicroTime}, {@code NanoTime} and Connect's {@code Time} {@link LocalTime}; Connect's
  * {@code Decimal} and {@code io.debezium.data.VariableScaleDecimal} {@link BigDecimal}; {@code
  * io.debezium.data.Uuid} {@link UUID}; {@code io.debezium.data.Json} a parsed {@link JsonNode};
- * {@code bytes} {@code byte[]}; structs a {@link Map} of their fields, arrays a {@link List}.
- * Without a schema, values pass as {@link JsonDecoder} gives them (temporal values stay the numbers
- * or text Debezium wrote).
+ * {@code bytes} {@code byte[]}; {@code float} (float32) {@link Float} and {@code double} (float64)
+ * {@link Double} (NaN and the infinities too, which the converter writes as text); structs a {@link
+ * Map} of their fields, arrays a {@link List}, maps a {@link Map}. Without a schema, values pass as
+ * {@link JsonDecoder} gives them (temporal values stay the numbers or text Debezium wrote).
  */
 public final class DebeziumDecoder implements RecordDecoder {
   private static final String DECIMAL = "org.apache.kafka.connect.data.Decimal";
@@ -293,14 +294,24 @@ public final class DebeziumDecoder implements RecordDecoder {
         case "bytes":
           return bytes(node, field, name);
         case "float":
-        case "float32":
-        case "float64":
-        case "double":
+          // Connect's float32 (its JSON schemas call it float)
           if (node.isTextual()) {
             // Jackson writes NaN and the infinities as text.
+            return Float.valueOf(node.textValue());
+          }
+          if (!node.isNumber()) {
+            throw mismatch(field, type, node, "a number");
+          }
+          return node.floatValue();
+        case "double":
+          // Connect's float64
+          if (node.isTextual()) {
             return Double.valueOf(node.textValue());
           }
-          return JsonDecoder.value(node);
+          if (!node.isNumber()) {
+            throw mismatch(field, type, node, "a number");
+          }
+          return node.doubleValue();
         case "struct":
           if (!node.isObject()) {
             throw mismatch(field, type, node, "an object");
