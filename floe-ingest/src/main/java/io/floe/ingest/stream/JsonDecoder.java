@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +27,8 @@ public final class JsonDecoder implements RecordDecoder {
   static final ObjectMapper MAPPER =
       JsonMapper.builder()
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+          // Keep numbers as written: 12.50 stays 12.50 (Jackson's trees strip the zero by default).
+          .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           .disable(JsonParser.Feature.AUTO_CLOSE_SOURCE)
@@ -85,7 +88,7 @@ public final class JsonDecoder implements RecordDecoder {
     if (node != null && node.isObject()) {
       return fields(node);
     }
-    if (keyColumns.size() == 1 && node != null && node.isValueNode()) {
+    if (keyColumns.size() == 1 && node != null && node.isValueNode() && !node.isNull()) {
       Map<String, Object> fields = new LinkedHashMap<>();
       fields.put(keyColumns.get(0), value(node));
       return fields;

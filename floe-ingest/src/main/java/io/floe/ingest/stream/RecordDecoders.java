@@ -12,13 +12,18 @@ public final class RecordDecoders {
    *
    * @param avroSchema the Avro schema of binary datums, or empty for container files
    * @param keyColumns the table's key columns, for tombstones; empty for append tables
+   * @throws IllegalArgumentException when {@code avroSchema} is not a valid Avro record schema (a
+   *     configuration error)
    */
   public static RecordDecoder of(RecordFormat format, String avroSchema, List<String> keyColumns) {
     switch (format) {
       case JSON:
         return new JsonDecoder(keyColumns);
-      default:
-        throw new IllegalArgumentException("No decoder for format " + format + " yet");
+      case AVRO:
+        return new AvroDecoder(avroSchema, keyColumns);
+      case DEBEZIUM:
+        return new DebeziumDecoder(keyColumns);
     }
+    throw new IllegalArgumentException("No decoder for format " + format);
   }
 }

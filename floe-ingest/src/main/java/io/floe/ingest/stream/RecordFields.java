@@ -3,17 +3,22 @@ package io.floe.ingest.stream;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
 import java.nio.ByteBuffer;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -41,7 +46,9 @@ import org.apache.iceberg.types.Types;
  *   <li>boolean: true or false. string: text; {@code json} columns hold any value's JSON text.
  *   <li>date, time, timestamp, timestamptz: ISO-8601 text ({@code 2026-12-07}, {@code 10:15:30},
  *       {@code 2026-12-07T10:15:30}, {@code 2026-12-07T10:15:30Z} or with an offset), the decoder's
- *       temporal values, or for timestamps a whole number of milliseconds since 1970-01-01 UTC.
+ *       temporal values, or for timestamps a whole number of milliseconds since 1970-01-01 UTC. A
+ *       timestamp with an offset goes into a timestamp column as its UTC time; one without into a
+ *       timestamptz column is refused (its instant is unknown).
  *   <li>uuid: UUID text. binary: base64 text, or bytes.
  * </ul>
  *
@@ -49,7 +56,20 @@ import org.apache.iceberg.types.Types;
  * bytes binary, temporal values their type, objects and lists json (string).
  */
 public final class RecordFields {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Writes json columns' text. Temporal values in nested objects (Avro records, Debezium structs)
+   * become their ISO-8601 text, as Jackson has no serializer of its own for them here.
+   */
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .registerModule(
+              new SimpleModule("floe-temporal-text")
+                  .addSerializer(LocalDate.class, ToStringSerializer.instance)
+                  .addSerializer(LocalTime.class, ToStringSerializer.instance)
+                  .addSerializer(LocalDateTime.class, ToStringSerializer.instance)
+                  .addSerializer(Instant.class, ToStringSerializer.instance)
+                  .addSerializer(OffsetDateTime.class, ToStringSerializer.instance));
+
   private static final Pattern COLUMN_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   /** The doc of string columns that hold a field's JSON text ({@code json} columns). */
@@ -147,11 +167,15 @@ public final class RecordFields {
     return column.type().typeId() == Type.TypeID.STRING && JSON_DOC.equals(column.doc());
   }
 
-  /** Whether an inferred column for {@code value} holds its JSON text (an object or a list). */
+  /**
+   * Whether an inferred column for {@code value} holds its JSON text: an object or a list, or any
+   * {@link JsonNode} (JSON kept as it came, such as a Debezium json column's value, which may be a
+   * bare number or string).
+   */
   public static boolean inferJson(Object value) {
     return value instanceof Map
         || value instanceof List
-        || (value instanceof JsonNode node && node.isContainerNode());
+        || (value instanceof JsonNode node && !node.isNull() && !node.isMissingNode());
   }
 
   private static Object convert(Object value, Types.NestedField column) {
@@ -196,7 +220,11 @@ public final class RecordFields {
           break;
         case DOUBLE:
           if (value instanceof Number number) {
-            return number.doubleValue();
+            double result = number.doubleValue();
+            if (Double.isInfinite(result) && !(value instanceof Double || value instanceof Float)) {
+              throw outOfRange(value, column, "a double holds up to about 1.8e308");
+            }
+            return result;
           }
           break;
         case DECIMAL:
@@ -230,11 +258,11 @@ public final class RecordFields {
           }
           break;
         case DATE:
-          if (value instanceof LocalDate) {
-            return value;
+          if (value instanceof LocalDate date) {
+            return date(date, value, column);
           }
           if (value instanceof String text) {
-            return LocalDate.parse(text);
+            return date(LocalDate.parse(text), value, column);
           }
           break;
         case TIME:
@@ -285,6 +313,12 @@ public final class RecordFields {
       }
     } catch (DateTimeParseException e) {
       throw outOfRange(value, column, "it is not ISO-8601 text of a " + type);
+    } catch (DateTimeException e) {
+      // A valid text whose value java.time cannot hold once moved to UTC.
+      throw outOfRange(value, column, e.getMessage());
+    } catch (NumberFormatException e) {
+      // NaN or an infinity where a whole number or a decimal must go.
+      throw outOfRange(value, column, e.getMessage());
     } catch (JsonProcessingException e) {
       throw new RecordRejectedException(
           RejectReason.TYPE_MISMATCH,
@@ -311,7 +345,7 @@ public final class RecordFields {
       utc = offset.withOffsetSameInstant(ZoneOffset.UTC);
     } else if (value instanceof LocalDateTime local) {
       if (!withZone) {
-        return local;
+        return timestampInRange(local, value, column);
       }
       throw new RecordRejectedException(
           RejectReason.TYPE_MISMATCH,
@@ -320,10 +354,22 @@ public final class RecordFields {
               + " is a timestamp without time zone but its column is timestamptz; send it with"
               + " an offset such as Z");
     } else if (value instanceof String text) {
-      if (!withZone) {
-        return LocalDateTime.parse(text);
+      TemporalAccessor parsed =
+          DateTimeFormatter.ISO_DATE_TIME.parseBest(
+              text, OffsetDateTime::from, LocalDateTime::from);
+      if (parsed instanceof OffsetDateTime offset) {
+        utc = offset.withOffsetSameInstant(ZoneOffset.UTC);
+      } else if (!withZone) {
+        return timestampInRange((LocalDateTime) parsed, value, column);
+      } else {
+        throw new RecordRejectedException(
+            RejectReason.TYPE_MISMATCH,
+            "Field "
+                + column.name()
+                + " is a timestamp without time zone ("
+                + text
+                + ") but its column is timestamptz; send it with an offset such as Z");
       }
-      utc = OffsetDateTime.parse(text).withOffsetSameInstant(ZoneOffset.UTC);
     } else if (value instanceof Number) {
       BigInteger millis = wholeNumber(value, column);
       if (millis == null || millis.bitLength() >= 63) {
@@ -342,7 +388,28 @@ public final class RecordFields {
               + column.type()
               + "; send ISO-8601 text or milliseconds since 1970");
     }
+    timestampInRange(utc.toLocalDateTime(), value, column);
     return withZone ? utc : utc.toLocalDateTime();
+  }
+
+  /** Iceberg keeps timestamps as a long of microseconds since 1970: about 292,000 years. */
+  private static final long MAX_TIMESTAMP_SECONDS = Long.MAX_VALUE / 1_000_000 - 1;
+
+  private static LocalDateTime timestampInRange(
+      LocalDateTime timestamp, Object value, Types.NestedField column) {
+    if (Math.abs(timestamp.toEpochSecond(ZoneOffset.UTC)) > MAX_TIMESTAMP_SECONDS) {
+      throw outOfRange(value, column, "timestamps go from about year -290308 to 294247");
+    }
+    return timestamp;
+  }
+
+  /** Iceberg keeps dates as an int of days since 1970. */
+  private static LocalDate date(LocalDate date, Object value, Types.NestedField column) {
+    long days = date.toEpochDay();
+    if (days != (int) days) {
+      throw outOfRange(value, column, "dates go from about year -5877641 to 5881580");
+    }
+    return date;
   }
 
   /** The value as a whole number, or null when it is not a number; refuses fractions. */
@@ -384,7 +451,10 @@ public final class RecordFields {
       if (Double.isNaN(value) || Double.isInfinite(value)) {
         throw new NumberFormatException(value + " is not a decimal number");
       }
-      return BigDecimal.valueOf(value);
+      // A float's own shortest text (1.1f is 1.1, not 1.100000023841858).
+      return number instanceof Float
+          ? new BigDecimal(number.toString())
+          : BigDecimal.valueOf(value);
     }
     return BigDecimal.valueOf(number.longValue());
   }
