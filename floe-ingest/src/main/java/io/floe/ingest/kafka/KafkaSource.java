@@ -45,6 +45,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
+import org.apache.kafka.clients.consumer.RetriableCommitFailedException;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -87,6 +88,10 @@ public final class KafkaSource implements ChangeSource {
   private static final Duration FIGURES_INTERVAL = Duration.ofSeconds(1);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration CONSUMER_CLOSE_TIMEOUT = Duration.ofSeconds(5);
+
+  /** How long commits to the group may fail for a retriable reason before a warning. */
+  private static final Duration COMMIT_WARNING_AFTER = Duration.ofMinutes(1);
+
   private static final String FETCH_METRICS_GROUP = "consumer-fetch-manager-metrics";
   private static final String FETCH_TOTAL = "fetch-total";
 
@@ -345,7 +350,7 @@ public final class KafkaSource implements ChangeSource {
       running = thread;
       stopping = consumption;
     }
-    if (running == null) {
+    if (running == null || !running.isAlive()) {
       return;
     }
     stopping.stop();
@@ -392,7 +397,10 @@ public final class KafkaSource implements ChangeSource {
     /** The last offsets committed to the group, to commit only what changed. */
     private Map<TopicPartition, Long> committed = Map.of();
 
-    private boolean commitFailing;
+    /** Since when commits to the group fail, or null. */
+    private Instant commitFailingSince;
+
+    private boolean commitWarned;
 
     // Outage: time spent asking the brokers without any answer since the last one.
     private Metric fetchTotal;
@@ -415,7 +423,12 @@ public final class KafkaSource implements ChangeSource {
 
     void stop() {
       stopping = true;
-      consumer.wakeup();
+      try {
+        consumer.wakeup();
+      } catch (RuntimeException e) {
+        // The consumer closed on its own meanwhile: there is nothing to wake.
+        LOG.debug("Pipeline {}: waking the Kafka consumer failed: {}", config.name(), e.toString());
+      }
     }
 
     @Override
@@ -799,33 +812,51 @@ public final class KafkaSource implements ChangeSource {
       Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
       offsets.forEach((partition, offset) -> commit.put(partition, new OffsetAndMetadata(offset)));
       committed = offsets;
-      consumer.commitAsync(
-          commit,
-          (done, error) -> {
-            if (error == null) {
-              if (commitFailing) {
-                LOG.info(
-                    "Pipeline {}: committing offsets to Kafka consumer group {} works again",
-                    config.name(),
-                    kafka.group());
-              }
-              commitFailing = false;
-            } else if (!commitFailing) {
-              commitFailing = true;
-              LOG.warn(
-                  "Pipeline {}: cannot commit offsets to Kafka consumer group {} ({}); they are for"
-                      + " monitoring only, the table records where to resume",
-                  config.name(),
-                  kafka.group(),
-                  error.toString());
-            } else {
-              LOG.debug(
-                  "Pipeline {}: committing offsets to group {} failed again: {}",
-                  config.name(),
-                  kafka.group(),
-                  error.toString());
-            }
-          });
+      consumer.commitAsync(commit, (done, error) -> committed(offsets, error));
+    }
+
+    /**
+     * A commit's outcome, on the source's thread: a failure is logged (a warning once commits fail
+     * for good or for long) and the offsets are committed again with the next acknowledgement.
+     */
+    private void committed(Map<TopicPartition, Long> offsets, Exception error) {
+      if (error == null) {
+        if (commitFailingSince != null && commitWarned) {
+          LOG.info(
+              "Pipeline {}: committing offsets to Kafka consumer group {} works again",
+              config.name(),
+              kafka.group());
+        }
+        commitFailingSince = null;
+        commitWarned = false;
+        return;
+      }
+      if (offsets.equals(committed)) {
+        committed = Map.of(); // not committed: the next acknowledgement tries again
+      }
+      Instant now = Instant.now();
+      if (commitFailingSince == null) {
+        commitFailingSince = now;
+      }
+      boolean lasting =
+          !(error instanceof RetriableCommitFailedException)
+              || Duration.between(commitFailingSince, now).compareTo(COMMIT_WARNING_AFTER) >= 0;
+      if (lasting && !commitWarned) {
+        commitWarned = true;
+        LOG.warn(
+            "Pipeline {}: cannot commit offsets to Kafka consumer group {} (failing since {}: {});"
+                + " they are for monitoring only, the table records where to resume",
+            config.name(),
+            kafka.group(),
+            commitFailingSince.truncatedTo(ChronoUnit.SECONDS),
+            error.toString());
+      } else {
+        LOG.debug(
+            "Pipeline {}: committing offsets to Kafka consumer group {} failed: {}",
+            config.name(),
+            kafka.group(),
+            error.toString());
+      }
     }
 
     /** Refreshes the figures: at most every second, or now when the problem changed. */

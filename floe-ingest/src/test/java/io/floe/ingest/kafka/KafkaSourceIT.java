@@ -18,6 +18,8 @@ import io.floe.ingest.SourcePosition;
 import io.floe.ingest.SourceTable;
 import io.floe.ingest.stream.StreamRecord;
 import io.floe.testing.KafkaBroker;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -37,6 +39,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -86,8 +89,16 @@ class KafkaSourceIT {
     List<SourceTable> tables = source.inspect();
     assertThat(tables).extracting(SourceTable::qualifiedName).containsExactly("every");
     Recorder recorder = new Recorder(false);
-    source.start(Optional.empty(), recorder);
-    await(() -> recorder.changes().size() >= 300, "300 records delivered");
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(printed, true, UTF_8));
+    try {
+      source.start(Optional.empty(), recorder);
+      await(() -> recorder.changes().size() >= 300, "300 records delivered");
+    } finally {
+      System.setOut(stdout);
+    }
+    assertThat(printed.toString(UTF_8)).as("what the source printed to stdout").isEmpty();
 
     List<SourceEvent.Change> changes = recorder.changes();
     assertThat(changes).hasSize(300);
@@ -219,6 +230,30 @@ class KafkaSourceIT {
     assertThat(first.holds(recordAt("resumed", 0, 9))).isFalse();
     assertThat(second.holds(recordAt("resumed", 2, 0))).isFalse();
     assertThat(first.holds(recordAt("resumed", 2, 19))).isTrue();
+  }
+
+  @Test
+  void recordsDeletedByRetentionBeforeAResumeAreReportedAndSkipped() throws Exception {
+    broker.createTopic("retained", 1);
+    produce(broker, "retained", 1, 10, 0);
+    TopicPartition partition = new TopicPartition("retained", 0);
+    try (Admin admin = admin(broker)) {
+      // What retention does: the log's start moves on to offset 6.
+      admin.deleteRecords(Map.of(partition, RecordsToDelete.beforeOffset(6))).all().get();
+    }
+    KafkaSource source = source(config("retention", List.of("retained"), StartPosition.EARLIEST));
+    source.inspect();
+    SourcePosition checkpoint =
+        source.position(Map.of(KafkaPosition.OFFSETS, "retained:0:2")).orElseThrow();
+    Recorder recorder = new Recorder(false);
+    source.start(Optional.of(checkpoint), recorder);
+    await(() -> recorder.changes().size() == 4, "the 4 records retention kept");
+    assertThat(offsetsOf(recorder)).containsExactly(6L, 7L, 8L, 9L);
+    assertThat(source.figures().problem())
+        .hasValueSatisfying(
+            problem ->
+                assertThat(problem)
+                    .contains("4 records of retained/0 (offsets 2 to 5) deleted by retention"));
   }
 
   @Test
@@ -398,6 +433,7 @@ class KafkaSourceIT {
     source.inspect();
     AtomicLong delivered = new AtomicLong();
     AtomicLong batches = new AtomicLong();
+    AtomicLong firstDelivery = new AtomicLong();
     CountDownLatch stopped = new CountDownLatch(1);
     long started = System.nanoTime();
     source.start(
@@ -408,6 +444,7 @@ class KafkaSourceIT {
             long changes = events.stream().filter(SourceEvent.Change.class::isInstance).count();
             delivered.addAndGet(changes);
             if (changes > 0) {
+              firstDelivery.compareAndSet(0, System.nanoTime());
               batches.incrementAndGet();
               acknowledger.acknowledge(
                   ((SourceEvent.Change) events.get(events.size() - 1)).position());
@@ -420,14 +457,18 @@ class KafkaSourceIT {
           }
         });
     await(() -> delivered.get() >= count, count + " records delivered");
-    long seconds = System.nanoTime() - started;
+    long ended = System.nanoTime();
+    long elapsed = ended - started;
+    long streaming = ended - firstDelivery.get();
     System.err.printf(
-        "Kafka source throughput: %d records of 1 KB in %d ms = %.0f records/s (%.1f MB/s), %d"
-            + " batches; producing them took %d ms%n",
+        "Kafka source throughput: %d records of 1 KB in %d ms from start = %.0f records/s (%.1f"
+            + " MB/s); %.0f records/s from the first delivery on; %d batches; producing them took"
+            + " %d ms%n",
         count,
-        TimeUnit.NANOSECONDS.toMillis(seconds),
-        count / (seconds / 1e9),
-        count * 1024 / (seconds / 1e9) / 1e6,
+        TimeUnit.NANOSECONDS.toMillis(elapsed),
+        count / (elapsed / 1e9),
+        count * 1024 / (elapsed / 1e9) / 1e6,
+        count / (streaming / 1e9),
         batches.get(),
         TimeUnit.NANOSECONDS.toMillis(produced));
     assertThat(delivered.get()).isEqualTo(count);
@@ -543,7 +584,9 @@ class KafkaSourceIT {
             AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
             on.bootstrapServers(),
             AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
-            10_000));
+            10_000,
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+            5_000));
   }
 
   private static Map<TopicPartition, Long> groupOffsets(Admin admin, String group) {
