@@ -92,6 +92,7 @@ public final class KafkaSource implements ChangeSource {
   /** How long commits to the group may fail for a retriable reason before a warning. */
   private static final Duration COMMIT_WARNING_AFTER = Duration.ofMinutes(1);
 
+  private static final Duration COMMIT_RETRY_INTERVAL = Duration.ofSeconds(5);
   private static final String FETCH_METRICS_GROUP = "consumer-fetch-manager-metrics";
   private static final String FETCH_TOTAL = "fetch-total";
 
@@ -401,6 +402,9 @@ public final class KafkaSource implements ChangeSource {
     private Instant commitFailingSince;
 
     private boolean commitWarned;
+
+    /** While commits fail, when to try again. */
+    private long nextCommitRetryNanos;
 
     // Outage: time spent asking the brokers without any answer since the last one.
     private Metric fetchTotal;
@@ -809,6 +813,11 @@ public final class KafkaSource implements ChangeSource {
       if (offsets.equals(committed) || offsets.isEmpty()) {
         return;
       }
+      long now = System.nanoTime();
+      if (commitFailingSince != null && now - nextCommitRetryNanos < 0) {
+        return; // commits fail (an outage?): try again a little later
+      }
+      nextCommitRetryNanos = now + COMMIT_RETRY_INTERVAL.toNanos();
       Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
       offsets.forEach((partition, offset) -> commit.put(partition, new OffsetAndMetadata(offset)));
       committed = offsets;
