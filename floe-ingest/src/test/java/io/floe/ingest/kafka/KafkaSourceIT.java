@@ -257,6 +257,58 @@ class KafkaSourceIT {
   }
 
   @Test
+  void recordsDeletedByRetentionWhileTheSourceIsBehindAreReportedAndSkipped() throws Exception {
+    broker.createTopic("shrinking", 1);
+    byte[] value = new byte[1024];
+    try (KafkaProducer<byte[], byte[]> producer = broker.producer()) {
+      List<Future<RecordMetadata>> sent = new ArrayList<>();
+      for (int i = 0; i < 4000; i++) {
+        sent.add(producer.send(new ProducerRecord<>("shrinking", 0, null, value)));
+      }
+      producer.flush();
+      for (Future<RecordMetadata> future : sent) {
+        future.get();
+      }
+    }
+    KafkaSource source = source(config("shrinking", List.of("shrinking"), StartPosition.EARLIEST));
+    source.inspect();
+    Recorder recorder = new Recorder(false);
+    CountDownLatch gate = new CountDownLatch(1);
+    recorder.gate = gate;
+    source.start(Optional.empty(), recorder);
+    // The first batch waits (a slow pipeline) while retention deletes what the source has not
+    // fetched yet.
+    assertThat(recorder.entered.await(60, TimeUnit.SECONDS)).isTrue();
+    try (Admin admin = admin(broker)) {
+      admin
+          .deleteRecords(
+              Map.of(new TopicPartition("shrinking", 0), RecordsToDelete.beforeOffset(3000)))
+          .all()
+          .get();
+    }
+    recorder.gate = null;
+    gate.countDown();
+    await(() -> offsetsOf(recorder).contains(3999L), "the records after those retention deleted");
+    List<Long> offsets = offsetsOf(recorder);
+    int gap = 0;
+    while (offsets.get(gap) == gap) {
+      gap++;
+    }
+    long firstLost = gap;
+    assertThat(firstLost).isBetween(1L, 2999L);
+    assertThat(offsets.subList(gap, offsets.size())).isEqualTo(range(3000, 4000));
+    assertThat(source.figures().problem())
+        .hasValueSatisfying(
+            problem ->
+                assertThat(problem)
+                    .contains(
+                        (3000 - firstLost)
+                            + " records of shrinking/0 (offsets "
+                            + firstLost
+                            + " to 2999) deleted by retention"));
+  }
+
+  @Test
   void acknowledgedPositionsAreCommittedToTheGroup() throws Exception {
     broker.createTopic("acked", 2);
     produce(broker, "acked", 2, 50, 0);
@@ -629,8 +681,23 @@ class KafkaSourceIT {
       this.acknowledge = acknowledge;
     }
 
+    /** While set, a batch waits for it before it is recorded (the pipeline is slow). */
+    volatile CountDownLatch gate;
+
+    final CountDownLatch entered = new CountDownLatch(1);
+
     @Override
-    public synchronized void handle(List<SourceEvent> events, Acknowledger acknowledger) {
+    public void handle(List<SourceEvent> events, Acknowledger acknowledger)
+        throws InterruptedException {
+      entered.countDown();
+      CountDownLatch waitFor = gate;
+      if (waitFor != null) {
+        assertThat(waitFor.await(60, TimeUnit.SECONDS)).isTrue();
+      }
+      record(events, acknowledger);
+    }
+
+    private synchronized void record(List<SourceEvent> events, Acknowledger acknowledger) {
       assertThat(events).isNotEmpty();
       SourcePosition last = null;
       for (SourceEvent event : events) {
