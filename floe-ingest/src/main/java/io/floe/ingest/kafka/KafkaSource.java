@@ -479,14 +479,8 @@ public final class KafkaSource implements ChangeSource {
         closeConsumer(failure);
       }
       figures = SourceFigures.NONE;
-      if (failure != null && !stopping) {
-        handler.stopped(failed(failure));
-      } else {
-        if (failure != null) {
-          LOG.info("Pipeline {}: the Kafka source stopped: {}", config.name(), failure.toString());
-        }
-        handler.stopped(null);
-      }
+      // A wakeup or an interrupt while stopping is how a stop ends: clean.
+      handler.stopped(failure == null ? null : failed(failure));
     }
 
     private void closeConsumer(Throwable failure) {
