@@ -1,6 +1,7 @@
 package io.floe.ingest;
 
 import io.floe.core.config.PipelineConfig;
+import io.floe.ingest.kafka.KafkaSource;
 import io.floe.ingest.postgres.PostgresSource;
 
 /** The {@link ChangeSource} of a pipeline's {@code source.type}. */
@@ -12,6 +13,8 @@ public final class ChangeSources {
     switch (config.source().type()) {
       case POSTGRES:
         return new PostgresSource(config);
+      case KAFKA:
+        return new KafkaSource(config);
       default:
         throw new IllegalArgumentException("No source of type " + config.source().type());
     }
