@@ -10,6 +10,7 @@ import io.floe.core.config.PipelineConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.ingest.ChangeSources;
 import io.floe.ingest.Pipeline;
+import io.floe.ingest.PipelineSupervisor;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceScheduler;
 import io.floe.maintenance.WarehouseMaintenance;
@@ -40,6 +41,9 @@ import picocli.CommandLine.Parameters;
             + " over the tables (sql section: HTTP query API, PostgreSQL wire protocol).")
 final class RunCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+  /** The longest wait before a failed pipeline starts again. */
+  private static final Duration MAX_RESTART_BACKOFF = Duration.ofMinutes(1);
 
   @Parameters(
       index = "0",
@@ -112,7 +116,7 @@ final class RunCommand implements Callable<Integer> {
       WarehouseMaintenance warehouseMaintenance,
       Duration interval)
       throws InterruptedException {
-    List<Pipeline> pipelines = new ArrayList<>();
+    List<PipelineSupervisor> pipelines = new ArrayList<>();
     MaintenanceScheduler maintenance =
         config.maintenance().enabled() ? new MaintenanceScheduler(warehouseMaintenance) : null;
     Thread shutdown =
@@ -121,14 +125,20 @@ final class RunCommand implements Callable<Integer> {
               endpoints.close();
               closeMaintenance(maintenance);
               LOG.info("Stopping {} pipelines", pipelines.size());
-              pipelines.forEach(Pipeline::close);
+              pipelines.forEach(PipelineSupervisor::close);
             },
             "floe-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdown);
     try {
       for (PipelineConfig pipelineConfig : config.pipelines()) {
-        Pipeline pipeline =
-            new Pipeline(pipelineConfig, catalog, ChangeSources.of(pipelineConfig), writers);
+        // A pipeline failing for a reason that may pass starts again, from what its tables hold.
+        PipelineSupervisor pipeline =
+            new PipelineSupervisor(
+                pipelineConfig.name(),
+                () ->
+                    new Pipeline(
+                        pipelineConfig, catalog, ChangeSources.of(pipelineConfig), writers),
+                MAX_RESTART_BACKOFF);
         pipelines.add(pipeline);
         pipeline.start();
       }
@@ -138,7 +148,7 @@ final class RunCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       // Stop the pipelines already running before the catalog they write to is closed.
       closeMaintenance(maintenance);
-      pipelines.forEach(Pipeline::close);
+      pipelines.forEach(PipelineSupervisor::close);
       throw e;
     }
     LOG.info(
@@ -147,16 +157,16 @@ final class RunCommand implements Callable<Integer> {
         config.warehouse().location(),
         maintenance == null ? "disabled" : "every " + config.maintenance().interval());
     int exitCode = 0;
-    for (Pipeline pipeline : pipelines) {
+    for (PipelineSupervisor pipeline : pipelines) {
       while (!pipeline.awaitTermination(interval)) {
         StatusReport.log(pipelines);
       }
-      if (pipeline.state() == Pipeline.State.FAILED) {
-        exitCode = Main.exitCode(pipeline.failure());
+      if (pipeline.pipeline().state() == Pipeline.State.FAILED) {
+        exitCode = Main.exitCode(pipeline.pipeline().failure());
       }
     }
     closeMaintenance(maintenance);
-    pipelines.forEach(Pipeline::close);
+    pipelines.forEach(PipelineSupervisor::close);
     try {
       Runtime.getRuntime().removeShutdownHook(shutdown);
     } catch (IllegalStateException e) {

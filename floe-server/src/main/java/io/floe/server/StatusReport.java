@@ -1,7 +1,10 @@
 package io.floe.server;
 
 import io.floe.ingest.Pipeline;
+import io.floe.ingest.PipelineSupervisor;
+import io.floe.ingest.SourceFigures;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,17 +14,39 @@ final class StatusReport {
 
   private StatusReport() {}
 
-  static void log(List<Pipeline> pipelines) {
-    for (Pipeline pipeline : pipelines) {
+  static void log(List<PipelineSupervisor> pipelines) {
+    for (PipelineSupervisor supervisor : pipelines) {
+      Pipeline pipeline = supervisor.pipeline();
+      StringBuilder extra = new StringBuilder();
+      Map<String, Long> deadLetters = pipeline.deadLetterCounts();
+      if (!deadLetters.isEmpty()) {
+        extra.append(", dead letters ").append(deadLetters);
+      }
+      SourceFigures source = pipeline.sourceFigures();
+      if (!source.lag().isEmpty()) {
+        extra
+            .append(", lag ")
+            .append(source.lag().values().stream().mapToLong(Long::longValue).sum())
+            .append(" records");
+      }
+      if (source.bufferedRecords() > 0) {
+        extra.append(", ").append(source.bufferedRecords()).append(" records buffered");
+      }
+      source.problem().ifPresent(problem -> extra.append(", waiting: ").append(problem));
+      if (supervisor.restarts() > 0) {
+        extra.append(", restarted ").append(supervisor.restarts()).append(" times");
+      }
       LOG.info(
-          "Pipeline {} {}: {} rows loaded, {} changes applied, {} commits, freshness p50 {} ms p99 {} ms",
+          "Pipeline {} {}: {} rows loaded, {} changes applied, {} commits, freshness p50 {} ms p99"
+              + " {} ms{}",
           pipeline.name(),
           pipeline.state(),
           pipeline.stats().loadedRows(),
           pipeline.stats().changes(),
           pipeline.stats().commits(),
           pipeline.stats().freshnessPercentile(50),
-          pipeline.stats().freshnessPercentile(99));
+          pipeline.stats().freshnessPercentile(99),
+          extra);
     }
   }
 }
