@@ -166,6 +166,10 @@ public final class Pipeline implements AutoCloseable {
     return config.name();
   }
 
+  public PipelineConfig config() {
+    return config;
+  }
+
   public State state() {
     return state.get();
   }
@@ -775,12 +779,6 @@ public final class Pipeline implements AutoCloseable {
   public Map<String, Long> deadLetterCounts() {
     StreamApplier applier = stream;
     return applier == null ? Map.of() : applier.rejectedByClass();
-  }
-
-  /** Bytes of the stream records a stream pipeline handled since it started; 0 for others. */
-  public long streamBytes() {
-    StreamApplier applier = stream;
-    return applier == null ? 0 : applier.bytes();
   }
 
   /** Per-table figures for status displays. */

@@ -14,6 +14,20 @@ public final class PipelineStats {
   final LongAdder changes = new LongAdder();
   final LongAdder skipped = new LongAdder();
   final LongAdder commits = new LongAdder();
+  final LongAdder bytes = new LongAdder();
+  final LongAdder deadLettered = new LongAdder();
+
+  /** Seconds over which {@link #recordsPerSecond} and {@link #bytesPerSecond} average. */
+  private static final long RATE_WINDOW_NANOS = 10_000_000_000L;
+
+  private static final int RATE_SAMPLES = 256;
+
+  /** At each commit: when, and the records and bytes handled by then; a ring. */
+  private final long[] sampleNanos = new long[RATE_SAMPLES];
+
+  private final long[] sampleRecords = new long[RATE_SAMPLES];
+  private final long[] sampleBytes = new long[RATE_SAMPLES];
+  private long samples;
 
   private final long[] freshness = new long[FRESHNESS_SAMPLES];
 
@@ -38,6 +52,50 @@ public final class PipelineStats {
   /** Replayed changes skipped because the table already held them. */
   public long skippedChanges() {
     return skipped.sum();
+  }
+
+  /** Bytes of stream records handled (written or dead-lettered); 0 for database pipelines. */
+  public long bytes() {
+    return bytes.sum();
+  }
+
+  /** Stream records sent to the dead-letter table. */
+  public long deadLettered() {
+    return deadLettered.sum();
+  }
+
+  /**
+   * Rows loaded, changes applied and records dead-lettered per second, over the commits of about
+   * the last 10 seconds; 0 before two commits.
+   */
+  public synchronized double recordsPerSecond() {
+    return rate(sampleRecords);
+  }
+
+  /** Bytes of stream records per second, over the commits of about the last 10 seconds. */
+  public synchronized double bytesPerSecond() {
+    return rate(sampleBytes);
+  }
+
+  private double rate(long[] values) {
+    if (samples < 2) {
+      return 0;
+    }
+    int newest = (int) ((samples - 1) % RATE_SAMPLES);
+    long now = System.nanoTime();
+    if (now - sampleNanos[newest] > RATE_WINDOW_NANOS) {
+      return 0; // Nothing committed lately.
+    }
+    int oldest = newest;
+    for (long back = 1; back < Math.min(samples, RATE_SAMPLES); back++) {
+      int index = (int) ((samples - 1 - back) % RATE_SAMPLES);
+      oldest = index;
+      if (sampleNanos[newest] - sampleNanos[index] >= RATE_WINDOW_NANOS) {
+        break;
+      }
+    }
+    long nanos = sampleNanos[newest] - sampleNanos[oldest];
+    return nanos <= 0 ? 0 : (values[newest] - values[oldest]) * 1e9 / nanos;
   }
 
   /** Commit cycles completed. */
@@ -75,6 +133,13 @@ public final class PipelineStats {
     }
     uncommittedSamples = 0;
     commits.increment();
+    synchronized (this) {
+      int index = (int) (samples % RATE_SAMPLES);
+      sampleNanos[index] = System.nanoTime();
+      sampleRecords[index] = loaded.sum() + changes.sum() + deadLettered.sum();
+      sampleBytes[index] = bytes.sum();
+      samples++;
+    }
   }
 
   /** Freshness percentile (0-100) over the most recent commits, in milliseconds; -1 if none. */

@@ -79,7 +79,6 @@ final class StreamApplier {
   private final RecordDecoder decoder;
   private final long maxRecordBytes;
   private final Map<RejectReason, LongAdder> rejected = new EnumMap<>(RejectReason.class);
-  private final LongAdder bytes = new LongAdder();
   private long lastWarnNanos = System.nanoTime() - WARN_INTERVAL_NANOS;
   private long rejectedSinceWarn;
 
@@ -135,11 +134,6 @@ final class StreamApplier {
     return counts;
   }
 
-  /** Bytes of the records written or dead-lettered since the pipeline started; thread-safe. */
-  long bytes() {
-    return bytes.sum();
-  }
-
   /**
    * Writes one record where it belongs, unless that table holds it already.
    *
@@ -164,7 +158,7 @@ final class StreamApplier {
       stats.sampleFreshness(change.sourceMillis());
       table.appliedChanges++;
       stats.changes.increment();
-      bytes.add(record.size());
+      stats.bytes.add(record.size());
       return true;
     } catch (RecordRejectedException e) {
       if (deadLetterHolds) {
@@ -511,7 +505,8 @@ final class StreamApplier {
     deadLetters.writer.upsert(row, null);
     deadLetters.appliedChanges++;
     rejected.get(failure.reason()).increment();
-    bytes.add(record.size());
+    stats.deadLettered.increment();
+    stats.bytes.add(record.size());
     rejectedSinceWarn++;
     long nanos = System.nanoTime();
     if (nanos - lastWarnNanos >= WARN_INTERVAL_NANOS) {

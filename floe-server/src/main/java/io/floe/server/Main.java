@@ -13,7 +13,13 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description =
         "Floe: continuous, exactly-once replication of databases into Apache Iceberg tables.",
-    subcommands = {RunCommand.class, SqlCommand.class, DemoCommand.class, MaintainCommand.class})
+    subcommands = {
+      RunCommand.class,
+      SqlCommand.class,
+      DemoCommand.class,
+      MaintainCommand.class,
+      DlqCommand.class
+    })
 public final class Main {
   private Main() {}
 

@@ -142,6 +142,7 @@ final class RunCommand implements Callable<Integer> {
         pipelines.add(pipeline);
         pipeline.start();
       }
+      endpoints.servePipelines(() -> List.copyOf(pipelines));
       if (maintenance != null) {
         maintenance.start();
       }

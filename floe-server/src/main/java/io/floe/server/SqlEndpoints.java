@@ -3,6 +3,7 @@ package io.floe.server;
 import static java.util.Objects.requireNonNull;
 
 import io.floe.core.config.SqlConfig;
+import io.floe.ingest.PipelineSupervisor;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.server.http.HttpQueryServer;
 import io.floe.sql.QueryEngine;
@@ -11,6 +12,7 @@ import io.floe.sql.pgwire.PgWireServer;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,6 +139,11 @@ final class SqlEndpoints implements AutoCloseable {
 
   int postgresPort() {
     return postgres.port();
+  }
+
+  /** Serves the pipelines {@code pipelines} lists on the HTTP API, under {@code /v1/pipelines}. */
+  void servePipelines(Supplier<List<PipelineSupervisor>> pipelines) {
+    http.servePipelines(pipelines);
   }
 
   int httpPort() {

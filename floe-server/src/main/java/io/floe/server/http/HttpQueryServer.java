@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.ingest.PipelineSupervisor;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
@@ -11,6 +12,8 @@ import java.io.IOException;
 import java.net.BindException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -144,6 +147,11 @@ public final class HttpQueryServer implements AutoCloseable {
       }
     }
     return false;
+  }
+
+  /** Serves the pipelines {@code pipelines} lists under {@code /v1/pipelines}. */
+  public void servePipelines(Supplier<List<PipelineSupervisor>> pipelines) {
+    api.servePipelines(pipelines);
   }
 
   /** The bound port. */

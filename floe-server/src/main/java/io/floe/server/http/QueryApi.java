@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.ingest.PipelineSupervisor;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryExecution;
 import io.floe.sql.RunningQueries;
@@ -11,7 +12,9 @@ import io.floe.sql.SqlUsers;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Handler;
@@ -35,6 +38,8 @@ import org.slf4j.LoggerFactory;
  *       true}}, or 404
  *   <li>{@code GET /v1/health} answers {@code {"status":"ok"}}
  *   <li>{@code /v1/maintenance/...}: table maintenance, see {@link MaintenanceApi}
+ *   <li>{@code /v1/pipelines...}: pipeline figures and dead-letter replays, see {@link
+ *       PipelinesApi}
  * </ul>
  */
 final class QueryApi extends Handler.Abstract {
@@ -54,6 +59,8 @@ final class QueryApi extends Handler.Abstract {
   private final String session = "http-" + SERVER_NUMBERS.incrementAndGet();
   private final QueryResponder responder;
   private final MaintenanceApi maintenance;
+  private final QueryEngine engine;
+  private volatile PipelinesApi pipelines;
 
   /**
    * @param queryTimeout the default timeout of queries, and the longest a request may ask for
@@ -74,6 +81,13 @@ final class QueryApi extends Handler.Abstract {
     this.running = engine.runningQueries();
     this.responder = new QueryResponder(engine, session);
     this.maintenance = requireNonNull(maintenance, "maintenance is null");
+    this.engine = engine;
+    this.pipelines = new PipelinesApi(List::of, engine);
+  }
+
+  /** Serves the pipelines {@code pipelines} lists under {@code /v1/pipelines}. */
+  void servePipelines(Supplier<List<PipelineSupervisor>> pipelines) {
+    this.pipelines = new PipelinesApi(pipelines, engine);
   }
 
   /**
@@ -115,6 +129,8 @@ final class QueryApi extends Handler.Abstract {
       } else if (path.startsWith(MaintenanceApi.PREFIX)) {
         authenticate(request);
         maintenance.serve(request, response, callback, path);
+      } else if (path.equals(PipelinesApi.PREFIX) || path.startsWith(PipelinesApi.PREFIX + "/")) {
+        pipelines.serve(request, response, callback, path, authenticate(request));
       } else {
         throw new RequestRejected(
             HttpStatus.NOT_FOUND_404,
@@ -126,7 +142,8 @@ final class QueryApi extends Handler.Abstract {
                     + path
                     + ": no such endpoint; the endpoints are POST /v1/query, GET /v1/queries,"
                     + " DELETE /v1/queries/{id}, GET /v1/health, GET /v1/maintenance/runs,"
-                    + " GET /v1/maintenance/policy and POST /v1/maintenance/{operation}"));
+                    + " GET /v1/maintenance/policy, POST /v1/maintenance/{operation}, GET"
+                    + " /v1/pipelines and POST /v1/pipelines/{name}/dead-letters/replay"));
       }
     } catch (RequestRejected e) {
       if (e.status() == HttpStatus.METHOD_NOT_ALLOWED_405) {
@@ -183,6 +200,9 @@ final class QueryApi extends Handler.Abstract {
     }
     if (path.startsWith(MaintenanceApi.PREFIX)) {
       return MaintenanceApi.allowed(path);
+    }
+    if (path.startsWith(PipelinesApi.PREFIX)) {
+      return PipelinesApi.allowed(path);
     }
     return path.equals(HEALTH_PATH) || path.equals(QUERIES_PATH) ? "GET" : "DELETE";
   }
