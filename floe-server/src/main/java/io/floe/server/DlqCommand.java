@@ -22,6 +22,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
@@ -208,8 +209,15 @@ final class DlqCommand {
         names = {"-u", "--user"},
         paramLabel = "NAME",
         description =
-            "A sql.users name to authenticate as; its password is read from FLOE_PASSWORD.")
+            "A sql.users name to authenticate as; its password is read from --password-file, or"
+                + " else from the environment variable FLOE_PASSWORD.")
     String user;
+
+    @Option(
+        names = "--password-file",
+        paramLabel = "FILE",
+        description = "File whose first line is the password of --user.")
+    Path passwordFile;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -233,7 +241,12 @@ final class DlqCommand {
               .header("Content-Type", "application/json")
               .POST(HttpRequest.BodyPublishers.ofString(body));
       if (user != null) {
-        String password = System.getenv().getOrDefault("FLOE_PASSWORD", "");
+        String password =
+            passwordFile != null
+                ? Files.readAllLines(passwordFile, StandardCharsets.UTF_8).stream()
+                    .findFirst()
+                    .orElse("")
+                : System.getenv().getOrDefault("FLOE_PASSWORD", "");
         request.header(
             "Authorization",
             "Basic "
