@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -109,7 +110,7 @@ public final class JsonDecoder implements RecordDecoder {
           "The record's "
               + what
               + " must be a JSON object, not "
-              + (node == null ? "empty" : node.getNodeType().toString().toLowerCase()));
+              + (node == null ? "empty" : node.getNodeType().toString().toLowerCase(Locale.ROOT)));
     }
     return fields(node);
   }

@@ -39,7 +39,7 @@ public record StreamRecord(
 
   /** The record's size as the source's limit counts it: key and value bytes. */
   public long size() {
-    return (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+    return (key == null ? 0L : key.length) + (value == null ? 0L : value.length);
   }
 
   /**

@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
  *       true}}, or 404
  *   <li>{@code GET /v1/health} answers {@code {"status":"ok"}}
  *   <li>{@code /v1/maintenance/...}: table maintenance, see {@link MaintenanceApi}
+ *   <li>{@code /v1/streams/...}: records of HTTP streams, see {@link StreamsApi}
  * </ul>
  */
 final class QueryApi extends Handler.Abstract {
@@ -54,6 +55,7 @@ final class QueryApi extends Handler.Abstract {
   private final String session = "http-" + SERVER_NUMBERS.incrementAndGet();
   private final QueryResponder responder;
   private final MaintenanceApi maintenance;
+  private final StreamsApi streams;
 
   /**
    * @param queryTimeout the default timeout of queries, and the longest a request may ask for
@@ -65,7 +67,8 @@ final class QueryApi extends Handler.Abstract {
       SqlUsers users,
       Duration queryTimeout,
       int maxQueryLength,
-      MaintenanceApi maintenance) {
+      MaintenanceApi maintenance,
+      StreamsApi streams) {
     super(InvocationType.BLOCKING);
     this.users = requireNonNull(users, "users is null");
     this.queryTimeout = requireNonNull(queryTimeout, "queryTimeout is null");
@@ -74,6 +77,7 @@ final class QueryApi extends Handler.Abstract {
     this.running = engine.runningQueries();
     this.responder = new QueryResponder(engine, session);
     this.maintenance = requireNonNull(maintenance, "maintenance is null");
+    this.streams = requireNonNull(streams, "streams is null");
   }
 
   /**
@@ -115,6 +119,9 @@ final class QueryApi extends Handler.Abstract {
       } else if (path.startsWith(MaintenanceApi.PREFIX)) {
         authenticate(request);
         maintenance.serve(request, response, callback, path);
+      } else if (StreamsApi.serves(path)) {
+        authenticate(request);
+        streams.serve(request, response, callback, path);
       } else {
         throw new RequestRejected(
             HttpStatus.NOT_FOUND_404,
@@ -126,15 +133,15 @@ final class QueryApi extends Handler.Abstract {
                     + path
                     + ": no such endpoint; the endpoints are POST /v1/query, GET /v1/queries,"
                     + " DELETE /v1/queries/{id}, GET /v1/health, GET /v1/maintenance/runs,"
-                    + " GET /v1/maintenance/policy and POST /v1/maintenance/{operation}"));
+                    + " GET /v1/maintenance/policy, POST /v1/maintenance/{operation}, GET"
+                    + " /v1/streams and POST /v1/streams/{stream}/records"));
       }
     } catch (RequestRejected e) {
       if (e.status() == HttpStatus.METHOD_NOT_ALLOWED_405) {
         response.getHeaders().put(HttpHeader.ALLOW, allowed(path));
       }
       closeIfUnread(request, response);
-      ErrorResponses.send(
-          response, callback, e.status(), e.error(), !path.startsWith(MaintenanceApi.PREFIX));
+      ErrorResponses.send(response, callback, e.status(), e.error(), runsSql(path));
     } catch (RuntimeException e) {
       LOG.error("Cannot serve {} {}", method, path, e);
       if (response.isCommitted()) {
@@ -177,9 +184,17 @@ final class QueryApi extends Handler.Abstract {
     }
   }
 
+  /** Whether errors of {@code path} carry a SQLSTATE: not those of endpoints that run no SQL. */
+  private static boolean runsSql(String path) {
+    return !path.startsWith(MaintenanceApi.PREFIX) && !StreamsApi.serves(path);
+  }
+
   private static String allowed(String path) {
     if (path.equals(QUERY_PATH)) {
       return "POST";
+    }
+    if (StreamsApi.serves(path)) {
+      return StreamsApi.allowed(path);
     }
     if (path.startsWith(MaintenanceApi.PREFIX)) {
       return MaintenanceApi.allowed(path);
