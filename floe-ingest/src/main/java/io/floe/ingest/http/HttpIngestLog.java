@@ -14,6 +14,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -193,8 +195,14 @@ public final class HttpIngestLog implements AutoCloseable {
     if (e instanceof AccessDeniedException) {
       return "permission denied on " + e.getMessage();
     }
+    if (e instanceof FileAlreadyExistsException) {
+      return "a file is in the way of a directory: " + e.getMessage();
+    }
     if (e instanceof NoSuchFileException) {
       return "no such file or directory " + e.getMessage();
+    }
+    if (e instanceof FileSystemException failure && failure.getReason() != null) {
+      return failure.getFile() + ": " + failure.getReason();
     }
     return e.toString();
   }

@@ -2,6 +2,7 @@ package io.floe.ingest.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
@@ -266,14 +267,28 @@ class HttpIngestLogTest {
   }
 
   @Test
-  void refusesADirectoryItCannotWriteSayingWhichAndWhatToDo() throws IOException {
+  void refusesADirectoryItCannotCreateSayingWhichAndWhatToDo() throws IOException {
+    Files.writeString(directory.resolve("streams"), "a file, not a directory");
+    Path logDirectory = directory.resolve("streams").resolve("clicks");
+    assertThatThrownBy(() -> HttpIngestLog.open(logDirectory))
+        .isInstanceOfSatisfying(
+            FloeException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(ErrorCode.CONFIG_INVALID);
+              assertThat(e.getMessage())
+                  .startsWith("Cannot open the ingest log in " + logDirectory)
+                  .contains("Not a directory")
+                  .contains("writable");
+            });
+  }
+
+  @Test
+  void refusesADirectoryItCannotWrite() throws IOException {
     Path readOnly = Files.createDirectory(directory.resolve("read-only"));
     Files.setPosixFilePermissions(readOnly, PosixFilePermissions.fromString("r-xr-xr-x"));
     try {
-      Path logDirectory = readOnly.resolve("streams").resolve("clicks");
-      if (Files.isWritable(readOnly)) {
-        return; // running as root: every directory is writable
-      }
+      assumeFalse(Files.isWritable(readOnly), "root may write every directory");
+      Path logDirectory = readOnly.resolve("clicks");
       assertThatThrownBy(() -> HttpIngestLog.open(logDirectory))
           .isInstanceOfSatisfying(
               FloeException.class,
