@@ -452,6 +452,14 @@ public final class HttpIngestLog implements AutoCloseable {
    * batch when there is one.
    */
   public List<Batch> readAfter(long sequence, int maxRecords) {
+    return readAfter(sequence, maxRecords, Long.MAX_VALUE);
+  }
+
+  /**
+   * The batches in the log with records after {@code sequence}, as {@link #readAfter(long, int)},
+   * and only as many as fit in {@code maxBytes} (but at least one).
+   */
+  public List<Batch> readAfter(long sequence, int maxRecords, long maxBytes) {
     lock.lock();
     try {
       checkOpen();
@@ -460,15 +468,19 @@ public final class HttpIngestLog implements AutoCloseable {
       NavigableMap<Long, EntryLocation> from =
           start == null ? entries : entries.tailMap(start, true);
       int records = 0;
+      long bytes = 0;
       for (EntryLocation location : from.values()) {
         if (location.batch().lastSequence() <= sequence) {
           continue;
         }
-        if (!batches.isEmpty() && records + location.batch().count() > maxRecords) {
+        if (!batches.isEmpty()
+            && (records + location.batch().count() > maxRecords
+                || bytes + location.length() > maxBytes)) {
           break;
         }
         batches.add(read(location));
         records += location.batch().count();
+        bytes += location.length();
       }
       return batches;
     } catch (IOException e) {

@@ -54,6 +54,7 @@ import org.slf4j.LoggerFactory;
 public final class HttpSource implements ChangeSource {
   static final long HEARTBEAT_MILLIS = 500;
   private static final int MAX_RECORDS_PER_DELIVERY = 10_000;
+  private static final long MAX_BYTES_PER_DELIVERY = 16L * 1024 * 1024;
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
   private static final Logger LOG = LoggerFactory.getLogger(HttpSource.class);
 
@@ -398,7 +399,7 @@ public final class HttpSource implements ChangeSource {
     try {
       while (state == State.RUNNING) {
         List<HttpIngestLog.Batch> batches =
-            log.readAfter(position.sequence(), MAX_RECORDS_PER_DELIVERY);
+            log.readAfter(position.sequence(), MAX_RECORDS_PER_DELIVERY, MAX_BYTES_PER_DELIVERY);
         if (batches.isEmpty()) {
           if (!awaitAppend(position.sequence()) && state == State.RUNNING) {
             handler.handle(List.of(new SourceEvent.Heartbeat(position)), acknowledger);

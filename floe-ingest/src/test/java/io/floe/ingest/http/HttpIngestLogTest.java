@@ -66,6 +66,8 @@ class HttpIngestLogTest {
       assertThat(log.readAfter(3, 100)).isEmpty();
       // At least one batch, then as many as fit.
       assertThat(log.readAfter(0, 1)).hasSize(1);
+      assertThat(log.readAfter(0, 100, 1)).hasSize(1);
+      assertThat(log.readAfter(0, 100, 10_000)).hasSize(2);
     }
     try (HttpIngestLog log = HttpIngestLog.open(directory)) {
       assertThat(log.nextSequence()).isEqualTo(4);
