@@ -9,6 +9,8 @@ import io.floe.core.writer.TableWriterRegistry;
 import io.floe.demo.EmbeddedPostgres;
 import io.floe.ingest.ChangeSources;
 import io.floe.ingest.Pipeline;
+import io.floe.ingest.SourceContext;
+import io.floe.ingest.http.HttpStreams;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -75,7 +77,11 @@ final class BenchEnvironment implements AutoCloseable {
   /** A pipeline of {@link #pipelineConfig} into {@code catalog}, not started. */
   Pipeline pipeline(String name, Duration commitInterval, Catalog catalog) {
     PipelineConfig config = pipelineConfig(name, commitInterval);
-    return new Pipeline(config, catalog, ChangeSources.of(config), writers);
+    return new Pipeline(
+        config,
+        catalog,
+        ChangeSources.of(config, new SourceContext(scratch, new HttpStreams())),
+        writers);
   }
 
   /** A pipeline replicating {@code public.items} into {@code raw.items}. */

@@ -74,11 +74,6 @@ public enum ErrorCode {
       ErrorType.EXTERNAL_RETRIABLE,
       "The pipeline asked for is not running (starting, stopped or failed), or no such pipeline"
           + " runs in this process; start it and ask again."),
-  STREAM_BUSY(
-      210,
-      ErrorType.EXTERNAL_RETRIABLE,
-      "A stream's buffers are full: records accepted are not committed yet; send again after the"
-          + " time the answer says."),
   SQL_INVALID(300, ErrorType.USER, "The query is invalid: syntax, names, types or values."),
   SQL_NOT_ALLOWED(
       301, ErrorType.USER, "The statement or what it reads is not allowed through this service."),
@@ -93,6 +88,21 @@ public enum ErrorCode {
       ErrorType.USER,
       "A server endpoint cannot listen on its configured address or port (taken, or not an"
           + " address of this machine)."),
+  STREAM_REQUEST_INVALID(
+      410,
+      ErrorType.USER,
+      "A request to a stream's ingest endpoint is invalid: an unknown stream, a body that is not"
+          + " JSON or NDJSON, too large a body, or a malformed batch id; nothing of it was accepted."),
+  STREAM_BUSY(
+      411,
+      ErrorType.EXTERNAL_RETRIABLE,
+      "A stream has as many records waiting for their commit as max-buffered-records allows;"
+          + " nothing of the request was accepted: send it again after the Retry-After seconds."),
+  STREAM_UNAVAILABLE(
+      412,
+      ErrorType.EXTERNAL_RETRIABLE,
+      "The pipeline of a stream is not running (starting, stopping or stopped); send the request"
+          + " again once it runs."),
   INTERNAL_ERROR(900, ErrorType.INTERNAL, "An unexpected failure in Floe: report it with the log.");
 
   private final int number;

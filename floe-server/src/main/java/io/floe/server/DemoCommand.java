@@ -20,6 +20,8 @@ import io.floe.demo.ShopDatabase;
 import io.floe.demo.ShopWorkload;
 import io.floe.ingest.ChangeSources;
 import io.floe.ingest.Pipeline;
+import io.floe.ingest.SourceContext;
+import io.floe.ingest.http.HttpStreams;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryEngine;
@@ -130,7 +132,14 @@ final class DemoCommand implements Callable<Integer> {
       TableWriterRegistry writers = new TableWriterRegistry();
       WarehouseConfig warehouseConfig = WarehouseConfig.local(root);
       try (JdbcCatalog catalog = FloeCatalog.open(warehouseConfig, CatalogConfig.defaults());
-          Pipeline pipeline = new Pipeline(config, catalog, ChangeSources.of(config), writers)) {
+          Pipeline pipeline =
+              new Pipeline(
+                  config,
+                  catalog,
+                  ChangeSources.of(
+                      config,
+                      new SourceContext(warehouseConfig.stateDirectory(), new HttpStreams())),
+                  writers)) {
         pipeline.start();
         out.println("Replicating " + url + " into " + root + " (namespace raw)");
         SqlConfig sql = demoSqlConfig();

@@ -11,6 +11,8 @@ import io.floe.core.writer.TableWriterRegistry;
 import io.floe.ingest.ChangeSources;
 import io.floe.ingest.Pipeline;
 import io.floe.ingest.PipelineSupervisor;
+import io.floe.ingest.SourceContext;
+import io.floe.ingest.http.HttpStreams;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceScheduler;
 import io.floe.maintenance.WarehouseMaintenance;
@@ -77,6 +79,9 @@ final class RunCommand implements Callable<Integer> {
     try (JdbcCatalog catalog = FloeCatalog.open(config.warehouse(), config.catalog())) {
       // The pipelines register their writers here, and maintenance hands its compactions to them.
       TableWriterRegistry writers = new TableWriterRegistry();
+      // The HTTP streams of the pipelines, which the HTTP API takes records for.
+      HttpStreams streams = new HttpStreams();
+      SourceContext sources = new SourceContext(config.warehouse().stateDirectory(), streams);
       // Users may run maintenance over HTTP also when the scheduler is disabled.
       WarehouseMaintenance warehouseMaintenance =
           new WarehouseMaintenance(
@@ -102,8 +107,9 @@ final class RunCommand implements Callable<Integer> {
                   SqlUsers.of(config.sql(), config.principals()),
                   config.sql(),
                   warehouseMaintenance,
+                  streams,
                   SqlEndpoints.PortConflict.FAIL)) {
-        return run(config, catalog, writers, endpoints, warehouseMaintenance, interval);
+        return run(config, catalog, writers, sources, endpoints, warehouseMaintenance, interval);
       }
     }
   }
@@ -112,6 +118,7 @@ final class RunCommand implements Callable<Integer> {
       FloeConfig config,
       JdbcCatalog catalog,
       TableWriterRegistry writers,
+      SourceContext sources,
       SqlEndpoints endpoints,
       WarehouseMaintenance warehouseMaintenance,
       Duration interval)
@@ -137,7 +144,10 @@ final class RunCommand implements Callable<Integer> {
                 pipelineConfig.name(),
                 () ->
                     new Pipeline(
-                        pipelineConfig, catalog, ChangeSources.of(pipelineConfig), writers),
+                        pipelineConfig,
+                        catalog,
+                        ChangeSources.of(pipelineConfig, sources),
+                        writers),
                 MAX_RESTART_BACKOFF);
         pipelines.add(pipeline);
         pipeline.start();

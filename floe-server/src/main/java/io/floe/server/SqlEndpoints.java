@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.core.config.SqlConfig;
 import io.floe.ingest.PipelineSupervisor;
+import io.floe.ingest.http.HttpStreams;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.server.http.HttpQueryServer;
 import io.floe.sql.QueryEngine;
@@ -51,7 +52,7 @@ final class SqlEndpoints implements AutoCloseable {
 
   /**
    * Starts the endpoints of {@code config} over {@code engine}; the HTTP API also serves table
-   * maintenance by {@code maintenance}.
+   * maintenance by {@code maintenance}, and takes no stream records.
    */
   static SqlEndpoints start(
       QueryEngine engine,
@@ -59,7 +60,23 @@ final class SqlEndpoints implements AutoCloseable {
       SqlConfig config,
       WarehouseMaintenance maintenance,
       PortConflict conflict) {
+    return start(engine, users, config, maintenance, new HttpStreams(), conflict);
+  }
+
+  /**
+   * Starts the endpoints of {@code config} over {@code engine}; the HTTP API also serves table
+   * maintenance by {@code maintenance}, and takes the records of the HTTP streams of {@code
+   * streams}.
+   */
+  static SqlEndpoints start(
+      QueryEngine engine,
+      SqlUsers users,
+      SqlConfig config,
+      WarehouseMaintenance maintenance,
+      HttpStreams streams,
+      PortConflict conflict) {
     requireNonNull(engine, "engine is null");
+    requireNonNull(streams, "streams is null");
     requireNonNull(users, "users is null");
     requireNonNull(maintenance, "maintenance is null");
     PgWireServer postgres =
@@ -92,7 +109,8 @@ final class SqlEndpoints implements AutoCloseable {
                           port,
                           config.queryTimeout(),
                           config.maxQueryLength()),
-                      maintenance));
+                      maintenance,
+                      streams));
     } catch (RuntimeException e) {
       postgres.close();
       throw e;

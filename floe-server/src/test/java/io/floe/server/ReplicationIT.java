@@ -14,6 +14,8 @@ import io.floe.core.writer.TableWriterRegistry;
 import io.floe.demo.EmbeddedPostgres;
 import io.floe.ingest.ChangeSources;
 import io.floe.ingest.Pipeline;
+import io.floe.ingest.SourceContext;
+import io.floe.ingest.http.HttpStreams;
 import io.floe.testing.TypesWorkload;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -115,7 +117,13 @@ class ReplicationIT {
 
   private static Pipeline pipeline(JdbcCatalog catalog) {
     PipelineConfig config = pipelineConfig(postgres, "types", Duration.ofMillis(300));
-    return new Pipeline(config, catalog, ChangeSources.of(config), new TableWriterRegistry());
+    return new Pipeline(
+        config,
+        catalog,
+        ChangeSources.of(
+            config,
+            new SourceContext(Path.of(System.getProperty("java.io.tmpdir")), new HttpStreams())),
+        new TableWriterRegistry());
   }
 
   @Test

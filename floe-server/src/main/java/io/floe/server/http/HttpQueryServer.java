@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.ingest.PipelineSupervisor;
+import io.floe.ingest.http.HttpStreams;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.SqlUsers;
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP query API on an embedded Jetty server: {@code POST /v1/query}, {@code GET /v1/queries},
  * {@code DELETE /v1/queries/{id}}, {@code GET /v1/health}, and table maintenance under {@code
- * /v1/maintenance/} ({@link MaintenanceApi}). Each running query or maintenance operation holds one
+ * /v1/maintenance/} ({@link MaintenanceApi}), and records of HTTP streams under {@code /v1/streams}
+ * ({@link StreamsApi}). Each running query, maintenance operation or ingest request holds one
  * server thread.
  */
 public final class HttpQueryServer implements AutoCloseable {
@@ -73,7 +75,22 @@ public final class HttpQueryServer implements AutoCloseable {
    */
   public static HttpQueryServer start(
       QueryEngine engine, SqlUsers users, Settings settings, WarehouseMaintenance maintenance) {
-    return start(engine, users, settings, maintenance, IDLE_TIMEOUT);
+    return start(engine, users, settings, maintenance, new HttpStreams(), IDLE_TIMEOUT);
+  }
+
+  /**
+   * Starts the server, which also takes the records of the HTTP streams of {@code streams} ({@link
+   * StreamsApi}).
+   *
+   * @throws FloeException as {@link #start(QueryEngine, SqlUsers, Settings, WarehouseMaintenance)}
+   */
+  public static HttpQueryServer start(
+      QueryEngine engine,
+      SqlUsers users,
+      Settings settings,
+      WarehouseMaintenance maintenance,
+      HttpStreams streams) {
+    return start(engine, users, settings, maintenance, streams, IDLE_TIMEOUT);
   }
 
   /**
@@ -85,6 +102,20 @@ public final class HttpQueryServer implements AutoCloseable {
       SqlUsers users,
       Settings settings,
       WarehouseMaintenance maintenance,
+      Duration idleTimeout) {
+    return start(engine, users, settings, maintenance, new HttpStreams(), idleTimeout);
+  }
+
+  /**
+   * Starts the server with the records of {@code streams} and connections closed after {@code
+   * idleTimeout} without traffic, except while a query computes.
+   */
+  static HttpQueryServer start(
+      QueryEngine engine,
+      SqlUsers users,
+      Settings settings,
+      WarehouseMaintenance maintenance,
+      HttpStreams streams,
       Duration idleTimeout) {
     QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS);
     threads.setName("floe-http");
@@ -103,7 +134,8 @@ public final class HttpQueryServer implements AutoCloseable {
             users,
             settings.queryTimeout(),
             settings.maxQueryLength(),
-            new MaintenanceApi(maintenance, Clock.systemUTC()));
+            new MaintenanceApi(maintenance, Clock.systemUTC()),
+            new StreamsApi(streams));
     server.setHandler(api);
     String address = settings.host() + ":" + settings.port();
     try {

@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code /v1/maintenance/...}: table maintenance, see {@link MaintenanceApi}
  *   <li>{@code /v1/pipelines...}: pipeline figures and dead-letter replays, see {@link
  *       PipelinesApi}
+ *   <li>{@code /v1/streams/...}: records of HTTP streams, see {@link StreamsApi}
  * </ul>
  */
 final class QueryApi extends Handler.Abstract {
@@ -61,6 +62,7 @@ final class QueryApi extends Handler.Abstract {
   private final MaintenanceApi maintenance;
   private final QueryEngine engine;
   private volatile PipelinesApi pipelines;
+  private final StreamsApi streams;
 
   /**
    * @param queryTimeout the default timeout of queries, and the longest a request may ask for
@@ -72,7 +74,8 @@ final class QueryApi extends Handler.Abstract {
       SqlUsers users,
       Duration queryTimeout,
       int maxQueryLength,
-      MaintenanceApi maintenance) {
+      MaintenanceApi maintenance,
+      StreamsApi streams) {
     super(InvocationType.BLOCKING);
     this.users = requireNonNull(users, "users is null");
     this.queryTimeout = requireNonNull(queryTimeout, "queryTimeout is null");
@@ -81,6 +84,7 @@ final class QueryApi extends Handler.Abstract {
     this.running = engine.runningQueries();
     this.responder = new QueryResponder(engine, session);
     this.maintenance = requireNonNull(maintenance, "maintenance is null");
+    this.streams = requireNonNull(streams, "streams is null");
     this.engine = engine;
     this.pipelines = new PipelinesApi(List::of, engine);
   }
@@ -131,6 +135,9 @@ final class QueryApi extends Handler.Abstract {
         maintenance.serve(request, response, callback, path);
       } else if (path.equals(PipelinesApi.PREFIX) || path.startsWith(PipelinesApi.PREFIX + "/")) {
         pipelines.serve(request, response, callback, path, authenticate(request));
+      } else if (StreamsApi.serves(path)) {
+        authenticate(request);
+        streams.serve(request, response, callback, path);
       } else {
         throw new RequestRejected(
             HttpStatus.NOT_FOUND_404,
@@ -143,15 +150,15 @@ final class QueryApi extends Handler.Abstract {
                     + ": no such endpoint; the endpoints are POST /v1/query, GET /v1/queries,"
                     + " DELETE /v1/queries/{id}, GET /v1/health, GET /v1/maintenance/runs,"
                     + " GET /v1/maintenance/policy, POST /v1/maintenance/{operation}, GET"
-                    + " /v1/pipelines and POST /v1/pipelines/{name}/dead-letters/replay"));
+                    + " /v1/pipelines, POST /v1/pipelines/{name}/dead-letters/replay, GET /v1/streams and POST"
+                    + " /v1/streams/{stream}/records"));
       }
     } catch (RequestRejected e) {
       if (e.status() == HttpStatus.METHOD_NOT_ALLOWED_405) {
         response.getHeaders().put(HttpHeader.ALLOW, allowed(path));
       }
       closeIfUnread(request, response);
-      ErrorResponses.send(
-          response, callback, e.status(), e.error(), !path.startsWith(MaintenanceApi.PREFIX));
+      ErrorResponses.send(response, callback, e.status(), e.error(), runsSql(path));
     } catch (RuntimeException e) {
       LOG.error("Cannot serve {} {}", method, path, e);
       if (response.isCommitted()) {
@@ -194,9 +201,19 @@ final class QueryApi extends Handler.Abstract {
     }
   }
 
+  /** Whether errors of {@code path} carry a SQLSTATE: not those of endpoints that run no SQL. */
+  private static boolean runsSql(String path) {
+    return !path.startsWith(MaintenanceApi.PREFIX)
+        && !StreamsApi.serves(path)
+        && !path.startsWith(PipelinesApi.PREFIX);
+  }
+
   private static String allowed(String path) {
     if (path.equals(QUERY_PATH)) {
       return "POST";
+    }
+    if (StreamsApi.serves(path)) {
+      return StreamsApi.allowed(path);
     }
     if (path.startsWith(MaintenanceApi.PREFIX)) {
       return MaintenanceApi.allowed(path);

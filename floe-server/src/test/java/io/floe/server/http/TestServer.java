@@ -8,6 +8,7 @@ import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.TableWriterRegistry;
+import io.floe.ingest.http.HttpStreams;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.Procedures;
@@ -70,6 +71,16 @@ final class TestServer implements AutoCloseable {
   }
 
   static TestServer start(Path warehouse, SqlUsers users, Duration idleTimeout) {
+    return start(warehouse, users, idleTimeout, new HttpStreams());
+  }
+
+  /** A server that also takes the records of {@code streams}. */
+  static TestServer start(Path warehouse, SqlUsers users, HttpStreams streams) {
+    return start(warehouse, users, Duration.ofSeconds(30), streams);
+  }
+
+  static TestServer start(
+      Path warehouse, SqlUsers users, Duration idleTimeout, HttpStreams streams) {
     JdbcCatalog catalog =
         FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     SalesTable.create(catalog);
@@ -92,6 +103,7 @@ final class TestServer implements AutoCloseable {
             users,
             new HttpQueryServer.Settings("127.0.0.1", 0, QUERY_TIMEOUT, MAX_QUERY_LENGTH),
             maintenance,
+            streams,
             idleTimeout);
     return new TestServer(catalog, engine, server);
   }
