@@ -102,7 +102,9 @@ final class DlqCommand {
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         try (QueryEngine engine =
             QueryEngines.openForOneQuery(catalog, config.warehouse(), config.sql(), maintenance)) {
-          engine.execute(sql, QueryOptions.local(), format.writer(out));
+          ResultFormat.Writer writer = format.writer(out);
+          engine.execute(sql, QueryOptions.local(), writer);
+          writer.finish();
         }
         out.flush();
       }

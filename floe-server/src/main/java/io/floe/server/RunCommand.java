@@ -6,6 +6,7 @@ import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.FloeConfig;
 import io.floe.core.config.FloeConfigLoader;
+import io.floe.core.config.HttpSourceConfig;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.ingest.ChangeSources;
@@ -81,6 +82,9 @@ final class RunCommand implements Callable<Integer> {
       TableWriterRegistry writers = new TableWriterRegistry();
       // The HTTP streams of the pipelines, which the HTTP API takes records for.
       HttpStreams streams = new HttpStreams();
+      config.pipelines().stream()
+          .filter(pipeline -> pipeline.source() instanceof HttpSourceConfig)
+          .forEach(pipeline -> streams.expect(((HttpSourceConfig) pipeline.source()).stream()));
       SourceContext sources = new SourceContext(config.warehouse().stateDirectory(), streams);
       // Users may run maintenance over HTTP also when the scheduler is disabled.
       WarehouseMaintenance warehouseMaintenance =

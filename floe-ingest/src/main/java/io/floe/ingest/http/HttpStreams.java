@@ -7,6 +7,7 @@ import io.floe.core.FloeException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -16,6 +17,21 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class HttpStreams {
   private final Map<String, HttpSource> streams = new ConcurrentHashMap<>();
+  private final Set<String> expected = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Declares a stream a pipeline of this process will run: until its source registers (while the
+   * pipeline starts, or starts again after a failure), requests for it are answered "not yet"
+   * rather than "no such stream".
+   */
+  public void expect(String name) {
+    expected.add(requireNonNull(name, "name is null"));
+  }
+
+  /** Whether {@code name} is a stream of this process, running or not. */
+  public boolean expected(String name) {
+    return expected.contains(name) || streams.containsKey(name);
+  }
 
   /**
    * Registers {@code source} under its stream name.

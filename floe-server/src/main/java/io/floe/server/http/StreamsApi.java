@@ -138,6 +138,17 @@ final class StreamsApi {
   }
 
   private void ingest(Request request, Response response, Callback callback, String name) {
+    if (streams.find(name).isEmpty() && streams.expected(name)) {
+      response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
+      throw new RequestRejected(
+          HttpStatus.SERVICE_UNAVAILABLE_503,
+          new FloeException(
+              ErrorCode.STREAM_UNAVAILABLE,
+              "Cannot take records of stream "
+                  + name
+                  + " yet: its pipeline is starting (or starting again after a failure); send"
+                  + " them again, with the same batch id, in a second"));
+    }
     HttpSource source =
         streams
             .find(name)
