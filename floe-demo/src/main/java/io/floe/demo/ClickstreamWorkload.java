@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A clickstream for the demo: page views of the shop's customers, POSTed as NDJSON batches to an
  * HTTP stream of Floe, with a batch id so that a batch retried after an error is taken once. About
- * 1 in 50 records is poison, so that the dead-letter table fills: invalid JSON, a user id that is
+ * 3 in 50 records are poison, so that the dead-letter table fills: invalid JSON, a user id that is
  * text, a field the table does not declare.
  *
  * <p>Run it on a thread of your choice; it runs until {@link #close()}. A refused or failed batch

@@ -4,6 +4,7 @@ import io.floe.catalog.RestCatalogServer;
 import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.HttpSourceConfig;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.config.PostgresSourceConfig;
@@ -11,10 +12,12 @@ import io.floe.core.config.PrincipalConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.SqlConfig;
 import io.floe.core.config.SqlUserConfig;
+import io.floe.core.config.StreamTableConfig;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
 import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.TableWriterRegistry;
+import io.floe.demo.ClickstreamWorkload;
 import io.floe.demo.EmbeddedPostgres;
 import io.floe.demo.ShopDatabase;
 import io.floe.demo.ShopWorkload;
@@ -29,15 +32,19 @@ import io.floe.sql.QueryOptions;
 import io.floe.sql.ResultFormat;
 import io.floe.sql.SqlUsers;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -55,6 +62,8 @@ import picocli.CommandLine.Option;
             + " Iceberg tables, printing live figures. Ctrl-C stops; running again resumes.")
 final class DemoCommand implements Callable<Integer> {
   static final String DEMO_USER = "demo";
+  private static final String CLICKS = "clicks";
+  private static final double CLICKS_PER_SECOND = 50;
   static final String DEMO_PASSWORD = "demo";
   private static final String DEMO_CREDENTIALS = DEMO_USER + ":" + DEMO_PASSWORD;
   static final String SAMPLE_QUERY =
@@ -131,16 +140,18 @@ final class DemoCommand implements Callable<Integer> {
               Duration.ofSeconds(1));
       TableWriterRegistry writers = new TableWriterRegistry();
       WarehouseConfig warehouseConfig = WarehouseConfig.local(root);
+      HttpStreams streams = new HttpStreams();
+      PipelineConfig clicksConfig = clickstreamConfig();
+      streams.expect(CLICKS);
+      SourceContext context = new SourceContext(warehouseConfig.stateDirectory(), streams);
       try (JdbcCatalog catalog = FloeCatalog.open(warehouseConfig, CatalogConfig.defaults());
           Pipeline pipeline =
+              new Pipeline(config, catalog, ChangeSources.of(config, context), writers);
+          Pipeline clicks =
               new Pipeline(
-                  config,
-                  catalog,
-                  ChangeSources.of(
-                      config,
-                      new SourceContext(warehouseConfig.stateDirectory(), new HttpStreams())),
-                  writers)) {
+                  clicksConfig, catalog, ChangeSources.of(clicksConfig, context), writers)) {
         pipeline.start();
+        clicks.start();
         out.println("Replicating " + url + " into " + root + " (namespace raw)");
         SqlConfig sql = demoSqlConfig();
         WarehouseMaintenance maintenance =
@@ -167,23 +178,46 @@ final class DemoCommand implements Callable<Integer> {
                     SqlUsers.of(sql),
                     sql,
                     maintenance,
+                    streams,
                     SqlEndpoints.PortConflict.USE_FREE_PORT);
             ShopWorkload workload =
                 new ShopWorkload(
-                    url, postgres.user(), postgres.password(), rate, System.nanoTime())) {
+                    url, postgres.user(), postgres.password(), rate, System.nanoTime());
+            ClickstreamWorkload clickstream =
+                new ClickstreamWorkload(
+                    URI.create(endpoints.streamUrl(CLICKS)),
+                    DEMO_USER,
+                    DEMO_PASSWORD,
+                    CLICKS_PER_SECOND)) {
           printConnectionHints(out, endpoints);
           printCatalogHints(out, restCatalog);
+          out.println(
+              "A clickstream of "
+                  + Math.round(CLICKS_PER_SECOND)
+                  + " events/s goes to "
+                  + endpoints.streamUrl(CLICKS)
+                  + " (3 in 50 are bad: they land in raw.clicks_dead_letter):");
+          out.println(
+              "  ./floe sql -w "
+                  + root
+                  + " \"SELECT error_class, count(*) FROM raw.clicks_dead_letter GROUP BY 1\"");
           Thread workloadThread = new Thread(workload, "floe-demo-workload");
           workloadThread.setDaemon(true);
           workloadThread.start();
+          Thread clickstreamThread = new Thread(clickstream, "floe-demo-clickstream");
+          clickstreamThread.setDaemon(true);
+          clickstreamThread.start();
           long started = System.nanoTime();
           long lastChanges = 0;
           long lastTick = started;
           int tick = 0;
           while (!stop.await(every.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-            if (pipeline.state() == Pipeline.State.FAILED) {
-              out.println("Pipeline failed: " + pipeline.failure().describe());
-              return Main.exitCode(pipeline.failure());
+            for (Pipeline running : List.of(pipeline, clicks)) {
+              if (running.state() == Pipeline.State.FAILED) {
+                out.println(
+                    "Pipeline " + running.name() + " failed: " + running.failure().describe());
+                return Main.exitCode(running.failure());
+              }
             }
             long now = System.nanoTime();
             long changes = pipeline.stats().changes();
@@ -225,6 +259,38 @@ final class DemoCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * The demo's clickstream: page views POSTed to the HTTP stream {@value #CLICKS}, appended to
+   * {@code raw.clicks} (partitioned by day), with bad records in {@code raw.clicks_dead_letter}.
+   */
+  private static PipelineConfig clickstreamConfig() {
+    return new PipelineConfig(
+        CLICKS,
+        new HttpSourceConfig(CLICKS, 1L << 20, 16L << 20, 100_000),
+        new TargetConfig(
+            "raw",
+            Optional.of(
+                new StreamTableConfig(
+                    CLICKS,
+                    StreamTableConfig.WriteMode.APPEND,
+                    List.of(),
+                    List.of(
+                        column("event_id", Types.StringType.get()),
+                        column("user_id", Types.LongType.get()),
+                        column("page", Types.StringType.get()),
+                        column("country", Types.StringType.get()),
+                        column("duration_ms", Types.IntegerType.get()),
+                        column("event_time", Types.TimestampType.withZone())),
+                    List.of(new StreamTableConfig.PartitionField("day", 0, "event_time")),
+                    StreamTableConfig.UnknownFields.REJECT,
+                    CLICKS + "_dead_letter"))),
+        Duration.ofSeconds(1));
+  }
+
+  private static StreamTableConfig.Column column(String name, Type.PrimitiveType type) {
+    return new StreamTableConfig.Column(name, type, false);
   }
 
   /** The {@code sql} section of the demo: default ports and one user, demo/demo. */
@@ -289,15 +355,19 @@ final class DemoCommand implements Callable<Integer> {
       List<List<Object>> rows =
           engine.queryAll(
               "SELECT (SELECT count(*) FROM raw.countries), (SELECT count(*) FROM raw.customers),"
-                  + " (SELECT count(*) FROM raw.products), (SELECT count(*) FROM raw.orders)");
+                  + " (SELECT count(*) FROM raw.products), (SELECT count(*) FROM raw.orders),"
+                  + " (SELECT count(*) FROM raw.clicks),"
+                  + " (SELECT count(*) FROM raw.clicks_dead_letter)");
       List<Object> counts = rows.get(0);
       return String.format(
           Locale.ROOT,
-          "countries %s, customers %s, products %s, orders %s",
+          "countries %s, customers %s, products %s, orders %s | clicks %s, dead letters %s",
           counts.get(0),
           counts.get(1),
           counts.get(2),
-          counts.get(3));
+          counts.get(3),
+          counts.get(4),
+          counts.get(5));
     } catch (RuntimeException e) {
       return "(not yet queryable: " + e.getMessage() + ")";
     }

@@ -170,8 +170,17 @@ final class SqlEndpoints implements AutoCloseable {
 
   /** The URL of the query endpoint, such as {@code http://127.0.0.1:8080/v1/query}. */
   String queryUrl() {
+    return httpBase() + "/v1/query";
+  }
+
+  /** Where clients POST the records of an HTTP stream. */
+  String streamUrl(String stream) {
+    return httpBase() + "/v1/streams/" + stream + "/records";
+  }
+
+  private String httpBase() {
     String host = clientHost.indexOf(':') >= 0 ? "[" + clientHost + "]" : clientHost;
-    return "http://" + host + ":" + http.port() + "/v1/query";
+    return "http://" + host + ":" + http.port();
   }
 
   /**
