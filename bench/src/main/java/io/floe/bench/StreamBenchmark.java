@@ -61,7 +61,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * pipeline (append mode, declared columns, commit interval 1 s, a fresh warehouse and consumer
  * group each time) read the whole topic. Floe's run counts from its first record applied until an
  * Iceberg commit holds every record; the no-op consumer's from its first record to its last.
- * Medians of {@code repeats} runs each, and the ratio of the medians.
+ * Medians of {@code repeats} runs each, and the ratio of the medians; a first round of both, not
+ * counted, warms the JVM up.
  *
  * <p>(b) Freshness: a paced producer sends events at {@code low-rate} and then {@code high-rate}
  * per second into a new topic each, read by a pipeline with a commit interval of 200 ms. After a 5
@@ -204,14 +205,20 @@ public final class StreamBenchmark {
     List<Long> lakeCounts = new ArrayList<>();
     List<Long> commits = new ArrayList<>();
     boolean verified = true;
-    for (int run = 1; run <= repeats; run++) {
+    for (int run = 0; run <= repeats; run++) {
+      // Run 0 warms the JVM up (the JIT, Iceberg's and Kafka's first-use costs); it is not counted.
+      boolean counted = run > 0;
+      String label = counted ? "run " + run : "warm-up";
       MachineLoad load = MachineLoad.start();
       Run baseline = noopConsumer(broker, topic, events, run);
-      noopCpu.add(load.summary());
-      noop.add(baseline);
+      String noopLoad = load.summary();
+      if (counted) {
+        noop.add(baseline);
+        noopCpu.add(noopLoad);
+      }
       Bench.info(
-          "no-op consumer %d: %d records, %.1f MB in %.2f s: %.0f records/s, %.1f MB/s (byte sum %d)",
-          run,
+          "no-op consumer, %s: %d records, %.1f MB in %.2f s: %.0f records/s, %.1f MB/s (byte sum %d)",
+          label,
           baseline.records(),
           baseline.bytes() / 1e6,
           baseline.seconds(),
@@ -244,7 +251,10 @@ public final class StreamBenchmark {
           Bench.Applied done =
               Bench.awaitCommitted(
                   pipeline, events, THROUGHPUT_COMMIT_INTERVAL.plusSeconds(2), timeout);
-          floeCpu.add(load.summary());
+          String floeLoad = load.summary();
+          if (counted) {
+            floeCpu.add(floeLoad);
+          }
           measured = new Run(events, producedBytes, first, done.committedNanos(), startNanos);
           commitCount = pipeline.stats().commits();
           if (!pipeline.deadLetterCounts().isEmpty()) {
@@ -262,14 +272,16 @@ public final class StreamBenchmark {
                   .longValue();
         }
         verified &= count == events;
-        floe.add(measured);
-        lakeCounts.add(count);
-        commits.add(commitCount);
+        if (counted) {
+          floe.add(measured);
+          lakeCounts.add(count);
+          commits.add(commitCount);
+        }
         Bench.info(
-            "Floe %d: %d records, %.1f MB in %.2f s from the first record to the Iceberg commit"
+            "Floe, %s: %d records, %.1f MB in %.2f s from the first record to the Iceberg commit"
                 + " holding the last: %.0f records/s, %.1f MB/s (%d commits; %.2f s from start to"
                 + " the first record; the table holds %d rows)",
-            run,
+            label,
             measured.records(),
             measured.bytes() / 1e6,
             measured.seconds(),
