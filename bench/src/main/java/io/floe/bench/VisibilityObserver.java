@@ -46,11 +46,24 @@ final class VisibilityObserver implements AutoCloseable {
   /** Starts watching; ids below {@code minimumId} are not recorded. */
   VisibilityObserver(
       Path warehouse, TableIdentifier identifier, Duration pollInterval, long minimumId) {
+    this(warehouse, identifier, "id", pollInterval, minimumId);
+  }
+
+  /**
+   * Starts watching the {@code long} column {@code idColumn}; ids below {@code minimumId} are not
+   * recorded.
+   */
+  VisibilityObserver(
+      Path warehouse,
+      TableIdentifier identifier,
+      String idColumn,
+      Duration pollInterval,
+      long minimumId) {
     this.catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
     this.table = catalog.loadTable(identifier);
     this.pollInterval = pollInterval;
     this.minimumId = minimumId;
-    this.idSchema = table.schema().select("id");
+    this.idSchema = table.schema().select(idColumn);
     Snapshot current = table.currentSnapshot();
     this.lastSnapshotId = current == null ? -1 : current.snapshotId();
     this.thread = new Thread(this::run, "bench-visibility-observer");

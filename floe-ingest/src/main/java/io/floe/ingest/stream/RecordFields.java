@@ -354,9 +354,12 @@ public final class RecordFields {
               + " is a timestamp without time zone but its column is timestamptz; send it with"
               + " an offset such as Z");
     } else if (value instanceof String text) {
-      TemporalAccessor parsed =
-          DateTimeFormatter.ISO_DATE_TIME.parseBest(
-              text, OffsetDateTime::from, LocalDateTime::from);
+      TemporalAccessor parsed = commonTimestamp(text);
+      if (parsed == null) {
+        parsed =
+            DateTimeFormatter.ISO_DATE_TIME.parseBest(
+                text, OffsetDateTime::from, LocalDateTime::from);
+      }
       if (parsed instanceof OffsetDateTime offset) {
         utc = offset.withOffsetSameInstant(ZoneOffset.UTC);
       } else if (!withZone) {
@@ -390,6 +393,103 @@ public final class RecordFields {
     }
     timestampInRange(utc.toLocalDateTime(), value, column);
     return withZone ? utc : utc.toLocalDateTime();
+  }
+
+  /**
+   * The usual shape of ISO-8601 timestamp text, {@code 2026-12-07T10:15:30}, optionally with a
+   * fraction of 1 to 9 digits, then {@code Z}, {@code +HH:MM}, {@code -HH:MM} or nothing, read
+   * without {@link DateTimeFormatter}, whose optional sections copy its parsed fields several times
+   * per text: as {@code ISO_DATE_TIME.parseBest(text, OffsetDateTime::from, LocalDateTime::from)}
+   * reads it, or null for any other text and for a value out of range (which the formatter then
+   * reads, or refuses with its own message).
+   */
+  static TemporalAccessor commonTimestamp(String text) {
+    int length = text.length();
+    if (length < 19
+        || !digits(text, 0, 4)
+        || text.charAt(4) != '-'
+        || !digits(text, 5, 2)
+        || text.charAt(7) != '-'
+        || !digits(text, 8, 2)
+        || text.charAt(10) != 'T'
+        || !digits(text, 11, 2)
+        || text.charAt(13) != ':'
+        || !digits(text, 14, 2)
+        || text.charAt(16) != ':'
+        || !digits(text, 17, 2)) {
+      return null;
+    }
+    int position = 19;
+    int nanos = 0;
+    if (position < length && text.charAt(position) == '.') {
+      int start = ++position;
+      while (position < length && position - start < 9 && isDigit(text.charAt(position))) {
+        nanos = nanos * 10 + (text.charAt(position++) - '0');
+      }
+      int count = position - start;
+      if (count == 0 || (position < length && isDigit(text.charAt(position)))) {
+        return null;
+      }
+      for (int i = count; i < 9; i++) {
+        nanos *= 10;
+      }
+    }
+    try {
+      LocalDateTime local =
+          LocalDateTime.of(
+              number(text, 0, 4),
+              number(text, 5, 2),
+              number(text, 8, 2),
+              number(text, 11, 2),
+              number(text, 14, 2),
+              number(text, 17, 2),
+              nanos);
+      if (position == length) {
+        return local;
+      }
+      char sign = text.charAt(position);
+      if (sign == 'Z' && position + 1 == length) {
+        return OffsetDateTime.of(local, ZoneOffset.UTC);
+      }
+      if ((sign == '+' || sign == '-')
+          && position + 6 == length
+          && digits(text, position + 1, 2)
+          && text.charAt(position + 3) == ':'
+          && digits(text, position + 4, 2)) {
+        int hours = number(text, position + 1, 2);
+        int minutes = number(text, position + 4, 2);
+        if (minutes > 59) {
+          return null;
+        }
+        int signum = sign == '+' ? 1 : -1;
+        return OffsetDateTime.of(
+            local, ZoneOffset.ofHoursMinutes(signum * hours, signum * minutes));
+      }
+      return null;
+    } catch (DateTimeException e) {
+      return null;
+    }
+  }
+
+  private static boolean digits(String text, int from, int count) {
+    for (int i = from; i < from + count; i++) {
+      if (!isDigit(text.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isDigit(char c) {
+    return c >= '0' && c <= '9';
+  }
+
+  private static int number(String text, int from, int count) {
+    int value = 0;
+    for (int i = from; i < from + count; i++) {
+      value = value * 10 + (text.charAt(i) - '0');
+    }
+    return value;
   }
 
   /** Iceberg keeps timestamps as a long of microseconds since 1970: about 292,000 years. */

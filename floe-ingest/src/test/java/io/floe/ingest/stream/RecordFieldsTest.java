@@ -241,6 +241,75 @@ class RecordFieldsTest {
   }
 
   @Test
+  void theCommonTimestampShapeReadsAsTheIsoFormatterReadsItAndLeavesTheRestToIt() {
+    List<String> texts =
+        List.of(
+            "2026-12-07T10:15:30Z",
+            "2026-12-07T10:15:30.1Z",
+            "2026-12-07T10:15:30.123Z",
+            "2026-12-07T10:15:30.123456789Z",
+            "2026-12-07T10:15:30.1234567891Z",
+            "2026-12-07T10:15:30.Z",
+            "2026-12-07T10:15:30",
+            "2026-12-07T10:15:30.5",
+            "2026-12-07T12:15:30+02:00",
+            "2026-12-07T12:15:30-02:30",
+            "2026-12-07T12:15:30.25+18:00",
+            "2026-12-07T12:15:30+19:00",
+            "2026-12-07T12:15:30+02:60",
+            "2026-12-07T12:15:30-00:00",
+            "2026-12-07T12:15:30+0200",
+            "2026-12-07T12:15:30+02:00:30",
+            "2026-12-07T12:15:30+02",
+            "2026-12-07T11:15:30+01:00[Europe/Oslo]",
+            "2026-12-07t10:15:30Z",
+            "2026-12-07T10:15:30z",
+            "2026-12-07T10:15Z",
+            "2026-12-07T24:00:00Z",
+            "2026-12-07T23:59:60Z",
+            "2026-02-29T10:15:30Z",
+            "2024-02-29T10:15:30Z",
+            "2026-13-01T10:15:30Z",
+            "0000-01-01T00:00:00Z",
+            "+300000-01-01T00:00:00Z",
+            "2026-12-07 10:15:30Z",
+            "2026-12-07T10:15:30ZZ",
+            "2026-12-07T10:15:30Z ",
+            "yesterday");
+    for (String text : texts) {
+      Object expected;
+      try {
+        expected =
+            java.time.format.DateTimeFormatter.ISO_DATE_TIME.parseBest(
+                text, OffsetDateTime::from, LocalDateTime::from);
+      } catch (java.time.format.DateTimeParseException e) {
+        expected = null;
+      }
+      java.time.temporal.TemporalAccessor fast = RecordFields.commonTimestamp(text);
+      if (fast != null) {
+        assertThat(fast).as(text).isEqualTo(expected);
+      }
+    }
+    assertThat(RecordFields.commonTimestamp("2026-12-07T10:15:30.123Z"))
+        .isEqualTo(UTC_TIME.withNano(123_000_000));
+    assertThat(RecordFields.commonTimestamp("2026-12-07T12:15:30-02:30"))
+        .isEqualTo(
+            OffsetDateTime.of(2026, 12, 7, 12, 15, 30, 0, ZoneOffset.ofHoursMinutes(-2, -30)));
+    assertThat(RecordFields.commonTimestamp("2026-12-07T10:15:30"))
+        .isEqualTo(UTC_TIME.toLocalDateTime());
+    for (String other :
+        List.of(
+            "2026-12-07T11:15:30+01:00[Europe/Oslo]",
+            "2026-12-07T10:15Z",
+            "2026-12-07t10:15:30Z",
+            "2026-02-29T10:15:30Z",
+            "2026-12-07T12:15:30+19:00",
+            "2026-12-07T10:15:30.1234567891Z")) {
+      assertThat(RecordFields.commonTimestamp(other)).as(other).isNull();
+    }
+  }
+
+  @Test
   void timestampsWithoutTimeZone() {
     Type type = Types.TimestampType.withoutZone();
     LocalDateTime local = UTC_TIME.toLocalDateTime();
