@@ -18,6 +18,8 @@ import io.floe.core.writer.TableWriterRegistry;
 import io.floe.ingest.ChangeSources;
 import io.floe.ingest.Pipeline;
 import io.floe.ingest.PipelineStats;
+import io.floe.ingest.SourceContext;
+import io.floe.ingest.http.HttpStreams;
 import io.floe.sql.QueryEngine;
 import io.floe.testing.KafkaBroker;
 import java.nio.file.Files;
@@ -241,7 +243,11 @@ public final class StreamBenchmark {
         long commitCount;
         Run measured;
         try (Pipeline pipeline =
-            new Pipeline(config, catalog, ChangeSources.of(config), new TableWriterRegistry())) {
+            new Pipeline(
+                config,
+                catalog,
+                ChangeSources.of(config, new SourceContext(warehouse, new HttpStreams())),
+                new TableWriterRegistry())) {
           long startNanos = System.nanoTime();
           pipeline.start();
           Duration timeout = Duration.ofSeconds(120 + events / 1_000);
@@ -392,7 +398,11 @@ public final class StreamBenchmark {
     try (JdbcCatalog catalog =
             FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
         Pipeline pipeline =
-            new Pipeline(config, catalog, ChangeSources.of(config), new TableWriterRegistry())) {
+            new Pipeline(
+                config,
+                catalog,
+                ChangeSources.of(config, new SourceContext(warehouse, new HttpStreams())),
+                new TableWriterRegistry())) {
       pipeline.start();
       Bench.await(
           pipeline, "the table", Duration.ofSeconds(60), () -> catalog.tableExists(IDENTIFIER));
