@@ -113,7 +113,10 @@ class HttpPipelineTest {
         assertThat(source.submit("b-1", records("ignored"), false).get().duplicate()).isTrue();
         source.submit(null, records("{\"id\":3,\"n\":30}"), true).get(60, TimeUnit.SECONDS);
         assertThat(rows(catalog.loadTable(events))).containsExactly("1=11", "2=20", "3=30");
-        assertThat(pipeline.stats().skippedChanges()).isZero();
+        // It resumes from the oldest checkpoint, the dead-letter table's (which records the
+        // position when it changes, or once a minute): records after it that the log still holds
+        // are skipped, as the table holds them, and only the new record is applied.
+        assertThat(pipeline.stats().changes()).isEqualTo(1);
       }
     }
   }
