@@ -11,10 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.UUID;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
-import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.OverwriteFiles;
 import org.apache.iceberg.PartitionKey;
 import org.apache.iceberg.PartitionSpec;
@@ -51,11 +49,7 @@ public final class AppendTableWriter implements TableWriter {
     this.schema = table.schema();
     this.spec = table.spec();
     this.policy = new CommitPolicy(table.name());
-    this.fileFactory =
-        OutputFileFactory.builderFor(table, 1, System.currentTimeMillis())
-            .format(FileFormat.PARQUET)
-            .operationId(UUID.randomUUID().toString())
-            .build();
+    this.fileFactory = ParquetRows.outputFiles(table);
   }
 
   /** A writer of the table's current schema and partition spec. */
@@ -148,13 +142,7 @@ public final class AppendTableWriter implements TableWriter {
     } catch (RuntimeException e) {
       broken = true;
       if (CommitPolicy.writtenFilesUnreferenced(e, commitCalled)) {
-        for (DataFile file : written) {
-          try {
-            table.io().deleteFile(file.location());
-          } catch (RuntimeException cleanup) {
-            e.addSuppressed(cleanup);
-          }
-        }
+        delete(written, e);
       }
       throw policy.error(e);
     }
@@ -203,16 +191,21 @@ public final class AppendTableWriter implements TableWriter {
         files.add(writer.toDataFile());
       }
     } catch (RuntimeException e) {
-      for (DataFile file : files) {
-        try {
-          table.io().deleteFile(file.location());
-        } catch (RuntimeException cleanup) {
-          e.addSuppressed(cleanup);
-        }
-      }
+      delete(files, e);
       throw e;
     }
     return files;
+  }
+
+  /** Deletes files no commit references, adding a failure to do so to {@code failure}. */
+  private void delete(List<DataFile> files, RuntimeException failure) {
+    for (DataFile file : files) {
+      try {
+        table.io().deleteFile(file.location());
+      } catch (RuntimeException cleanup) {
+        failure.addSuppressed(cleanup);
+      }
+    }
   }
 
   private void checkUsable() {

@@ -10,10 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
-import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericRecord;
@@ -41,11 +39,7 @@ final class CommitFiles {
     this.keys = requireNonNull(keys, "keys is null");
     this.state = requireNonNull(state, "state is null");
     this.batch = requireNonNull(batch, "batch is null");
-    this.fileFactory =
-        OutputFileFactory.builderFor(table, 1, System.currentTimeMillis())
-            .format(FileFormat.PARQUET)
-            .operationId(UUID.randomUUID().toString())
-            .build();
+    this.fileFactory = ParquetRows.outputFiles(table);
   }
 
   /** Writes the batch's rows, then the live rows of the files being compacted. */

@@ -11,7 +11,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeSet;
+import java.util.UUID;
 import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.MetadataColumns;
 import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.PartitionSpec;
@@ -29,6 +31,7 @@ import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.DeleteSchemaUtil;
 import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.io.InputFile;
+import org.apache.iceberg.io.OutputFileFactory;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 
@@ -69,6 +72,14 @@ public final class ParquetRows {
       throw new UncheckedIOException(e);
     }
     return positions;
+  }
+
+  /** Names a writer's new Parquet files in the table's data location, uniquely per writer. */
+  static OutputFileFactory outputFiles(Table table) {
+    return OutputFileFactory.builderFor(table, 1, System.currentTimeMillis())
+        .format(FileFormat.PARQUET)
+        .operationId(UUID.randomUUID().toString())
+        .build();
   }
 
   /**
