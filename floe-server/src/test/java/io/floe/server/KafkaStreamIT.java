@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
@@ -41,9 +43,10 @@ import org.apache.iceberg.util.SnapshotUtil;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,7 +92,27 @@ class KafkaStreamIT {
           "        - qty int",
           "      unknown-fields: reject");
 
-  @TempDir Path directory;
+  /**
+   * The test's broker log, warehouse and {@code floe run} logs: under the build's target directory
+   * (not a temporary one), so that they can be inspected after a failure.
+   */
+  private Path directory;
+
+  @BeforeEach
+  void createDirectory(TestInfo test) throws IOException {
+    Path target =
+        Path.of(System.getProperty("floe.launcher.classes", "target/classes")).getParent();
+    directory =
+        target.resolve("kafka-stream-it").resolve(test.getTestMethod().orElseThrow().getName());
+    if (Files.exists(directory)) {
+      try (Stream<Path> files = Files.walk(directory)) {
+        for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(file);
+        }
+      }
+    }
+    Files.createDirectories(directory);
+  }
 
   /** What a produced record is, and so where each table must put it. */
   enum Kind {
@@ -187,6 +210,7 @@ class KafkaStreamIT {
           FloeCatalog.open(
               WarehouseConfig.local(FloeRunProcess.warehouse(directory)),
               CatalogConfig.defaults())) {
+        Map<String, Map<Integer, Long>> committed = new HashMap<>();
         for (int kill = 0; kill < KILLS; kill++) {
           long before = offsetSum(catalog, APPEND_TABLE);
           Process process = FloeRunProcess.start(config, log(kill));
@@ -226,6 +250,7 @@ class KafkaStreamIT {
               UPSERT_TABLE,
               offsets(catalog, UPSERT_TABLE));
           assertThat(producerFailure.get()).as("the producer's failure").isNull();
+          assertOffsetsGrow(catalog, committed, kill);
         }
         producing.set(false);
         producer.join(30_000);
@@ -253,26 +278,35 @@ class KafkaStreamIT {
         long catchUp = System.nanoTime();
         try {
           await(
-              "floe run catches up with the topic",
+              "the tables' commits reach the topic's end offsets " + end,
               last,
               KILLS,
               Duration.ofSeconds(90),
               () ->
-                  caughtUp(catalog, APPEND_TABLE, appended, end)
-                      && caughtUp(catalog, UPSERT_TABLE, latest, end));
+                  reachedEnd(catalog, APPEND_TABLE, end) && reachedEnd(catalog, UPSERT_TABLE, end));
+          // Then the counts, which a wrong result never reaches: the assertions below tell how.
+          long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+          while (!(counted(catalog, APPEND_TABLE, appended)
+                  && counted(catalog, UPSERT_TABLE, latest))
+              && System.nanoTime() < deadline) {
+            assertAlive(last, KILLS);
+            Thread.sleep(200);
+          }
         } finally {
           last.destroy(); // SIGTERM: a clean stop
           assertThat(last.waitFor(60, TimeUnit.SECONDS)).as("floe run stops on SIGTERM").isTrue();
         }
         LOG.info("The last floe run caught up in {} ms", (System.nanoTime() - catchUp) / 1_000_000);
+        assertOffsetsGrow(catalog, committed, KILLS);
 
-        assertThat(multiset(rows(catalog, APPEND_TABLE)))
-            .as("rows of %s: exactly the good records (and those without a key)", APPEND_TABLE)
-            .isEqualTo(multiset(appended.rows));
-        List<String> upsertRows = rows(catalog, UPSERT_TABLE);
-        assertThat(multiset(upsertRows))
-            .as("rows of %s: exactly the latest good record of each user_id", UPSERT_TABLE)
-            .isEqualTo(multiset(latest.rows));
+        assertSameRows(
+            APPEND_TABLE + ", which must hold the good records (and those without a key)",
+            rows(catalog, APPEND_TABLE),
+            appended.rows);
+        assertSameRows(
+            UPSERT_TABLE + ", which must hold the latest good record of each user_id",
+            rows(catalog, UPSERT_TABLE),
+            latest.rows);
         assertDeadLetters(catalog, APPEND_TABLE, appended);
         assertDeadLetters(catalog, UPSERT_TABLE, latest);
         LOG.info(
@@ -347,9 +381,7 @@ class KafkaStreamIT {
         for (int id = 0; id < 600; id++) {
           expected.add(id + "|note " + id);
         }
-        assertThat(multiset(ids))
-            .as("rows of outage: every record produced, exactly once")
-            .isEqualTo(multiset(expected));
+        assertSameRows("outage, which must hold every record produced", ids, expected);
       } finally {
         process.destroy();
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("floe run stops on SIGTERM").isTrue();
@@ -530,11 +562,9 @@ class KafkaStreamIT {
 
   /**
    * Whether the table and its dead-letter table hold the stream to its end: between them they
-   * recorded every partition's end offset, and each holds as many rows as it must.
+   * recorded every partition's end offset.
    */
-  private static boolean caughtUp(
-      JdbcCatalog catalog, String table, Expected expected, Map<Integer, Long> end)
-      throws IOException {
+  private static boolean reachedEnd(JdbcCatalog catalog, String table, Map<Integer, Long> end) {
     Map<Integer, Long> rows = offsets(catalog, table);
     Map<Integer, Long> deadLetters = offsets(catalog, table + "_dead_letter");
     for (Map.Entry<Integer, Long> partition : end.entrySet()) {
@@ -546,6 +576,12 @@ class KafkaStreamIT {
         return false;
       }
     }
+    return true;
+  }
+
+  /** Whether the table and its dead-letter table hold as many rows as they must. */
+  private static boolean counted(JdbcCatalog catalog, String table, Expected expected)
+      throws IOException {
     return rows(catalog, table).size() == expected.rows.size()
         && deadLetterRows(catalog, table).size() == expected.deadLetters.size();
   }
@@ -684,8 +720,68 @@ class KafkaStreamIT {
     return offsets;
   }
 
+  /**
+   * Asserts that no table's committed offset of any partition went back since the last kill: a
+   * table records what it holds, and a later resume re-reads (and writes again) what lies beyond.
+   */
+  private static void assertOffsetsGrow(
+      JdbcCatalog catalog, Map<String, Map<Integer, Long>> committed, int kill) {
+    for (String table :
+        List.of(
+            APPEND_TABLE,
+            APPEND_TABLE + "_dead_letter",
+            UPSERT_TABLE,
+            UPSERT_TABLE + "_dead_letter")) {
+      Map<Integer, Long> now = offsets(catalog, table);
+      Map<Integer, Long> before = committed.getOrDefault(table, Map.of());
+      for (Map.Entry<Integer, Long> partition : before.entrySet()) {
+        assertThat(now.getOrDefault(partition.getKey(), 0L))
+            .as(
+                "next offset of partition %s that %s committed after kill %s (before: %s, now: %s)",
+                partition.getKey(), table, kill, before, now)
+            .isGreaterThanOrEqualTo(partition.getValue());
+      }
+      committed.put(table, now);
+    }
+  }
+
   private static long offsetSum(JdbcCatalog catalog, String name) {
     return offsets(catalog, name).values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  /**
+   * Asserts that {@code actual} and {@code expected} hold the same rows as many times each, naming
+   * the first rows missing, repeated or unexpected otherwise.
+   */
+  private static void assertSameRows(String table, List<String> actual, List<String> expected) {
+    Map<String, Integer> want = multiset(expected);
+    Map<String, Integer> have = multiset(actual);
+    List<String> missing = new ArrayList<>();
+    List<String> extra = new ArrayList<>();
+    for (Map.Entry<String, Integer> row : want.entrySet()) {
+      int held = have.getOrDefault(row.getKey(), 0);
+      if (held < row.getValue()) {
+        missing.add(
+            row.getKey() + (row.getValue() - held > 1 ? " x" + (row.getValue() - held) : ""));
+      }
+    }
+    for (Map.Entry<String, Integer> row : have.entrySet()) {
+      int wanted = want.getOrDefault(row.getKey(), 0);
+      if (row.getValue() > wanted) {
+        extra.add(row.getKey() + " x" + (row.getValue() - wanted));
+      }
+    }
+    assertThat(missing.size() + extra.size())
+        .as(
+            "rows of %s: %s held, %s expected; %s missing (first: %s); %s too many (first: %s)",
+            table,
+            actual.size(),
+            expected.size(),
+            missing.size(),
+            missing.subList(0, Math.min(10, missing.size())),
+            extra.size(),
+            extra.subList(0, Math.min(10, extra.size())))
+        .isZero();
   }
 
   private static Map<String, Integer> multiset(List<String> values) {
