@@ -40,9 +40,13 @@ import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.util.SnapshotUtil;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -170,6 +174,7 @@ class KafkaStreamIT {
     Random kills = new Random(seed ^ 0x5DEECE66DL);
     try (KafkaBroker broker = KafkaBroker.start(directory.resolve("kafka"))) {
       broker.createTopic(TOPIC, PARTITIONS);
+      awaitLeaders(broker, TOPIC, PARTITIONS);
       Path config =
           writeConfig(
               List.of(
@@ -331,6 +336,7 @@ class KafkaStreamIT {
     String topic = "outage";
     try (KafkaBroker broker = KafkaBroker.start(directory.resolve("kafka"))) {
       broker.createTopic(topic, 2);
+      awaitLeaders(broker, topic, 2);
       Path config =
           writeConfig(
               List.of(
@@ -386,6 +392,31 @@ class KafkaStreamIT {
         process.destroy();
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("floe run stops on SIGTERM").isTrue();
       }
+    }
+  }
+
+  /**
+   * Waits until the broker leads every partition of a new topic (it answers their end offsets), so
+   * that the first records produced do not meet NOT_LEADER_OR_FOLLOWER (an idempotent producer can
+   * then retry a batch for long).
+   */
+  private static void awaitLeaders(KafkaBroker broker, String topic, int partitions) {
+    List<TopicPartition> all = new ArrayList<>();
+    for (int partition = 0; partition < partitions; partition++) {
+      all.add(new TopicPartition(topic, partition));
+    }
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                broker.bootstrapServers(),
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class))) {
+      assertThat(consumer.endOffsets(all, Duration.ofSeconds(30)))
+          .as("end offsets of the new topic %s", topic)
+          .hasSize(partitions);
     }
   }
 
