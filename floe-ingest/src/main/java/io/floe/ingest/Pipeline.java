@@ -635,10 +635,16 @@ public final class Pipeline implements AutoCloseable {
    */
   private void commit(ChangeHandler.Acknowledger acknowledger, long now) {
     SourcePosition position = lastApplied;
-    Map<String, String> summary = Checkpoint.summary(config.name(), position);
+    Map<String, String> positionSummary = Checkpoint.summary(config.name(), position);
     boolean stampAll = stampAllTables && position.loadComplete();
     int committedTables = 0;
     for (TableSink sink : sinks.values()) {
+      // What this table holds: the position, and for a source of several parts (Kafka's
+      // partitions) what it held further on than the resume from the oldest of the tables.
+      SourcePosition held =
+          sink.checkpoint == null ? position : position.including(sink.checkpoint);
+      Map<String, String> summary =
+          held == position ? positionSummary : Checkpoint.summary(config.name(), held);
       // A stream's table that receives nothing (the dead-letter table, mostly) records the
       // position now and then, so that a restart does not read the stream from its last record.
       boolean stamp =
@@ -653,7 +659,7 @@ public final class Pipeline implements AutoCloseable {
         committedTables++;
         sink.lastSummary = summary;
         if (position.loadComplete()) {
-          sink.checkpoint = position;
+          sink.checkpoint = held;
         }
         logCommit(sink, result.get());
       }

@@ -27,4 +27,15 @@ public interface SourcePosition {
    *     {@link SourceEvent.Change} outside a transaction
    */
   boolean holds(SourcePosition commit);
+
+  /**
+   * The checkpoint of a table that held {@code checkpoint} and now holds everything up to this
+   * position too. This position itself where positions are ordered, a later one holding all an
+   * earlier one holds (a log sequence number); a source whose position has several parts that
+   * tables can hold to different points (a Kafka offset per partition) keeps, per part, the further
+   * of the two, since a pipeline resumes each part from the table furthest behind.
+   */
+  default SourcePosition including(SourcePosition checkpoint) {
+    return this;
+  }
 }

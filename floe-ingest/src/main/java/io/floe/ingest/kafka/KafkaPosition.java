@@ -219,6 +219,27 @@ public final class KafkaPosition implements SourcePosition {
     return next.isPresent() && next.get() > other.ownOffset;
   }
 
+  /**
+   * Per partition the further of this position's next offset and {@code checkpoint}'s: after a
+   * resume from the oldest checkpoint of a pipeline's tables, a table ahead on some partitions
+   * skips their records it holds, and must not record the resume offsets of those partitions, below
+   * what it holds (a later resume would write their records again).
+   */
+  @Override
+  public SourcePosition including(SourcePosition checkpoint) {
+    Map<TopicPartition, Long> offsets = null;
+    for (Map.Entry<TopicPartition, Long> held : cast(checkpoint).offsets().entrySet()) {
+      Optional<Long> next = nextOffset(held.getKey());
+      if (next.isEmpty() || next.get() < held.getValue()) {
+        if (offsets == null) {
+          offsets = offsets();
+        }
+        offsets.put(held.getKey(), held.getValue());
+      }
+    }
+    return offsets == null ? this : of(Map.copyOf(offsets));
+  }
+
   /** Like {@code clicks/2@1041 of 3 partitions}, or {@code 3 partitions at clicks/0:17, ...}. */
   @Override
   public String toString() {

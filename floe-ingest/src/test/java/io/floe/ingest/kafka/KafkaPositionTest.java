@@ -51,6 +51,22 @@ class KafkaPositionTest {
   }
 
   @Test
+  void aTableAheadOnSomePartitionsKeepsWhatItHeld() {
+    // Resumed from the oldest checkpoint (a0 at 4, a1 at 3), a table at a0:10, a1:3 commits after
+    // records of a1 only: a0 stays at 10, not the resume's 4 (a later resume would repeat 4..9).
+    SourcePosition checkpoint = KafkaPosition.of(Map.of(A0, 10L, A1, 3L));
+    SourcePosition after = KafkaPosition.afterRecord(Map.of(A0, 4L, A1, 3L), A1, 7);
+    assertThat(((KafkaPosition) after.including(checkpoint)).offsets())
+        .isEqualTo(Map.of(A0, 10L, A1, 8L));
+    // A partition the position has not reached yet (absent: from its earliest offset) is kept.
+    SourcePosition partial = KafkaPosition.afterRecord(Map.of(), A1, 7);
+    assertThat(((KafkaPosition) partial.including(checkpoint)).offsets())
+        .isEqualTo(Map.of(A0, 10L, A1, 8L));
+    // Nothing held beyond the position: the position itself.
+    assertThat(after.including(KafkaPosition.of(Map.of(A0, 2L)))).isSameAs(after);
+  }
+
+  @Test
   void aCheckpointHoldsTheRecordsBelowItsNextOffsets() {
     SourcePosition checkpoint = KafkaPosition.of(Map.of(A0, 10L, A1, 3L));
     assertThat(checkpoint.holds(KafkaPosition.afterRecord(Map.of(), A0, 9))).isTrue();
