@@ -37,6 +37,11 @@ final class ScriptedStream implements ChangeSource {
     public boolean holds(SourcePosition commit) {
       return sequence >= ((Position) commit).sequence;
     }
+
+    @Override
+    public SourcePosition including(SourcePosition checkpoint) {
+      return ((Position) checkpoint).sequence > sequence ? checkpoint : this;
+    }
   }
 
   /** Records of the stream, shared by the sources of successive pipeline runs. */

@@ -100,6 +100,16 @@ public final class HttpPosition implements SourcePosition {
     return sequence >= cast(commit).sequence;
   }
 
+  /**
+   * The later of this position and {@code checkpoint}: a table ahead of the others (which a resume
+   * starts from the oldest of) must not record an earlier position when it commits, as an idle
+   * table's periodic checkpoint may while the records it holds are delivered again.
+   */
+  @Override
+  public SourcePosition including(SourcePosition checkpoint) {
+    return cast(checkpoint).sequence > sequence ? checkpoint : this;
+  }
+
   @Override
   public boolean equals(Object other) {
     return other instanceof HttpPosition position
