@@ -40,13 +40,9 @@ import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.util.SnapshotUtil;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -174,7 +170,6 @@ class KafkaStreamIT {
     Random kills = new Random(seed ^ 0x5DEECE66DL);
     try (KafkaBroker broker = KafkaBroker.start(directory.resolve("kafka"))) {
       broker.createTopic(TOPIC, PARTITIONS);
-      awaitLeaders(broker, TOPIC, PARTITIONS);
       Path config =
           writeConfig(
               List.of(
@@ -336,7 +331,6 @@ class KafkaStreamIT {
     String topic = "outage";
     try (KafkaBroker broker = KafkaBroker.start(directory.resolve("kafka"))) {
       broker.createTopic(topic, 2);
-      awaitLeaders(broker, topic, 2);
       Path config =
           writeConfig(
               List.of(
@@ -400,26 +394,6 @@ class KafkaStreamIT {
    * that the first records produced do not meet NOT_LEADER_OR_FOLLOWER (an idempotent producer can
    * then retry a batch for long).
    */
-  private static void awaitLeaders(KafkaBroker broker, String topic, int partitions) {
-    List<TopicPartition> all = new ArrayList<>();
-    for (int partition = 0; partition < partitions; partition++) {
-      all.add(new TopicPartition(topic, partition));
-    }
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                broker.bootstrapServers(),
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
-                ByteArrayDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                ByteArrayDeserializer.class))) {
-      assertThat(consumer.endOffsets(all, Duration.ofSeconds(30)))
-          .as("end offsets of the new topic %s", topic)
-          .hasSize(partitions);
-    }
-  }
-
   /** Produces records {@code from} to {@code to} (exclusive) of the outage test, synchronously. */
   private static void produceNumbered(KafkaBroker broker, int from, int to) throws Exception {
     try (KafkaProducer<byte[], byte[]> producer = broker.producer()) {

@@ -23,6 +23,7 @@ import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.Uuid;
@@ -125,6 +126,25 @@ public final class KafkaBroker implements AutoCloseable {
           .createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
           .all()
           .get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      // A topic is created before its partitions have a leader: producing at once is refused
+      // (NOT_LEADER_OR_FOLLOWER) and retried, for long on a loaded machine. Wait for the leaders.
+      long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+      while (true) {
+        TopicDescription topic =
+            admin
+                .describeTopics(List.of(name))
+                .allTopicNames()
+                .get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .get(name);
+        if (topic.partitions().size() == partitions
+            && topic.partitions().stream().allMatch(partition -> partition.leader() != null)) {
+          return;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new TimeoutException("The partitions of " + name + " got no leader in time");
+        }
+        Thread.sleep(50);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted creating the Kafka topic " + name, e);

@@ -190,7 +190,9 @@ final class StreamConfigSchema {
           "Columns of a stream's table, such as `event_time timestamptz`, in order; fields of a"
               + " record are matched to columns by name. Empty to infer columns from the first"
               + " records (numbers become long or double, text string, true/false boolean,"
-              + " objects and lists json).");
+              + " objects and lists json). In a YAML flow list (`[a long, b string]`) a comma"
+              + " ends an entry: write `decimal(p,s)` columns one per line or quoted"
+              + " (`'price decimal(10,2)'`).");
   static final ConfigKey<List<String>> PARTITION_BY =
       optional(
           "partition-by",
