@@ -84,7 +84,17 @@ final class PipelinesApi {
       String name = path.substring(PREFIX.length() + 1, path.length() - REPLAY_SUFFIX.length());
       PipelineSupervisor pipeline = find(name);
       String where = condition(request);
-      Pipeline.ReplayOutcome outcome = replay(pipeline.pipeline(), where, user);
+      Pipeline.ReplayOutcome outcome;
+      try {
+        outcome = replay(pipeline.pipeline(), where, user);
+      } catch (FloeException e) {
+        // A pipeline not running (starting, restarting, stopped) may run again: 503.
+        throw new RequestRejected(
+            e.code() == ErrorCode.PIPELINE_NOT_RUNNING
+                ? HttpStatus.SERVICE_UNAVAILABLE_503
+                : ErrorResponses.status(e),
+            e);
+      }
       byte[] body =
           Responses.json(
               json -> {
