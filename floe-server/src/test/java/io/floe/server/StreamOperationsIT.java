@@ -118,6 +118,19 @@ class StreamOperationsIT {
       String shown = cli("dlq", "show", "orders", "-c", config.toString(), firstId);
       assertThat(shown).contains(firstId).contains("raw_value_base64");
 
+      // A condition that is not valid SQL over the dead-letter table is the client's error.
+      HttpResponse<String> badCondition =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create(base + "/v1/pipelines/orders/dead-letters/replay"))
+                  .header("Authorization", AUTH)
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"where\": \"no_such_column = 1\"}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(badCondition.statusCode()).as(badCondition.body()).isEqualTo(400);
+      assertThat(badCondition.body()).contains("no_such_column");
+
       // The fix: qty widened to a long, as ALTER TABLE raw.orders ALTER COLUMN qty TYPE bigint.
       try (JdbcCatalog catalog = catalog()) {
         catalog.loadTable(ORDERS).updateSchema().updateColumn("qty", Types.LongType.get()).commit();
