@@ -121,8 +121,7 @@ class StreamOperationsIT {
       // A condition that is not valid SQL over the dead-letter table is the client's error.
       HttpResponse<String> badCondition =
           http.send(
-              HttpRequest.newBuilder(
-                      URI.create(base + "/v1/pipelines/orders/dead-letters/replay"))
+              HttpRequest.newBuilder(URI.create(base + "/v1/pipelines/orders/dead-letters/replay"))
                   .header("Authorization", AUTH)
                   .header("Content-Type", "application/json")
                   .POST(HttpRequest.BodyPublishers.ofString("{\"where\": \"no_such_column = 1\"}"))
