@@ -23,9 +23,11 @@ import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Time;
@@ -137,7 +139,8 @@ public final class KafkaBroker implements AutoCloseable {
                 .get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .get(name);
         if (topic.partitions().size() == partitions
-            && topic.partitions().stream().allMatch(partition -> partition.leader() != null)) {
+            && topic.partitions().stream().allMatch(partition -> partition.leader() != null)
+            && leads(admin, name, partitions)) {
           return;
         }
         if (System.nanoTime() > deadline) {
@@ -152,6 +155,25 @@ public final class KafkaBroker implements AutoCloseable {
       throw new IllegalStateException(
           "Cannot create the Kafka topic " + name + " on " + bootstrapServers(),
           e instanceof ExecutionException ? e.getCause() : e);
+    }
+  }
+
+  /**
+   * Whether the broker answers for every partition of the topic as its leader (it lists their end
+   * offsets), which it does only once it has taken the leadership the controller gave it: before,
+   * produce requests are refused, and an idempotent producer may then retry for minutes.
+   */
+  private static boolean leads(Admin admin, String topic, int partitions)
+      throws InterruptedException {
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    for (int partition = 0; partition < partitions; partition++) {
+      latest.put(new TopicPartition(topic, partition), OffsetSpec.latest());
+    }
+    try {
+      admin.listOffsets(latest).all().get(5, TimeUnit.SECONDS);
+      return true;
+    } catch (ExecutionException | TimeoutException e) {
+      return false; // Not the leader yet: ask again.
     }
   }
 
