@@ -107,8 +107,11 @@ import org.eclipse.jetty.util.Callback;
  * p50/p99, and its parts: send → acknowledged by the broker (acks=all), and the record's timestamp
  * → Iceberg commit as the pipeline measures it.
  *
+ * <p>Then (c) the same for HTTP ingest, see {@link HttpIngest}.
+ *
  * <p>Arguments: {@code [events=200000] [seconds=30] [low-rate=1000] [high-rate=10000] [repeats=3]
- * [partitions=4]}.
+ * [partitions=4]}; {@code --only kafka} runs (a) and (b) alone, {@code --only http} (c) alone with
+ * its own arguments.
  */
 public final class StreamBenchmark {
   static final double TARGET_RATIO = 0.5;
