@@ -2,12 +2,16 @@ package io.floe.bench;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.floe.core.catalog.CatalogDatabase;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.HttpSourceConfig;
 import io.floe.core.config.KafkaSourceConfig;
 import io.floe.core.config.KafkaSourceConfig.StartPosition;
+import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.config.RecordFormat;
+import io.floe.core.config.SourceConfig;
 import io.floe.core.config.StreamTableConfig;
 import io.floe.core.config.StreamTableConfig.Column;
 import io.floe.core.config.StreamTableConfig.UnknownFields;
@@ -20,13 +24,29 @@ import io.floe.ingest.Pipeline;
 import io.floe.ingest.PipelineStats;
 import io.floe.ingest.SourceContext;
 import io.floe.ingest.http.HttpStreams;
+import io.floe.maintenance.MaintenanceHistory;
+import io.floe.maintenance.WarehouseMaintenance;
+import io.floe.server.http.HttpQueryServer;
+import io.floe.sql.Procedures;
 import io.floe.sql.QueryEngine;
+import io.floe.sql.SqlUsers;
+import io.floe.sql.Workgroup;
 import io.floe.testing.KafkaBroker;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +54,13 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -51,6 +77,13 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
 
 /**
  * A Kafka stream pipeline into Iceberg, against a real single-node KRaft broker in this JVM
@@ -74,8 +107,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * p50/p99, and its parts: send → acknowledged by the broker (acks=all), and the record's timestamp
  * → Iceberg commit as the pipeline measures it.
  *
+ * <p>Then (c) the same for HTTP ingest, see {@link HttpIngest}.
+ *
  * <p>Arguments: {@code [events=200000] [seconds=30] [low-rate=1000] [high-rate=10000] [repeats=3]
- * [partitions=4]}.
+ * [partitions=4]}; {@code --only kafka} runs (a) and (b) alone, {@code --only http} (c) alone with
+ * its own arguments.
  */
 public final class StreamBenchmark {
   static final double TARGET_RATIO = 0.5;
@@ -97,6 +133,28 @@ public final class StreamBenchmark {
   private StreamBenchmark() {}
 
   public static void main(String[] args) throws Exception {
+    String only = "";
+    List<String> positional = new ArrayList<>();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--only") && i + 1 < args.length) {
+        only = args[++i];
+      } else {
+        positional.add(args[i]);
+      }
+    }
+    if (!only.isEmpty() && !only.equals("http") && !only.equals("kafka")) {
+      throw new IllegalArgumentException("Cannot run --only " + only + ": use http or kafka");
+    }
+    if (only.equals("http")) {
+      String[] httpArgs = positional.toArray(new String[0]);
+      HttpIngest.run(
+          Bench.argument(httpArgs, 0, 100_000),
+          Bench.argument(httpArgs, 1, 20),
+          (double) Bench.argument(httpArgs, 2, 1_000),
+          (int) Bench.argument(httpArgs, 3, 3));
+      return;
+    }
+    args = positional.toArray(new String[0]);
     long events = Bench.argument(args, 0, 200_000);
     long seconds = Bench.argument(args, 1, 30);
     double lowRate = Bench.argument(args, 2, 1_000);
@@ -123,12 +181,15 @@ public final class StreamBenchmark {
         BenchEnvironment.deleteRecursively(scratch);
       }
     }
+    if (!only.equals("kafka")) {
+      HttpIngest.run(100_000, 20, 1_000, repeats);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
   // Throughput
 
-  private record Run(long records, long bytes, long firstNanos, long doneNanos, long startNanos) {
+  record Run(long records, long bytes, long firstNanos, long doneNanos, long startNanos) {
     double seconds() {
       return Bench.seconds(doneNanos - firstNanos);
     }
@@ -624,6 +685,23 @@ public final class StreamBenchmark {
   /** A stream pipeline from {@code topic} into {@code raw.clicks}: append, declared columns. */
   private static PipelineConfig pipelineConfig(
       String name, KafkaBroker broker, String topic, String group, Duration commitInterval) {
+    return pipelineConfig(
+        name,
+        new KafkaSourceConfig(
+            broker.bootstrapServers(),
+            List.of(topic),
+            "",
+            group,
+            StartPosition.EARLIEST,
+            Optional.empty(),
+            RecordFormat.JSON,
+            "",
+            MAX_RECORD_BYTES),
+        commitInterval);
+  }
+
+  /** A stream pipeline from {@code source} into {@code raw.clicks}: append, declared columns. */
+  static PipelineConfig pipelineConfig(String name, SourceConfig source, Duration commitInterval) {
     StreamTableConfig table =
         new StreamTableConfig(
             TABLE,
@@ -643,19 +721,7 @@ public final class StreamBenchmark {
             UnknownFields.REJECT,
             TABLE + "_dead_letter");
     return new PipelineConfig(
-        name,
-        new KafkaSourceConfig(
-            broker.bootstrapServers(),
-            List.of(topic),
-            "",
-            group,
-            StartPosition.EARLIEST,
-            Optional.empty(),
-            RecordFormat.JSON,
-            "",
-            MAX_RECORD_BYTES),
-        new TargetConfig(NAMESPACE, Optional.of(table)),
-        commitInterval);
+        name, source, new TargetConfig(NAMESPACE, Optional.of(table)), commitInterval);
   }
 
   private static void report(Throughput throughput, List<Freshness> freshness) {
@@ -738,13 +804,13 @@ public final class StreamBenchmark {
     Bench.result("stream-load-average %s", MachineLoad.loadAverage());
   }
 
-  private static double[] rates(List<Run> runs, boolean megabytes) {
+  static double[] rates(List<Run> runs, boolean megabytes) {
     return runs.stream()
         .mapToDouble(run -> megabytes ? run.megabytesPerSecond() : run.recordsPerSecond())
         .toArray();
   }
 
-  private static String join(double[] values, String pattern) {
+  static String join(double[] values, String pattern) {
     List<String> formatted = new ArrayList<>();
     for (double value : values) {
       formatted.add(Bench.format(pattern, value));
@@ -832,6 +898,517 @@ public final class StreamBenchmark {
       int start = random.nextInt(noise.length() - padding);
       out.append(noise, start, start + padding).append("\"}");
       return out.toString().getBytes(UTF_8);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // HTTP ingest
+
+  /**
+   * The HTTP half: a pipeline with {@code source.type: http} behind Floe's HTTP server ({@link
+   * HttpQueryServer}, {@code POST /v1/streams/clicks/records}, NDJSON, Basic auth, answered after
+   * the stream's log fsync).
+   *
+   * <p>(a) Throughput: {@value #CLIENTS} client threads ({@link HttpClient}, HTTP/1.1) POST batches
+   * of {@value #BATCH} events of about 1 KB until {@code records} were accepted, alternating
+   * against a trivial Jetty handler on another port that only reads the body and answers 200, and
+   * against Floe (a fresh warehouse each time; append, declared columns, commit interval 1 s).
+   * Floe's run counts from the first request until an Iceberg commit holds every record; the
+   * baseline's until the last answer. Medians of {@code repeats} runs after a warm-up round.
+   *
+   * <p>(b) Freshness: events paced at {@code rate} per second are queued with their send time and
+   * POSTed by the client threads (each request takes what is queued, at most {@value #BATCH});
+   * after a 5 s warm-up, for {@code seconds} seconds, a {@link VisibilityObserver} notes when each
+   * sampled {@code event_id} first appears in a snapshot (commit interval 200 ms).
+   *
+   * <p>Run alone with {@code bench/run.sh stream --only http [records=100000] [seconds=20]
+   * [rate=1000] [repeats=3]}.
+   */
+  static final class HttpIngest {
+    static final int CLIENTS = 4;
+    static final int BATCH = 500;
+    private static final String STREAM = "clicks";
+    private static final String USER = "bench";
+    private static final String PASSWORD = "bench-secret";
+    private static final long MAX_REQUEST_BYTES = 16L << 20;
+    private static final int MAX_BUFFERED_RECORDS = 100_000;
+    private static final String AUTHORIZATION =
+        "Basic " + Base64.getEncoder().encodeToString((USER + ":" + PASSWORD).getBytes(UTF_8));
+
+    private HttpIngest() {}
+
+    static void run(long records, long seconds, double rate, int repeats) throws Exception {
+      Path scratch = Files.createTempDirectory("floe-bench-http-");
+      try {
+        Bench.info(
+            "stream-http: %d cores, load average %s",
+            Runtime.getRuntime().availableProcessors(), MachineLoad.loadAverage());
+        List<byte[]> bodies = bodies(records);
+        long bytes = 0;
+        for (byte[] body : bodies) {
+          bytes += body.length;
+        }
+        Bench.info(
+            "%d events in %d NDJSON requests of %d (%.1f MB, %.0f bytes each)",
+            records, bodies.size(), BATCH, bytes / 1e6, (double) bytes / records);
+        List<Run> noop = new ArrayList<>();
+        List<Run> floe = new ArrayList<>();
+        List<Long> counts = new ArrayList<>();
+        long[] refused = new long[1];
+        boolean verified = true;
+        for (int run = 0; run <= repeats; run++) {
+          boolean counted = run > 0;
+          String label = counted ? "run " + run : "warm-up";
+          Run baseline = baseline(bodies, records, bytes);
+          Bench.info(
+              "trivial Jetty handler, %s: %d records, %.1f MB in %.2f s: %.0f records/s, %.1f MB/s",
+              label,
+              baseline.records(),
+              baseline.bytes() / 1e6,
+              baseline.seconds(),
+              baseline.recordsPerSecond(),
+              baseline.megabytesPerSecond());
+          Path warehouse = Files.createDirectories(scratch.resolve("throughput-" + run));
+          long[] count = new long[1];
+          Run measured = floe(warehouse, bodies, records, bytes, count, refused, run);
+          verified &= count[0] == records;
+          Bench.info(
+              "Floe HTTP, %s: %d records, %.1f MB in %.2f s from the first request to the Iceberg"
+                  + " commit holding the last: %.0f records/s, %.1f MB/s (table holds %d rows)",
+              label,
+              measured.records(),
+              measured.bytes() / 1e6,
+              measured.seconds(),
+              measured.recordsPerSecond(),
+              measured.megabytesPerSecond(),
+              count[0]);
+          if (counted) {
+            noop.add(baseline);
+            floe.add(measured);
+            counts.add(count[0]);
+          }
+          BenchEnvironment.deleteRecursively(warehouse);
+        }
+        double noopRecords = Bench.median(rates(noop, false));
+        double floeRecords = Bench.median(rates(floe, false));
+        double ratio = floeRecords / noopRecords;
+        Bench.result(
+            "stream-http-throughput events=%d bytes_per_event=%.0f clients=%d batch=%d repeats=%d"
+                + " trivial_jetty: records_per_s=%.0f mb_per_s=%.1f floe: records_per_s=%.0f"
+                + " mb_per_s=%.1f floe/trivial=%.3f",
+            records,
+            (double) bytes / records,
+            CLIENTS,
+            BATCH,
+            floe.size(),
+            noopRecords,
+            Bench.median(rates(noop, true)),
+            floeRecords,
+            Bench.median(rates(floe, true)),
+            ratio);
+        Bench.result(
+            "stream-http-throughput-runs trivial_records_per_s=%s floe_records_per_s=%s"
+                + " refused_429=%d",
+            join(rates(noop, false), "%.0f"), join(rates(floe, false), "%.0f"), refused[0]);
+        Bench.result(
+            "stream-http-throughput-verify query=\"SELECT count(*) FROM %s.%s\" expected=%d"
+                + " runs=%s %s",
+            NAMESPACE, TABLE, records, counts, Bench.verdict(verified));
+        freshness(scratch.resolve("fresh"), rate, Duration.ofSeconds(seconds));
+        Bench.result("stream-http-load-average %s", MachineLoad.loadAverage());
+      } finally {
+        if (Boolean.getBoolean("floe.bench.keep")) {
+          System.out.println("Kept the warehouses in " + scratch);
+        } else {
+          BenchEnvironment.deleteRecursively(scratch);
+        }
+      }
+    }
+
+    /** The NDJSON request bodies of events 1 to {@code records}, {@value #BATCH} each. */
+    private static List<byte[]> bodies(long records) {
+      Clickstream clicks = new Clickstream(3);
+      List<byte[]> bodies = new ArrayList<>();
+      ByteArrayOutputStream body = new ByteArrayOutputStream(BATCH * 1_100);
+      for (long id = 1; id <= records; id++) {
+        byte[] unusedKey = clicks.nextKey();
+        body.writeBytes(clicks.event(id, System.currentTimeMillis()));
+        body.write('\n');
+        if (id % BATCH == 0 || id == records) {
+          bodies.add(body.toByteArray());
+          body.reset();
+        }
+      }
+      return bodies;
+    }
+
+    private static HttpClient client() {
+      return HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(10))
+          .build();
+    }
+
+    /**
+     * POSTs every body with {@value #CLIENTS} threads; retries 429 and 503 answers after 20 ms
+     * (counted in {@code refused}). Returns the time of the first request.
+     */
+    private static long post(URI uri, List<byte[]> bodies, long[] refused) throws Exception {
+      HttpClient client = client();
+      AtomicInteger next = new AtomicInteger();
+      AtomicLong retries = new AtomicLong();
+      ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
+      long first = System.nanoTime();
+      try {
+        List<Future<?>> done = new ArrayList<>();
+        for (int i = 0; i < CLIENTS; i++) {
+          done.add(
+              clients.submit(
+                  () -> {
+                    int index;
+                    while ((index = next.getAndIncrement()) < bodies.size()) {
+                      send(client, uri, bodies.get(index), retries);
+                    }
+                    return null;
+                  }));
+        }
+        for (Future<?> future : done) {
+          future.get();
+        }
+      } finally {
+        clients.shutdownNow();
+      }
+      refused[0] += retries.get();
+      return first;
+    }
+
+    private static void send(HttpClient client, URI uri, byte[] body, AtomicLong retries)
+        throws Exception {
+      HttpRequest request =
+          HttpRequest.newBuilder(uri)
+              .header("Authorization", AUTHORIZATION)
+              .header("Content-Type", "application/x-ndjson")
+              .timeout(Duration.ofSeconds(60))
+              .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+              .build();
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (true) {
+        HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+        int status = response.statusCode();
+        if (status == 200) {
+          return;
+        }
+        if ((status == 429 || status == 503 || status == 404) && System.nanoTime() < deadline) {
+          retries.incrementAndGet();
+          Thread.sleep(20);
+          continue;
+        }
+        throw new IllegalStateException(
+            "Cannot POST to " + uri + ": " + status + " " + response.body());
+      }
+    }
+
+    /** The same requests against a Jetty handler that only reads the body and answers 200. */
+    private static Run baseline(List<byte[]> bodies, long records, long bytes) throws Exception {
+      Server server = new Server(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      server.setHandler(
+          new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback)
+                throws Exception {
+              long sum = 0;
+              try (InputStream in = Content.Source.asInputStream(request)) {
+                byte[] buffer = new byte[1 << 16];
+                int read;
+                while ((read = in.read(buffer)) >= 0) {
+                  sum += read;
+                }
+              }
+              blackhole = sum;
+              response.setStatus(200);
+              callback.succeeded();
+              return true;
+            }
+          });
+      server.start();
+      try {
+        int port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+        long start = System.nanoTime();
+        long first = post(URI.create("http://127.0.0.1:" + port + "/records"), bodies, new long[1]);
+        return new Run(records, bytes, first, System.nanoTime(), start);
+      } finally {
+        server.stop();
+      }
+    }
+
+    /** A warehouse with the stream's pipeline and Floe's HTTP server; closes both. */
+    private record Served(
+        JdbcCatalog catalog, QueryEngine engine, Pipeline pipeline, HttpQueryServer server)
+        implements AutoCloseable {
+      static Served start(Path warehouse, String name, Duration commitInterval) throws Exception {
+        JdbcCatalog catalog =
+            FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
+        HttpStreams streams = new HttpStreams();
+        PipelineConfig config =
+            pipelineConfig(
+                name,
+                new HttpSourceConfig(
+                    STREAM, MAX_RECORD_BYTES, MAX_REQUEST_BYTES, MAX_BUFFERED_RECORDS),
+                commitInterval);
+        Pipeline pipeline =
+            new Pipeline(
+                config,
+                catalog,
+                ChangeSources.of(config, new SourceContext(warehouse, streams)),
+                new TableWriterRegistry());
+        pipeline.start();
+        Bench.await(
+            pipeline, "the table", Duration.ofSeconds(60), () -> catalog.tableExists(IDENTIFIER));
+        WarehouseMaintenance maintenance =
+            new WarehouseMaintenance(
+                catalog,
+                MaintenanceConfig.defaults(),
+                MaintenanceHistory.of(CatalogDatabase.embedded(warehouse)),
+                new TableWriterRegistry());
+        QueryEngine engine =
+            new QueryEngine(catalog, warehouse, new Procedures(maintenance, Clock.systemUTC()));
+        HttpQueryServer server =
+            HttpQueryServer.start(
+                engine,
+                new SqlUsers(List.of(new SqlUsers.User(USER, PASSWORD, Workgroup.PRIMARY))),
+                new HttpQueryServer.Settings("127.0.0.1", 0, Duration.ofMinutes(1), 100_000),
+                maintenance,
+                streams);
+        return new Served(catalog, engine, pipeline, server);
+      }
+
+      URI uri() {
+        return URI.create(
+            "http://127.0.0.1:" + server.port() + "/v1/streams/" + STREAM + "/records");
+      }
+
+      @Override
+      public void close() throws Exception {
+        try (JdbcCatalog closeCatalog = catalog;
+            QueryEngine closeEngine = engine;
+            Pipeline closePipeline = pipeline) {
+          server.close();
+        }
+      }
+    }
+
+    private static Run floe(
+        Path warehouse,
+        List<byte[]> bodies,
+        long records,
+        long bytes,
+        long[] count,
+        long[] refused,
+        int run)
+        throws Exception {
+      try (Served served =
+          Served.start(warehouse, "http-throughput-" + run, Duration.ofSeconds(1))) {
+        long start = System.nanoTime();
+        long first = post(served.uri(), bodies, refused);
+        Bench.info(
+            "  all %d records accepted after %.2f s",
+            records, Bench.seconds(System.nanoTime() - first));
+        Bench.Applied done =
+            Bench.awaitCommitted(
+                served.pipeline(),
+                records,
+                THROUGHPUT_COMMIT_INTERVAL.plusSeconds(2),
+                Duration.ofSeconds(120 + records / 1_000));
+        if (!served.pipeline().deadLetterCounts().isEmpty()) {
+          Bench.info("dead letters in run %d: %s", run, served.pipeline().deadLetterCounts());
+          count[0] = -1;
+          return new Run(records, bytes, first, done.committedNanos(), start);
+        }
+        count[0] =
+            ((Number)
+                    served
+                        .engine()
+                        .queryAll("SELECT count(*) FROM " + NAMESPACE + "." + TABLE)
+                        .get(0)
+                        .get(0))
+                .longValue();
+        return new Run(records, bytes, first, done.committedNanos(), start);
+      }
+    }
+
+    /** Queued events with their send time, POSTed by the client threads. */
+    private record Pending(long id, long sendNanos, byte[] json) {}
+
+    private static void freshness(Path warehouse, double rate, Duration duration) throws Exception {
+      Files.createDirectories(warehouse);
+      long sampleEvery = Math.max(1, Math.round(rate * duration.toSeconds() / SAMPLES));
+      try (Served served = Served.start(warehouse, "http-fresh", FRESHNESS_COMMIT_INTERVAL);
+          VisibilityObserver observer =
+              new VisibilityObserver(
+                  warehouse, IDENTIFIER, "event_id", OBSERVER_POLL_INTERVAL, 1)) {
+        Pipeline pipeline = served.pipeline();
+        HttpClient client = client();
+        LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+        Map<Long, Long> samples = new ConcurrentHashMap<>();
+        Map<Long, Long> acked = new ConcurrentHashMap<>();
+        AtomicLong sent = new AtomicLong();
+        AtomicLong windowSent = new AtomicLong();
+        AtomicLong retries = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicBoolean sampling = new AtomicBoolean();
+        AtomicBoolean running = new AtomicBoolean(true);
+        long periodNanos = Math.round(1e9 / rate);
+        Thread pacer =
+            new Thread(
+                () -> {
+                  Clickstream clicks = new Clickstream(4);
+                  long next = System.nanoTime();
+                  long id = 1;
+                  while (running.get()) {
+                    long wait;
+                    while ((wait = next - System.nanoTime()) > 0) {
+                      LockSupport.parkNanos(wait);
+                    }
+                    long eventId = id++;
+                    byte[] unusedKey = clicks.nextKey();
+                    long sendNanos = System.nanoTime();
+                    byte[] json = clicks.event(eventId, System.currentTimeMillis());
+                    if (sampling.get()) {
+                      windowSent.incrementAndGet();
+                      if (eventId % sampleEvery == 0) {
+                        samples.put(eventId, sendNanos);
+                      }
+                    }
+                    queue.add(new Pending(eventId, sendNanos, json));
+                    sent.incrementAndGet();
+                    next += periodNanos;
+                    if (System.nanoTime() - next > 1_000_000_000L) {
+                      next = System.nanoTime();
+                    }
+                  }
+                },
+                "bench-http-pacer");
+        ExecutorService senders = Executors.newFixedThreadPool(CLIENTS);
+        List<Future<?>> done = new ArrayList<>();
+        for (int i = 0; i < CLIENTS; i++) {
+          done.add(
+              senders.submit(
+                  () -> {
+                    List<Pending> batch = new ArrayList<>(BATCH);
+                    ByteArrayOutputStream body = new ByteArrayOutputStream();
+                    while (running.get() || !queue.isEmpty()) {
+                      Pending head = queue.poll(50, TimeUnit.MILLISECONDS);
+                      if (head == null) {
+                        continue;
+                      }
+                      batch.clear();
+                      batch.add(head);
+                      queue.drainTo(batch, BATCH - 1);
+                      body.reset();
+                      for (Pending pending : batch) {
+                        body.writeBytes(pending.json());
+                        body.write('\n');
+                      }
+                      try {
+                        send(client, served.uri(), body.toByteArray(), retries);
+                      } catch (Exception e) {
+                        failure.compareAndSet(null, e);
+                        throw e;
+                      }
+                      long now = System.nanoTime();
+                      for (Pending pending : batch) {
+                        if (samples.containsKey(pending.id())) {
+                          acked.put(pending.id(), now);
+                        }
+                      }
+                    }
+                    return null;
+                  }));
+        }
+        pacer.start();
+        try {
+          sleep(pipeline, observer, failure, WARM_UP);
+          pipeline.stats().resetFreshness();
+          MachineLoad load = MachineLoad.start();
+          long windowStart = System.nanoTime();
+          sampling.set(true);
+          sleep(pipeline, observer, failure, duration);
+          sampling.set(false);
+          double windowSeconds = Bench.seconds(System.nanoTime() - windowStart);
+          running.set(false);
+          pacer.join();
+          for (Future<?> future : done) {
+            future.get();
+          }
+          long stopped = System.nanoTime();
+          String cpu = load.summary();
+          Bench.Applied caughtUp =
+              Bench.awaitCommitted(
+                  pipeline,
+                  sent.get(),
+                  FRESHNESS_COMMIT_INTERVAL.plusSeconds(2),
+                  Duration.ofMinutes(2));
+          observer.awaitSeen(samples, Duration.ofSeconds(10));
+          double[] visible = observer.visibleMillis(samples);
+          double[] ack =
+              acked.entrySet().stream()
+                  .mapToDouble(e -> Bench.millis(e.getValue() - samples.get(e.getKey())))
+                  .toArray();
+          double p50 = Bench.median(visible);
+          boolean pass = visible.length == samples.size() && p50 <= TARGET_P50_MILLIS;
+          Bench.result(
+              "stream-http-freshness rate_target=%.0f/s rate_achieved=%.0f/s seconds=%.1f"
+                  + " events=%d commit_interval_ms=%d send_to_visible_p50_ms=%.0f p99_ms=%.0f"
+                  + " max_ms=%.0f samples=%d seen=%d target: p50<=%d %s",
+              rate,
+              windowSent.get() / windowSeconds,
+              windowSeconds,
+              windowSent.get(),
+              FRESHNESS_COMMIT_INTERVAL.toMillis(),
+              p50,
+              Bench.percentile(visible, 99),
+              Bench.percentile(visible, 100),
+              samples.size(),
+              visible.length,
+              TARGET_P50_MILLIS,
+              Bench.verdict(pass));
+          Bench.result(
+              "stream-http-freshness-detail send_to_answer_p50_ms=%.1f p99_ms=%.1f"
+                  + " record_time_to_commit_p50_ms=%d p99_ms=%d (pipeline) refused=%d"
+                  + " catch_up_after_stop_s=%.2f observer_poll_ms=%d polls=%d cpu: %s",
+              Bench.median(ack),
+              Bench.percentile(ack, 99),
+              pipeline.stats().freshnessPercentile(50),
+              pipeline.stats().freshnessPercentile(99),
+              retries.get(),
+              Bench.seconds(caughtUp.committedNanos() - stopped),
+              OBSERVER_POLL_INTERVAL.toMillis(),
+              observer.polls(),
+              cpu);
+        } finally {
+          running.set(false);
+          pacer.join();
+          senders.shutdownNow();
+        }
+      }
+    }
+
+    private static void sleep(
+        Pipeline pipeline,
+        VisibilityObserver observer,
+        AtomicReference<Throwable> failure,
+        Duration duration)
+        throws InterruptedException {
+      long started = System.nanoTime();
+      while (System.nanoTime() - started < duration.toNanos()) {
+        Thread.sleep(50);
+        Bench.checkRunning(pipeline);
+        observer.checkFailure();
+        Throwable error = failure.get();
+        if (error != null) {
+          throw new IllegalStateException("Cannot POST the events: " + error, error);
+        }
+      }
     }
   }
 }
