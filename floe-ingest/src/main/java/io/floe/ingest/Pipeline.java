@@ -9,6 +9,7 @@ import io.floe.core.catalog.IcebergFailures;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.config.StreamTableConfig;
 import io.floe.core.writer.CdcTableWriter;
+import io.floe.core.writer.TableWriter;
 import io.floe.core.writer.TableWriterRegistry;
 import io.floe.ingest.SourceEvent.Change;
 import io.floe.ingest.SourceEvent.Heartbeat;
@@ -320,7 +321,20 @@ public final class Pipeline implements AutoCloseable {
               sinks.get(sources.get(0).qualifiedName()),
               sinks.get(deadLetterName(sources.get(0))),
               stats,
-              this::commitPending,
+              new StreamApplier.Committer() {
+                @Override
+                public void commitPending() {
+                  Pipeline.this.commitPending();
+                }
+
+                @Override
+                public void writerReplaced(TableWriter writer) {
+                  // Table maintenance hands its compactions of the table to the new writer.
+                  if (writer instanceof CdcTableWriter cdc) {
+                    writers.register(cdc);
+                  }
+                }
+              },
               Clock.systemUTC(),
               StreamTables.decoder(config),
               StreamTables.maxRecordBytes(config));

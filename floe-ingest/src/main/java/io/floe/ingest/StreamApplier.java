@@ -64,9 +64,19 @@ final class StreamApplier {
   /** Snapshot summary key of a table's commit that took a replay's dead letters. */
   static final String REPLAY_SUMMARY = "floe.dead-letter.replay";
 
-  /** Commits what is pending in every table before a schema change; given by the pipeline. */
+  /** What the pipeline does for the applier: commits, and registers writers. */
   interface Committer {
+    /** Commits what is pending in every table, before a schema change. */
     void commitPending();
+
+    /** Puts {@code writer}, a new writer of the table, where the old one was registered. */
+    void writerReplaced(TableWriter writer);
+  }
+
+  /** Opens a new writer of the table's current schema in place of the old one. */
+  private void replaceWriter(Table iceberg) {
+    table.writer = writer(config, iceberg);
+    committer.writerReplaced(table.writer);
   }
 
   private final String pipeline;
@@ -298,7 +308,7 @@ final class StreamApplier {
         types.keySet(),
         table.tableName,
         types.values());
-    table.writer = writer(config, iceberg);
+    replaceWriter(iceberg);
   }
 
   /**
@@ -379,7 +389,7 @@ final class StreamApplier {
     if (iceberg.schema().schemaId() != table.writer.schema().schemaId()) {
       LOG.info(
           "Pipeline {}: the schema of {} changed; writing with its new schema", pipeline, table);
-      table.writer = writer(config, iceberg);
+      replaceWriter(iceberg);
     }
   }
 
