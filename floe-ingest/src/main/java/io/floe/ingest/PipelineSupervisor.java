@@ -143,6 +143,10 @@ public final class PipelineSupervisor implements AutoCloseable {
           }
           try {
             next.start();
+            if (closed) {
+              next.close(); // closed while it started: close() found it not started yet
+              return;
+            }
             LOG.info("Pipeline {} started again (restart {})", name, restarts.incrementAndGet());
             break;
           } catch (FloeException e) {
