@@ -99,17 +99,17 @@ final class MaintenanceApi {
     String method = request.getMethod();
     try {
       if (path.equals(RUNS_PATH)) {
-        allow(method, "GET");
+        RequestRejected.requireMethod(method, "GET", ErrorCode.CONFIG_INVALID);
         runs(request, response, callback);
       } else if (path.equals(POLICY_PATH)) {
-        allow(method, "GET");
+        RequestRejected.requireMethod(method, "GET", ErrorCode.CONFIG_INVALID);
         policy(request, response, callback);
       } else {
         MaintenanceRun.Operation operation =
             MaintenanceRun.Operation.forLabel(path.substring(PREFIX.length()))
                 .filter(OPERATIONS::containsKey)
                 .orElseThrow(() -> unknownEndpoint(method, path));
-        allow(method, "POST");
+        RequestRejected.requireMethod(method, "POST", ErrorCode.CONFIG_INVALID);
         run(request, response, callback, operation);
       }
     } catch (FloeException e) {
@@ -318,15 +318,6 @@ final class MaintenanceApi {
       throw invalid("Cannot " + operation.label() + ": \"dry-run\" must be true or false");
     }
     return value.asBoolean();
-  }
-
-  private static void allow(String method, String allowed) {
-    if (!method.equals(allowed)) {
-      throw new RequestRejected(
-          HttpStatus.METHOD_NOT_ALLOWED_405,
-          new FloeException(
-              ErrorCode.CONFIG_INVALID, "Cannot serve " + method + " here: use " + allowed));
-    }
   }
 
   private static RequestRejected tooLarge() {

@@ -75,12 +75,12 @@ final class PipelinesApi {
       Request request, Response response, Callback callback, String path, SqlUsers.User user) {
     String method = request.getMethod();
     if (path.equals(PREFIX)) {
-      requireMethod(method, "GET");
+      RequestRejected.requireMethod(method, "GET", ErrorCode.SQL_INVALID);
       Responses.json(response, callback, HttpStatus.OK_200, Responses.json(this::writeAll));
       return;
     }
     if (path.startsWith(PREFIX + "/") && path.endsWith(REPLAY_SUFFIX)) {
-      requireMethod(method, "POST");
+      RequestRejected.requireMethod(method, "POST", ErrorCode.SQL_INVALID);
       String name = path.substring(PREFIX.length() + 1, path.length() - REPLAY_SUFFIX.length());
       PipelineSupervisor pipeline = find(name);
       String where = condition(request);
@@ -272,15 +272,6 @@ final class PipelinesApi {
     }
     json.writeEndObject();
     json.writeEndObject();
-  }
-
-  private static void requireMethod(String method, String allowed) {
-    if (!method.equals(allowed)) {
-      throw new RequestRejected(
-          HttpStatus.METHOD_NOT_ALLOWED_405,
-          new FloeException(
-              ErrorCode.SQL_INVALID, "Cannot serve " + method + " here: use " + allowed));
-    }
   }
 
   private static RequestRejected bad(String message) {

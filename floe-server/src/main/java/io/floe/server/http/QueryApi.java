@@ -108,10 +108,10 @@ final class QueryApi extends Handler.Abstract {
     String method = request.getMethod();
     try {
       if (path.equals(HEALTH_PATH)) {
-        allow(method, "GET");
+        RequestRejected.requireMethod(method, "GET", ErrorCode.SQL_INVALID);
         Responses.json(response, callback, HttpStatus.OK_200, HEALTHY);
       } else if (path.equals(QUERY_PATH)) {
-        allow(method, "POST");
+        RequestRejected.requireMethod(method, "POST", ErrorCode.SQL_INVALID);
         SqlUsers.User user = authenticate(request);
         QueryRequest query;
         try {
@@ -123,11 +123,11 @@ final class QueryApi extends Handler.Abstract {
         }
         responder.respond(request, response, callback, user, query);
       } else if (path.equals(QUERIES_PATH)) {
-        allow(method, "GET");
+        RequestRejected.requireMethod(method, "GET", ErrorCode.SQL_INVALID);
         list(response, callback, authenticate(request));
       } else if (path.startsWith(QUERIES_PATH + "/")
           && path.indexOf('/', QUERIES_PATH.length() + 1) < 0) {
-        allow(method, "DELETE");
+        RequestRejected.requireMethod(method, "DELETE", ErrorCode.SQL_INVALID);
         cancel(
             response, callback, authenticate(request), path.substring(QUERIES_PATH.length() + 1));
       } else if (path.startsWith(MaintenanceApi.PREFIX)) {
@@ -190,15 +190,6 @@ final class QueryApi extends Handler.Abstract {
   /** Cancels every query running through this API, when the server stops. */
   int cancelAll() {
     return running.cancelAll(session);
-  }
-
-  private static void allow(String method, String allowed) {
-    if (!method.equals(allowed)) {
-      throw new RequestRejected(
-          HttpStatus.METHOD_NOT_ALLOWED_405,
-          new FloeException(
-              ErrorCode.SQL_INVALID, "Cannot serve " + method + " here: use " + allowed));
-    }
   }
 
   /** Whether errors of {@code path} carry a SQLSTATE: not those of endpoints that run no SQL. */

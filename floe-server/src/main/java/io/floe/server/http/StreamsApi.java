@@ -90,7 +90,7 @@ final class StreamsApi {
   void serve(Request request, Response response, Callback callback, String path) {
     String method = request.getMethod();
     if (path.equals(PATH)) {
-      allow(method, "GET");
+      RequestRejected.requireMethod(method, "GET", ErrorCode.STREAM_REQUEST_INVALID);
       list(response, callback);
       return;
     }
@@ -106,16 +106,8 @@ final class StreamsApi {
                   + ": no such endpoint; POST records to /v1/streams/{stream}/records, GET"
                   + " /v1/streams lists the streams"));
     }
-    allow(method, "POST");
+    RequestRejected.requireMethod(method, "POST", ErrorCode.STREAM_REQUEST_INVALID);
     ingest(request, response, callback, parts[0]);
-  }
-
-  private static void allow(String method, String allowed) {
-    if (!method.equals(allowed)) {
-      throw new RequestRejected(
-          HttpStatus.METHOD_NOT_ALLOWED_405,
-          invalid("Cannot serve " + method + " here: use " + allowed));
-    }
   }
 
   private void list(Response response, Callback callback) {
