@@ -29,6 +29,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
@@ -131,18 +132,7 @@ public final class KafkaBroker implements AutoCloseable {
       // A topic is created before its partitions have a leader: producing at once is refused
       // (NOT_LEADER_OR_FOLLOWER) and retried, for long on a loaded machine. Wait for the leaders.
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-      while (true) {
-        TopicDescription topic =
-            admin
-                .describeTopics(List.of(name))
-                .allTopicNames()
-                .get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                .get(name);
-        if (topic.partitions().size() == partitions
-            && topic.partitions().stream().allMatch(partition -> partition.leader() != null)
-            && leads(admin, name, partitions)) {
-          return;
-        }
+      while (!hasLeaders(admin, name, partitions)) {
         if (System.nanoTime() > deadline) {
           throw new TimeoutException("The partitions of " + name + " got no leader in time");
         }
@@ -156,6 +146,32 @@ public final class KafkaBroker implements AutoCloseable {
           "Cannot create the Kafka topic " + name + " on " + bootstrapServers(),
           e instanceof ExecutionException ? e.getCause() : e);
     }
+  }
+
+  /**
+   * Whether every partition of the new topic has a leader that answers for it. Right after its
+   * creation the broker may not know the topic yet (describing it fails with a retriable {@code
+   * UnknownTopicOrPartitionException}): that is "not yet", not a failure.
+   */
+  private static boolean hasLeaders(Admin admin, String topic, int partitions)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    TopicDescription description;
+    try {
+      description =
+          admin
+              .describeTopics(List.of(topic))
+              .allTopicNames()
+              .get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+              .get(topic);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RetriableException) {
+        return false;
+      }
+      throw e;
+    }
+    return description.partitions().size() == partitions
+        && description.partitions().stream().allMatch(partition -> partition.leader() != null)
+        && leads(admin, topic, partitions);
   }
 
   /**
