@@ -74,6 +74,17 @@ public enum ErrorCode {
       ErrorType.EXTERNAL_RETRIABLE,
       "The pipeline asked for is not running (starting, stopped or failed), or no such pipeline"
           + " runs in this process; start it and ask again."),
+  QUALITY_BLOCKED(
+      210,
+      ErrorType.USER,
+      "Rows failed a quality rule whose action is block: the pipeline commits nothing after its last"
+          + " good commit, and checks again on each restart; fix the data at its source or change"
+          + " the rule."),
+  REFERENCE_NOT_READY(
+      211,
+      ErrorType.EXTERNAL_RETRIABLE,
+      "A reference table of an enrichment or a referential quality rule does not exist yet (the"
+          + " pipeline that writes it has not created it): the pipeline retries until it does."),
   SQL_INVALID(300, ErrorType.USER, "The query is invalid: syntax, names, types or values."),
   SQL_NOT_ALLOWED(
       301, ErrorType.USER, "The statement or what it reads is not allowed through this service."),

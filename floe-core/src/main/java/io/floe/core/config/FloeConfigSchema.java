@@ -320,7 +320,12 @@ final class FloeConfigSchema {
           "Pipelines to run, each copying changes from one source database into one Iceberg"
               + " namespace.",
           List.of(PIPELINE_NAME, COMMIT_INTERVAL),
-          List.of(SOURCE, TARGET));
+          List.of(
+              SOURCE,
+              TARGET,
+              ProcessingConfigSchema.ENRICH,
+              ProcessingConfigSchema.TRANSFORM,
+              ProcessingConfigSchema.QUALITY));
   static final ConfigSection SQL_USERS =
       new ConfigSection(
           "users",
@@ -386,10 +391,15 @@ final class FloeConfigSchema {
             url: jdbc:postgresql://127.0.0.1:5432/shop
             user: floe
             password: ${PGPASSWORD}
-            tables: [public.customers, public.orders]
+            tables: [public.customers, public.orders, public.products]
           target:
             namespace: raw
           commit-interval: 1s
+          quality:
+            - check: not_null
+              table: public.orders
+              columns: [customer_id]
+              action: block
         - name: clicks
           source:
             type: kafka
@@ -402,6 +412,26 @@ final class FloeConfigSchema {
             columns: [event_id string, user_id long, url string, event_time timestamptz]
             partition-by: [day(event_time)]
             unknown-fields: add
+          enrich:
+            - table: raw.products
+              key: [id]
+              on: [product_id]
+              columns: [name AS product_name, price]
+              missing: hold
+              hold-for: 1m
+              snapshot-column: products_snapshot
+          transform:
+            select: ["* EXCLUDE (debug)", "lower(url) AS url"]
+            where: "user_id IS NOT NULL"
+          quality:
+            - check: referential
+              column: user_id
+              reference: raw.customers
+              reference-column: id
+              action: quarantine
+            - check: freshness
+              column: event_time
+              max-age: 1h
         - name: devices
           source:
             type: http
@@ -461,7 +491,19 @@ final class FloeConfigSchema {
     checkUnique(root.list(PIPELINES), PIPELINE_NAME, "pipelines", "pipeline", reader);
     List<ConfigValues> pipelines = root.list(PIPELINES);
     for (int index = 0; index < pipelines.size(); index++) {
-      StreamConfigSchema.check(pipelines.get(index), "pipelines[" + index + "]", reader);
+      ConfigValues pipeline = pipelines.get(index);
+      StreamConfigSchema.check(pipeline, "pipelines[" + index + "]", reader);
+      ConfigValues source = pipeline.section(SOURCE);
+      SourceType type = source == null ? null : source.get(SOURCE_TYPE);
+      if (type != null) {
+        List<String> tables = type == SourceType.POSTGRES ? source.get(TABLES) : List.of();
+        ProcessingConfigSchema.check(
+            pipeline,
+            "pipelines[" + index + "]",
+            type != SourceType.POSTGRES,
+            tables == null ? List.of() : tables,
+            reader);
+      }
     }
   }
 
@@ -742,7 +784,10 @@ final class FloeConfigSchema {
             sourceConfig.streaming()
                 ? Optional.of(StreamConfigSchema.table(target))
                 : Optional.empty()),
-        values.get(COMMIT_INTERVAL));
+        values.get(COMMIT_INTERVAL),
+        ProcessingConfigSchema.enrich(values),
+        ProcessingConfigSchema.transform(values),
+        ProcessingConfigSchema.quality(values));
   }
 
   private static Function<ConfigValues, String> prefixedPipelineName(String prefix) {

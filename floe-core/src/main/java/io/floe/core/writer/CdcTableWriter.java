@@ -200,6 +200,15 @@ public final class CdcTableWriter implements TableWriter {
   }
 
   /**
+   * Whether the table holds a row with the key of {@code keyRow} (only key fields need be set) once
+   * the pending batch commits: a look into the writer's index, no read of the table.
+   */
+  public boolean holds(Record keyRow) {
+    checkUsable();
+    return batch.holds(keyRow);
+  }
+
+  /**
    * Removes every row, committed and pending; later changes in this batch apply to an empty table.
    */
   @Override

@@ -90,6 +90,11 @@ final class PendingBatch {
     changes++;
   }
 
+  /** See {@link CdcTableWriter#holds}. */
+  boolean holds(Record keyRow) {
+    return lookup(keys.keyOf(keyRow)) != Prior.NONE;
+  }
+
   /** See {@link CdcTableWriter#truncate}. */
   void truncate() {
     inserts.clear();

@@ -1,0 +1,280 @@
+package io.floe.core.lookup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.floe.core.ErrorCode;
+import io.floe.core.FloeException;
+import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.config.CatalogConfig;
+import io.floe.core.config.WarehouseConfig;
+import io.floe.core.writer.CdcTableWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Random;
+import java.util.Set;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Namespace;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link ReferenceIndex} against real Iceberg tables written by {@link CdcTableWriter}: after every
+ * move the index equals the table read with Iceberg's own reader at that snapshot.
+ */
+class ReferenceIndexTest {
+  private static final Schema SCHEMA =
+      new Schema(
+          List.of(
+              Types.NestedField.required(1, "id", Types.IntegerType.get()),
+              Types.NestedField.optional(2, "name", Types.StringType.get()),
+              Types.NestedField.optional(3, "price", Types.DecimalType.of(10, 2)),
+              Types.NestedField.optional(4, "since", Types.DateType.get())),
+          Set.of(1));
+  private static final List<String> VALUES = List.of("name", "price", "since");
+
+  @TempDir Path warehouse;
+  @TempDir Path indexes;
+
+  private JdbcCatalog catalog;
+  private Table table;
+  private final List<ReferenceIndex> opened = new ArrayList<>();
+
+  @BeforeEach
+  void createTable() {
+    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
+    catalog.createNamespace(Namespace.of("shop"));
+    table = catalog.createTable(TableIdentifier.of("shop", "products"), SCHEMA);
+  }
+
+  @AfterEach
+  void close() throws IOException {
+    opened.forEach(ReferenceIndex::close);
+    catalog.close();
+  }
+
+  @Test
+  void followsUpsertsDeletesAndCompactionsIncrementally() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    ReferenceIndex index = open(OptionalLong.empty(), 8L << 20);
+    assertThat(index.snapshotId()).isEmpty();
+    assertThat(index.lookup(List.of(1))).isEmpty();
+    Random random = new Random(42);
+    int rebuilds = 0;
+    long followed = 0;
+    for (int commit = 0; commit < 40; commit++) {
+      int changes = 1 + random.nextInt(30);
+      for (int change = 0; change < changes; change++) {
+        int id = random.nextInt(120);
+        if (random.nextInt(4) == 0) {
+          writer.delete(row(id, null, null));
+        } else {
+          writer.upsert(row(id, "p" + id + "-" + commit + "-" + change, price(random)), null);
+        }
+      }
+      writer.commit(Map.of());
+      ReferenceIndex.Refresh refresh = index.refresh();
+      rebuilds += refresh.rebuilt() ? 1 : 0;
+      followed += refresh.snapshots();
+      assertEqualsTable(index);
+    }
+    assertThat(rebuilds).as("rebuilds while following one writer").isZero();
+    assertThat(followed).isGreaterThanOrEqualTo(40);
+    table.refresh();
+    long removedFiles = 0;
+    for (org.apache.iceberg.Snapshot snapshot : table.snapshots()) {
+      removedFiles += Long.parseLong(snapshot.summary().getOrDefault("deleted-data-files", "0"));
+    }
+    assertThat(removedFiles)
+        .as("data files compaction removed, which the index followed")
+        .isPositive();
+    assertThat(index.stats().duplicateKeys()).isZero();
+  }
+
+  @Test
+  void aRollbackIsReadAgainInFull() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    writer.upsert(row(1, "a", new BigDecimal("1.00")), null);
+    writer.commit(Map.of());
+    long first = table.currentSnapshot().snapshotId();
+    writer.upsert(row(2, "b", new BigDecimal("10.00")), null);
+    writer.delete(row(1, null, null));
+    writer.commit(Map.of());
+    ReferenceIndex index = open(OptionalLong.empty(), 4L << 20);
+    assertThat(index.lookup(List.of(1))).isEmpty();
+    table.manageSnapshots().rollbackTo(first).commit();
+    ReferenceIndex.Refresh refresh = index.refresh();
+    assertThat(refresh.rebuilt()).isTrue();
+    assertThat(refresh.reason()).contains("is not an ancestor");
+    assertEqualsTable(index);
+    assertThat(index.lookup(List.of(1)).map(Arrays::asList))
+        .contains(Arrays.asList("a", new BigDecimal("1.00"), LocalDate.of(2026, 12, 7)));
+  }
+
+  @Test
+  void timeTravelsToAnOlderSnapshotAndCatchesUp() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    writer.upsert(row(1, "a", new BigDecimal("1.00")), null);
+    writer.commit(Map.of());
+    long first = table.currentSnapshot().snapshotId();
+    writer.upsert(row(1, "a2", new BigDecimal("1.00")), null);
+    writer.upsert(row(3, "c", new BigDecimal("1.00")), null);
+    writer.commit(Map.of());
+    ReferenceIndex index = open(OptionalLong.of(first), 4L << 20);
+    assertThat(index.snapshotId()).hasValue(first);
+    assertThat(index.lookup(List.of(1)).get()[0]).isEqualTo("a");
+    assertThat(index.lookup(List.of(3))).isEmpty();
+    ReferenceIndex.Refresh refresh = index.refresh();
+    assertThat(refresh.rebuilt()).isFalse();
+    assertThat(index.lookup(List.of(1)).get()[0]).isEqualTo("a2");
+    assertEqualsTable(index);
+    assertThat(index.moveTo(first).rebuilt()).isTrue();
+    assertThat(index.lookup(List.of(3))).isEmpty();
+  }
+
+  @Test
+  void aMissingColumnIsRefusedWithTheTablesColumns() {
+    FloeException failure =
+        catchThrowableOfType(
+            FloeException.class,
+            () ->
+                ReferenceIndex.open(
+                    table,
+                    List.of("id"),
+                    List.of("colour"),
+                    indexes.resolve("missing"),
+                    4L << 20,
+                    OptionalLong.empty()));
+    assertThat(failure.code()).isEqualTo(ErrorCode.CONFIG_INVALID);
+    assertThat(failure.getMessage()).contains("has no column colour", "[id, name, price, since]");
+  }
+
+  /**
+   * A reference much larger than the index's memory: every lookup equals the table, and the store's
+   * memory stays within its budget (the rest is on disk).
+   */
+  @Test
+  void aReferenceLargerThanItsMemoryGivesTheSameAnswersWithinTheBudget() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    writer.setCompactionEnabled(false);
+    int rows = 200_000;
+    Random text = new Random(11);
+    String[] names = new String[rows];
+    for (int id = 0; id < rows; id++) {
+      StringBuilder name = new StringBuilder(180);
+      for (int c = 0; c < 180; c++) {
+        name.append((char) ('a' + text.nextInt(26)));
+      }
+      names[id] = name.toString();
+      writer.upsert(row(id, names[id], BigDecimal.valueOf(id, 2)), null);
+      if (id % 50_000 == 49_999) {
+        writer.commit(Map.of());
+      }
+    }
+    writer.commit(Map.of());
+    long budget = 8L << 20;
+    long started = System.nanoTime();
+    ReferenceIndex index = open(OptionalLong.empty(), budget);
+    long buildMillis = (System.nanoTime() - started) / 1_000_000;
+    ReferenceIndex.Stats built = index.stats();
+    started = System.nanoTime();
+    Random random = new Random(7);
+    for (int i = 0; i < rows; i++) {
+      int id = i % 2 == 0 ? i : random.nextInt(rows);
+      Object[] values = index.lookup(List.of(id)).orElseThrow();
+      assertThat(values[0]).isEqualTo(names[id]);
+      assertThat(values[1]).isEqualTo(BigDecimal.valueOf(id, 2));
+    }
+    assertThat(index.lookup(List.of(rows))).isEmpty();
+    double lookupsPerSecond = rows / ((System.nanoTime() - started) / 1e9);
+    ReferenceIndex.Stats after = index.stats();
+    long slack = 2L << 20;
+    System.out.printf(
+        "ReferenceIndex: %,d rows (~%,d MB of values) built in %,d ms; store memory %,d KB after"
+            + " the build, %,d KB after %,d lookups (budget %,d KB); %,d KB on disk; %,.0f"
+            + " lookups/s%n",
+        after.rows(),
+        (rows * 200L) >> 20,
+        buildMillis,
+        built.memoryBytes() >> 10,
+        after.memoryBytes() >> 10,
+        rows,
+        budget >> 10,
+        after.diskBytes() >> 10,
+        lookupsPerSecond);
+    assertThat(after.rows()).isEqualTo(rows);
+    assertThat(built.memoryBytes()).isLessThanOrEqualTo(budget + slack);
+    assertThat(after.memoryBytes()).isLessThanOrEqualTo(budget + slack);
+    assertThat(after.diskBytes()).as("most of the index is on disk").isGreaterThan(budget);
+  }
+
+  private ReferenceIndex open(OptionalLong snapshot, long memory) {
+    ReferenceIndex index =
+        ReferenceIndex.open(
+            table,
+            List.of("id"),
+            VALUES,
+            indexes.resolve("index-" + opened.size()),
+            memory,
+            snapshot);
+    opened.add(index);
+    return index;
+  }
+
+  private void assertEqualsTable(ReferenceIndex index) {
+    table.refresh();
+    Map<Integer, List<Object>> expected = new HashMap<>();
+    if (table.currentSnapshot() != null) {
+      try (CloseableIterable<Record> rows =
+          IcebergGenerics.read(table).useSnapshot(index.snapshotId().getAsLong()).build()) {
+        for (Record row : rows) {
+          expected.put(
+              (Integer) row.getField("id"),
+              Arrays.asList(row.getField("name"), row.getField("price"), row.getField("since")));
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    assertThat(index.size()).isEqualTo(expected.size());
+    for (int id = 0; id < 130; id++) {
+      Optional<Object[]> found = index.lookup(List.of(id));
+      assertThat(found.map(Arrays::asList))
+          .as("key %s", id)
+          .isEqualTo(Optional.ofNullable(expected.get(id)));
+    }
+  }
+
+  private static BigDecimal price(Random random) {
+    return BigDecimal.valueOf(random.nextInt(100_000), 2);
+  }
+
+  private static Record row(int id, String name, BigDecimal price) {
+    GenericRecord row = GenericRecord.create(SCHEMA);
+    row.setField("id", id);
+    row.setField("name", name);
+    row.setField("price", price);
+    row.setField("since", name == null ? null : LocalDate.of(2026, 12, 7));
+    return row;
+  }
+}
