@@ -7,6 +7,7 @@ import io.floe.core.ErrorType;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.IcebergFailures;
 import io.floe.core.config.PipelineConfig;
+import io.floe.core.config.QualityRuleConfig;
 import io.floe.core.config.StreamTableConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.TableWriter;
@@ -15,9 +16,17 @@ import io.floe.ingest.SourceEvent.Change;
 import io.floe.ingest.SourceEvent.Heartbeat;
 import io.floe.ingest.SourceEvent.TransactionBegin;
 import io.floe.ingest.SourceEvent.TransactionCommit;
+import io.floe.ingest.enrich.ReferenceLookup;
+import io.floe.ingest.quality.QualityGate;
+import io.floe.ingest.quality.QualityResults;
 import io.floe.ingest.stream.DeadLetters;
 import io.floe.ingest.stream.StreamRecord;
 import io.floe.ingest.stream.StreamTables;
+import io.floe.ingest.transform.RowPredicates;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -157,10 +166,44 @@ public final class Pipeline implements AutoCloseable {
    */
   public Pipeline(
       PipelineConfig config, Catalog catalog, ChangeSource source, TableWriterRegistry writers) {
+    this(config, catalog, source, writers, null, QualityResults.inMemory(10_000));
+  }
+
+  /**
+   * A pipeline as above that keeps the lookup indexes of its enrichments under {@code
+   * stateDirectory} (the warehouse's local state directory; a temporary directory when null) and
+   * its quality rules' results in {@code qualityResults}.
+   */
+  public Pipeline(
+      PipelineConfig config,
+      Catalog catalog,
+      ChangeSource source,
+      TableWriterRegistry writers,
+      Path stateDirectory,
+      QualityResults qualityResults) {
     this.config = requireNonNull(config, "config is null");
     this.catalog = requireNonNull(catalog, "catalog is null");
     this.source = requireNonNull(source, "source is null");
     this.writers = requireNonNull(writers, "writers is null");
+    this.stateDirectory = stateDirectory;
+    this.qualityResults = requireNonNull(qualityResults, "qualityResults is null");
+  }
+
+  private final Path stateDirectory;
+  private final QualityResults qualityResults;
+
+  /** The state directory given, or a temporary one (deleted when the process ends). */
+  private Path stateDirectory() {
+    if (stateDirectory != null) {
+      return stateDirectory;
+    }
+    try {
+      Path temporary = Files.createTempDirectory("floe-" + config.name() + "-");
+      temporary.toFile().deleteOnExit();
+      return temporary;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot create a temporary state directory", e);
+    }
   }
 
   public String name() {
@@ -207,8 +250,99 @@ public final class Pipeline implements AutoCloseable {
     } catch (RuntimeException e) {
       FloeException failed = fail(e);
       unregisterWriters();
+      closeProcessing();
       terminated.countDown();
       throw failed;
+    }
+  }
+
+  /** Closes a stream's enrichments, transform and quality rules; never throws. */
+  private void closeProcessing() {
+    List<AutoCloseable> open = new ArrayList<>();
+    StreamApplier applier = stream;
+    if (applier != null) {
+      open.add(applier::close);
+    }
+    for (TableSink sink : sinks.values()) {
+      if (sink.quality != null) {
+        open.add(sink.quality);
+      }
+    }
+    for (AutoCloseable closeable : open) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        LOG.warn(
+            "Pipeline {}: cannot close its enrichments, transform or quality rules cleanly",
+            config.name(),
+            e);
+      }
+    }
+  }
+
+  /** Opens the quality rules of a database pipeline's tables, each table's rules together. */
+  private void openQualityGates() {
+    for (TableSink sink : sinks.values()) {
+      List<QualityRuleConfig> rules =
+          config.quality().stream()
+              .filter(rule -> rule.table().equals(Optional.of(sink.source.qualifiedName())))
+              .toList();
+      if (rules.isEmpty()) {
+        continue;
+      }
+      Path lookups = stateDirectory().resolve("lookups").resolve(config.name());
+      List<String> predicates =
+          rules.stream()
+              .filter(rule -> rule.check() == QualityRuleConfig.Check.SQL)
+              .map(QualityRuleConfig::predicate)
+              .toList();
+      Table table = sink.writer.table();
+      List<String> key = table.schema().identifierFieldNames().stream().sorted().toList();
+      sink.quality =
+          new QualityGate(
+              config.name(),
+              sink.tableName,
+              config.target().namespace() + "." + TableIdentifier.parse(table.name()).name(),
+              key,
+              rules,
+              (reference, keyColumns, valueColumns) ->
+                  ReferenceLookup.open(
+                      catalog, reference, keyColumns, valueColumns, lookups, 16L << 20),
+              RowPredicates.open(predicates),
+              qualityResults,
+              Clock.systemUTC());
+    }
+  }
+
+  /**
+   * Checks the rows written to a database pipeline's tables since the last check against their
+   * quality rules, before they commit.
+   *
+   * @throws FloeException with {@link ErrorCode#QUALITY_BLOCKED} when a row fails a block rule:
+   *     nothing since the last commit commits, and the source delivers it again on restart
+   */
+  private void checkQuality() {
+    for (TableSink sink : sinks.values()) {
+      if (sink.quality == null || sink.unchecked.isEmpty()) {
+        continue;
+      }
+      QualityGate.Verdict verdict = sink.quality.check(sink.writer.schema(), sink.unchecked);
+      sink.unchecked.clear();
+      if (verdict.blocked().isPresent()) {
+        QualityGate.Failure failure = verdict.blocked().get();
+        throw new FloeException(
+            ErrorCode.QUALITY_BLOCKED,
+            "Quality rule "
+                + failure.rule()
+                + " blocks pipeline "
+                + config.name()
+                + ": a row of "
+                + sink.tableName
+                + " fails it: "
+                + failure.message()
+                + ". Nothing after the last commit is written; fix the data at its source, or"
+                + " change the rule (its action, or the rule itself) and restart");
+      }
     }
   }
 
@@ -314,6 +448,17 @@ public final class Pipeline implements AutoCloseable {
       sinks.put(table.qualifiedName(), sink);
     }
     if (streamTable.isPresent()) {
+      StreamProcessing processing =
+          config.enrich().isEmpty() && config.transform().isEmpty() && config.quality().isEmpty()
+              ? StreamProcessing.none()
+              : StreamProcessing.open(
+                  config,
+                  catalog,
+                  config.target().namespace() + "." + streamTable.get().table(),
+                  streamTable.get().key(),
+                  stateDirectory(),
+                  qualityResults,
+                  Clock.systemUTC());
       stream =
           new StreamApplier(
               config.name(),
@@ -337,10 +482,15 @@ public final class Pipeline implements AutoCloseable {
               },
               Clock.systemUTC(),
               StreamTables.decoder(config),
-              StreamTables.maxRecordBytes(config));
+              StreamTables.maxRecordBytes(config),
+              processing,
+              config.commitInterval());
       recoverReplays = true;
     }
 
+    if (streamTable.isEmpty()) {
+      openQualityGates();
+    }
     List<TableSink> incomplete =
         sinks.values().stream().filter(sink -> sink.checkpoint == null).toList();
     if (stream != null) {
@@ -402,9 +552,16 @@ public final class Pipeline implements AutoCloseable {
       Pipeline.this.acknowledger = acknowledger;
       if (stream != null) {
         replayDeadLetters();
+        stream.betweenCommits();
       }
       Heartbeat lastHeartbeat = null;
+      List<Change> records = new ArrayList<>();
       for (SourceEvent event : events) {
+        if (stream != null && event instanceof Change change) {
+          records.add(change);
+          continue;
+        }
+        applyRecords(records);
         if (event instanceof Change change) {
           handleChange(change);
         } else if (event instanceof TransactionBegin) {
@@ -421,6 +578,7 @@ public final class Pipeline implements AutoCloseable {
           }
         }
       }
+      applyRecords(records);
       if (!inTransaction
           && uncommittedEvents == 0
           && lastApplied == null
@@ -459,6 +617,22 @@ public final class Pipeline implements AutoCloseable {
     lastApplied = commit.position();
   }
 
+  /** Applies a stream's records, in one batch, and empties the list. */
+  private void applyRecords(List<Change> records) {
+    if (records.isEmpty()) {
+      return;
+    }
+    for (Change change : records) {
+      if (inTransaction || !(change.row() instanceof StreamRecord)) {
+        throw new IllegalStateException(
+            "A stream source delivers records, outside transactions: " + change);
+      }
+    }
+    uncommittedEvents += stream.apply(records);
+    lastApplied = records.get(records.size() - 1).position();
+    records.clear();
+  }
+
   private void handleChange(Change change) {
     TableSink sink = sinks.get(change.table());
     if (sink == null) {
@@ -470,17 +644,6 @@ public final class Pipeline implements AutoCloseable {
               + config.name()
               + ": its tables are "
               + sinks.keySet());
-    }
-    if (stream != null && change.row() instanceof StreamRecord record) {
-      if (inTransaction) {
-        throw new IllegalStateException(
-            "A stream source delivers records outside transactions: " + change);
-      }
-      if (stream.apply(change, record)) {
-        uncommittedEvents++;
-      }
-      lastApplied = change.position();
-      return;
     }
     if (inTransaction) {
       if (replayPossible) {
@@ -644,21 +807,41 @@ public final class Pipeline implements AutoCloseable {
   }
 
   /**
+   * The order tables commit in: a stream's dead-letter table before its table, so that a crash
+   * between the two commits never leaves a record in neither (see {@link StreamApplier#apply}).
+   */
+  private List<TableSink> commitOrder() {
+    if (stream == null) {
+      return List.copyOf(sinks.values());
+    }
+    return List.of(stream.deadLetters(), stream.table());
+  }
+
+  /**
    * Commits every table's pending changes at {@link #lastApplied}, then acknowledges it. When the
    * full load ends here, every table commits, changed or not, so that each records its end.
    */
   private void commit(ChangeHandler.Acknowledger acknowledger, long now) {
+    checkQuality();
     SourcePosition position = lastApplied;
     Map<String, String> positionSummary = Checkpoint.summary(config.name(), position);
     boolean stampAll = stampAllTables && position.loadComplete();
     int committedTables = 0;
-    for (TableSink sink : sinks.values()) {
+    for (TableSink sink : commitOrder()) {
       // What this table holds: the position, and for a source of several parts (Kafka's
       // partitions) what it held further on than the resume from the oldest of the tables.
       SourcePosition held =
           sink.checkpoint == null ? position : position.including(sink.checkpoint);
       Map<String, String> summary =
           held == position ? positionSummary : Checkpoint.summary(config.name(), held);
+      boolean streamTable = stream != null && sink == stream.table();
+      if (streamTable) {
+        Map<String, String> extra = stream.commitSummary();
+        if (!extra.isEmpty()) {
+          summary = new LinkedHashMap<>(summary);
+          summary.putAll(extra);
+        }
+      }
       // A stream's table that receives nothing (the dead-letter table, mostly) records the
       // position now and then, so that a restart does not read the stream from its last record.
       boolean stamp =
@@ -676,6 +859,11 @@ public final class Pipeline implements AutoCloseable {
           sink.checkpoint = held;
         }
         logCommit(sink, result.get());
+        if (streamTable) {
+          stream.tableCommitted(result.get().snapshotId());
+        } else if (sink.quality != null) {
+          sink.quality.committed(result.get().snapshotId());
+        }
       }
     }
     stats.committed(System.currentTimeMillis());
@@ -801,6 +989,18 @@ public final class Pipeline implements AutoCloseable {
     return applier == null ? Map.of() : applier.rejectedByClass();
   }
 
+  /** Records a stream pipeline's transform dropped since it started (its {@code where}). */
+  public long filteredRecords() {
+    StreamApplier applier = stream;
+    return applier == null ? 0 : applier.filteredRecords();
+  }
+
+  /** Each quality rule's figures since the pipeline started, by name. */
+  public Map<String, QualityGate.RuleFigures> qualityFigures() {
+    StreamApplier applier = stream;
+    return applier == null ? Map.of() : applier.qualityFigures();
+  }
+
   /** Per-table figures for status displays. */
   public List<TableStatus> tables() {
     List<TableStatus> result = new ArrayList<>();
@@ -846,6 +1046,7 @@ public final class Pipeline implements AutoCloseable {
       }
     }
     unregisterWriters();
+    closeProcessing();
     terminated.countDown();
   }
 

@@ -29,8 +29,12 @@ public final class PipelineSupervisor implements AutoCloseable {
   /** A pipeline that streamed this long before failing starts its back-off from the beginning. */
   private static final Duration HEALTHY_RUN = Duration.ofMinutes(1);
 
-  /** Failures a restart may get past; everything of type EXTERNAL_RETRIABLE, and these. */
-  private static final Set<ErrorCode> RETRIED = EnumSet.of(ErrorCode.TABLE_COMMIT_UNKNOWN);
+  /**
+   * Failures a restart may get past; everything of type EXTERNAL_RETRIABLE, and these. A pipeline
+   * blocked by a quality rule checks again on each restart: the data may have been fixed.
+   */
+  private static final Set<ErrorCode> RETRIED =
+      EnumSet.of(ErrorCode.TABLE_COMMIT_UNKNOWN, ErrorCode.QUALITY_BLOCKED);
 
   private final String name;
   private final Supplier<Pipeline> factory;
@@ -61,7 +65,9 @@ public final class PipelineSupervisor implements AutoCloseable {
   /**
    * Starts the pipeline, and watches it in the background.
    *
-   * @throws FloeException when the pipeline cannot start; nothing is retried then
+   * @throws FloeException when the pipeline cannot start; nothing is retried then, except a
+   *     reference table that does not exist yet ({@link ErrorCode#REFERENCE_NOT_READY}): another
+   *     pipeline of the process may be about to create it, so the start is retried as a restart
    */
   public synchronized void start() {
     if (monitor != null) {
@@ -69,7 +75,14 @@ public final class PipelineSupervisor implements AutoCloseable {
     }
     Pipeline first = factory.get();
     current = first;
-    first.start();
+    try {
+      first.start();
+    } catch (FloeException e) {
+      if (e.code() != ErrorCode.REFERENCE_NOT_READY) {
+        throw e;
+      }
+      lastFailure = e;
+    }
     monitor = new Thread(this::watch, "floe-supervisor-" + name);
     monitor.setDaemon(true);
     monitor.start();

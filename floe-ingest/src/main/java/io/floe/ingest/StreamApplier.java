@@ -4,11 +4,14 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.config.EnrichConfig;
 import io.floe.core.config.StreamTableConfig;
 import io.floe.core.writer.AppendTableWriter;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.TableWriter;
 import io.floe.ingest.SourceEvent.Change;
+import io.floe.ingest.enrich.Enricher;
+import io.floe.ingest.quality.QualityGate;
 import io.floe.ingest.stream.DeadLetters;
 import io.floe.ingest.stream.DecodedRecord;
 import io.floe.ingest.stream.RecordDecoder;
@@ -16,9 +19,11 @@ import io.floe.ingest.stream.RecordFields;
 import io.floe.ingest.stream.RecordRejectedException;
 import io.floe.ingest.stream.RejectReason;
 import io.floe.ingest.stream.StreamRecord;
+import io.floe.ingest.transform.RecordTransform;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -29,6 +34,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.LongAdder;
@@ -61,6 +67,12 @@ final class StreamApplier {
   private static final Logger LOG = LoggerFactory.getLogger(StreamApplier.class);
   private static final long WARN_INTERVAL_NANOS = 10_000_000_000L;
 
+  /** How often records held for their reference row are replayed, at most. */
+  private static final Duration HELD_REPLAY_INTERVAL = Duration.ofSeconds(5);
+
+  /** Snapshot summary key of the reference snapshot a commit's records were enriched with. */
+  static final String ENRICH_SUMMARY_PREFIX = "floe.enrich.";
+
   /** Snapshot summary key of a table's commit that took a replay's dead letters. */
   static final String REPLAY_SUMMARY = "floe.dead-letter.replay";
 
@@ -88,7 +100,17 @@ final class StreamApplier {
   private final Clock clock;
   private final RecordDecoder decoder;
   private final long maxRecordBytes;
+  private final StreamProcessing processing;
+  private final Duration refreshInterval;
   private final Map<RejectReason, LongAdder> rejected = new EnumMap<>(RejectReason.class);
+  private final LongAdder filtered = new LongAdder();
+  private long lastRefreshNanos = System.nanoTime();
+
+  /** Whether the dead-letter table may hold records waiting for their reference row. */
+  private boolean holding = true;
+
+  private long lastHeldReplayNanos = System.nanoTime() - HELD_REPLAY_INTERVAL.toNanos();
+  private boolean referenceChangedSinceHeldReplay = true;
   private long lastWarnNanos = System.nanoTime() - WARN_INTERVAL_NANOS;
   private long rejectedSinceWarn;
 
@@ -101,8 +123,15 @@ final class StreamApplier {
       Committer committer,
       Clock clock,
       RecordDecoder decoder,
-      long maxRecordBytes) {
+      long maxRecordBytes,
+      StreamProcessing processing,
+      Duration refreshInterval) {
     this.pipeline = requireNonNull(pipeline, "pipeline is null");
+    this.processing = requireNonNull(processing, "processing is null");
+    this.refreshInterval = requireNonNull(refreshInterval, "refreshInterval is null");
+    this.holding =
+        processing.enrichers().stream()
+            .anyMatch(enricher -> enricher.config().missing() == EnrichConfig.Missing.HOLD);
     this.decoder = requireNonNull(decoder, "decoder is null");
     this.maxRecordBytes = maxRecordBytes;
     this.config = requireNonNull(config, "config is null");
@@ -131,6 +160,122 @@ final class StreamApplier {
     return deadLetters;
   }
 
+  /** Each quality rule's figures since the pipeline started; thread-safe. */
+  Map<String, QualityGate.RuleFigures> qualityFigures() {
+    return processing.quality().map(QualityGate::figures).orElse(Map.of());
+  }
+
+  /** Records the transform's filter dropped, since the pipeline started; thread-safe. */
+  long filteredRecords() {
+    return filtered.sum();
+  }
+
+  /**
+   * Between commits (nothing pending in either table): moves the enrichments and referential
+   * quality rules onto their reference tables' newest snapshots, at most every refresh interval, so
+   * that all records of a commit are enriched with one snapshot of each reference; then replays the
+   * records held for their reference row, when the reference changed or their wait may be over.
+   */
+  void betweenCommits() {
+    if (table.writer.pendingChanges() != 0 || deadLetters.writer.pendingChanges() != 0) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (now - lastRefreshNanos >= refreshInterval.toNanos()) {
+      lastRefreshNanos = now;
+      for (Enricher enricher : processing.enrichers()) {
+        if (enricher.refresh()) {
+          referenceChangedSinceHeldReplay = true;
+        }
+      }
+      processing.quality().ifPresent(QualityGate::refreshReferences);
+    }
+    if (holding && now - lastHeldReplayNanos >= HELD_REPLAY_INTERVAL.toNanos()) {
+      lastHeldReplayNanos = now;
+      replayHeld();
+    }
+  }
+
+  /**
+   * Replays the dead letters waiting for their reference row ({@code reference_pending}): those
+   * whose row came move to the table, those whose {@code hold-for} passed become {@code
+   * reference_missing}, the others wait on.
+   */
+  private void replayHeld() {
+    Table deadLetterTable = deadLetters.writer.table();
+    deadLetterTable.refresh();
+    if (deadLetterTable.currentSnapshot() == null) {
+      holding = false;
+      return;
+    }
+    List<String> ids = new ArrayList<>();
+    Instant oldest = null;
+    try (CloseableIterable<Record> found =
+        IcebergGenerics.read(deadLetterTable)
+            .where(
+                Expressions.equal(DeadLetters.ERROR_CLASS, RejectReason.REFERENCE_PENDING.code()))
+            .select(DeadLetters.RECORD_ID, DeadLetters.FIRST_SEEN)
+            .build()) {
+      for (Record row : found) {
+        ids.add((String) row.getField(DeadLetters.RECORD_ID));
+        Instant first = ((OffsetDateTime) row.getField(DeadLetters.FIRST_SEEN)).toInstant();
+        oldest = oldest == null || first.isBefore(oldest) ? first : oldest;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (ids.isEmpty()) {
+      holding = false;
+      return;
+    }
+    Duration shortestHold =
+        processing.enrichers().stream()
+            .map(enricher -> enricher.config().holdFor())
+            .min(Duration::compareTo)
+            .orElse(Duration.ZERO);
+    boolean expired = !clock.instant().isBefore(oldest.plus(shortestHold));
+    if (!referenceChangedSinceHeldReplay && !expired) {
+      return;
+    }
+    referenceChangedSinceHeldReplay = false;
+    ReplayResult result = replay(ids);
+    LOG.info(
+        "Pipeline {}: replayed {} records held for their reference rows: {} found them, {} wait"
+            + " on or waited too long",
+        pipeline,
+        ids.size(),
+        result.replayed(),
+        result.failedAgain());
+  }
+
+  /**
+   * The snapshot summary entries of the pipeline's next commit of the table: the reference snapshot
+   * each enrichment used, {@code floe.enrich.<namespace>.<table>.snapshot}.
+   */
+  Map<String, String> commitSummary() {
+    Map<String, String> summary = new LinkedHashMap<>();
+    for (Enricher enricher : processing.enrichers()) {
+      enricher
+          .snapshotId()
+          .ifPresent(
+              id ->
+                  summary.put(
+                      ENRICH_SUMMARY_PREFIX + enricher.config().table() + ".snapshot",
+                      Long.toString(id)));
+    }
+    return summary;
+  }
+
+  /** The table committed what was pending as {@code snapshotId}: quality results for it. */
+  void tableCommitted(OptionalLong snapshotId) {
+    processing.quality().ifPresent(gate -> gate.committed(snapshotId));
+  }
+
+  /** Closes the enrichments, transform and quality rules. */
+  void close() {
+    processing.close();
+  }
+
   /** Dead-lettered records by error class, since the pipeline started; thread-safe. */
   Map<String, Long> rejectedByClass() {
     Map<String, Long> counts = new LinkedHashMap<>();
@@ -145,89 +290,243 @@ final class StreamApplier {
   }
 
   /**
-   * Writes one record where it belongs, unless that table holds it already.
+   * Writes a batch of records where each belongs, skipping those the tables hold already.
    *
-   * @return whether a table changed (the pipeline's commit has something to commit)
+   * <p>Which table holds a record after a crash: the dead-letter table commits before the table in
+   * every commit of the pipeline that has dead letters. So when the table holds a record's
+   * position, the record went to the table (or the transform dropped it): the dead-letter table
+   * would hold the position too otherwise. When only the dead-letter table holds it, the record is
+   * there if its id is; else it is written now. Either way nothing depends on the record being
+   * processed the same way again (the reference data may have changed since).
+   *
+   * @return the records that changed a table (the pipeline's commit has something to commit)
+   * @throws FloeException with {@link ErrorCode#QUALITY_BLOCKED} when a row fails a quality rule
+   *     whose action is block: what earlier batches wrote is committed first, nothing of this one
    */
-  boolean apply(Change change, StreamRecord record) {
-    boolean tableHolds = table.holds(change.position());
-    boolean deadLetterHolds = deadLetters.holds(change.position());
-    if (tableHolds && deadLetterHolds) {
-      table.skippedChanges++;
-      stats.skipped.increment();
-      return false;
-    }
-    try {
-      Optional<Runnable> write = prepare(record);
-      if (tableHolds) {
+  int apply(List<Change> changes) {
+    List<Change> todo = new ArrayList<>(changes.size());
+    for (Change change : changes) {
+      StreamRecord record = (StreamRecord) change.row();
+      if (table.holds(change.position())) {
         table.skippedChanges++;
         stats.skipped.increment();
-        return false;
-      }
-      write.ifPresent(Runnable::run);
-      stats.sampleFreshness(change.sourceMillis());
-      table.appliedChanges++;
-      stats.changes.increment();
-      stats.bytes.add(record.size());
-      return true;
-    } catch (RecordRejectedException e) {
-      if (deadLetterHolds) {
+      } else if (deadLetters.holds(change.position())
+          && deadLetters.writer instanceof CdcTableWriter writer
+          && writer.holds(DeadLetters.key(writer.schema(), record.id()))) {
         deadLetters.skippedChanges++;
         stats.skipped.increment();
-        return false;
+      } else {
+        todo.add(change);
       }
-      deadLetter(record, e);
-      return true;
     }
+    if (todo.isEmpty()) {
+      return 0;
+    }
+    List<StreamRecord> records = new ArrayList<>(todo.size());
+    todo.forEach(change -> records.add((StreamRecord) change.row()));
+    Instant now = clock.instant();
+    List<Prepared> prepared = prepareAll(records, java.util.Collections.nCopies(todo.size(), now));
+    int changed = 0;
+    for (int i = 0; i < todo.size(); i++) {
+      Change change = todo.get(i);
+      StreamRecord record = records.get(i);
+      Prepared outcome = prepared.get(i);
+      if (outcome instanceof Write write) {
+        write.write().run();
+        stats.sampleFreshness(change.sourceMillis());
+        table.appliedChanges++;
+        stats.changes.increment();
+        stats.bytes.add(record.size());
+        changed++;
+      } else if (outcome instanceof Rejected rejected) {
+        deadLetter(record, rejected.failure());
+        changed++;
+      } else {
+        filtered.increment();
+      }
+    }
+    return changed;
+  }
+
+  /** What processing made of a record. */
+  private sealed interface Prepared permits Write, Rejected, Filtered {}
+
+  /** A row to write (or a delete), for {@code row} (null for a delete). */
+  private record Write(Runnable write, Record row) implements Prepared {}
+
+  /** A record for the dead-letter table. */
+  private record Rejected(RecordRejectedException failure) implements Prepared {}
+
+  /** A record the transform's filter dropped. */
+  private enum Filtered implements Prepared {
+    INSTANCE
   }
 
   /**
-   * Decodes the record and evolves the schema for it; returns the write to make, or empty when the
-   * record changes nothing (a delete of a key in an append table never gets here).
+   * Decodes, enriches and transforms records, evolves the schema for them, converts them to rows
+   * and checks the rows' quality: what to do with each, in order.
    *
-   * @throws RecordRejectedException when the record cannot be written
+   * @param firstSeen for each record, when it first failed (now for a new one)
    */
-  private Optional<Runnable> prepare(StreamRecord record) {
-    DecodedRecord decoded = record.decode();
-    Map<String, Object> fields = decoded.fields();
-    List<String> unknown = RecordFields.unknownFields(fields, table.writer.schema());
-    if (!unknown.isEmpty()) {
-      switch (config.unknownFields()) {
-        case REJECT:
-          throw new RecordRejectedException(
-              RejectReason.UNKNOWN_FIELD,
-              "The record has fields "
-                  + unknown
-                  + " that table "
-                  + table.tableName
-                  + " has no columns for; declare them in target.columns, or set"
-                  + " target.unknown-fields to add (new columns) or ignore");
-        case ADD:
-          addColumns(unknown, fields);
-          break;
-        case IGNORE:
-          break;
+  private List<Prepared> prepareAll(List<StreamRecord> records, List<Instant> firstSeen) {
+    int count = records.size();
+    Instant now = clock.instant();
+    Prepared[] outcomes = new Prepared[count];
+    DecodedRecord[] decoded = new DecodedRecord[count];
+    List<Map<String, Object>> fields = new ArrayList<>(java.util.Collections.nCopies(count, null));
+    for (int i = 0; i < count; i++) {
+      try {
+        decoded[i] = records.get(i).decode();
+        Map<String, Object> values = new LinkedHashMap<>(decoded[i].fields());
+        if (decoded[i].operation() == DecodedRecord.Operation.UPSERT) {
+          for (Enricher enricher : processing.enrichers()) {
+            enricher.enrich(values, firstSeen.get(i), now);
+          }
+        }
+        fields.set(i, values);
+      } catch (RecordRejectedException e) {
+        outcomes[i] = new Rejected(e);
+      }
+    }
+    if (processing.transform().isPresent()) {
+      transform(processing.transform().get(), decoded, fields, outcomes);
+    }
+    // A first pass adds the columns the records' new fields need (each a commit of what is
+    // pending); the second converts them against the final schema.
+    for (int i = 0; i < count; i++) {
+      if (outcomes[i] == null && decoded[i].operation() == DecodedRecord.Operation.UPSERT) {
+        try {
+          addUnknownFields(fields.get(i));
+        } catch (RecordRejectedException e) {
+          outcomes[i] = new Rejected(e);
+        }
       }
     }
     TableWriter writer = table.writer;
     Schema schema = writer.schema();
-    if (decoded.operation() == DecodedRecord.Operation.DELETE) {
-      if (config.mode() == StreamTableConfig.WriteMode.APPEND) {
-        throw new RecordRejectedException(
-            RejectReason.BAD_CHANGE_EVENT,
-            "The record deletes a row, but table "
-                + table.tableName
-                + " is an append table, which keeps every record; make it an upsert table"
-                + " (mode: upsert, key: [...]) to apply deletes");
+    List<Record> rows = new ArrayList<>();
+    List<Integer> rowIndexes = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      if (outcomes[i] != null) {
+        continue;
       }
-      Record key = keyRecord(fields, schema);
-      return Optional.of(() -> writer.delete(key));
+      try {
+        if (decoded[i].operation() == DecodedRecord.Operation.DELETE) {
+          if (config.mode() == StreamTableConfig.WriteMode.APPEND) {
+            throw new RecordRejectedException(
+                RejectReason.BAD_CHANGE_EVENT,
+                "The record deletes a row, but table "
+                    + table.tableName
+                    + " is an append table, which keeps every record; make it an upsert table"
+                    + " (mode: upsert, key: [...]) to apply deletes");
+          }
+          Record key = keyRecord(fields.get(i), schema);
+          outcomes[i] = new Write(() -> writer.delete(key), null);
+        } else {
+          Record row = RecordFields.toRecord(fields.get(i), schema);
+          if (config.mode() == StreamTableConfig.WriteMode.UPSERT) {
+            checkKey(row);
+          }
+          outcomes[i] = new Write(() -> writer.upsert(row, null), row);
+          rows.add(row);
+          rowIndexes.add(i);
+        }
+      } catch (RecordRejectedException e) {
+        outcomes[i] = new Rejected(e);
+      }
     }
-    Record row = RecordFields.toRecord(fields, schema);
-    if (config.mode() == StreamTableConfig.WriteMode.UPSERT) {
-      checkKey(row);
+    if (processing.quality().isPresent() && !rows.isEmpty()) {
+      QualityGate.Verdict verdict = processing.quality().get().check(schema, rows);
+      if (verdict.blocked().isPresent()) {
+        QualityGate.Failure failure = verdict.blocked().get();
+        committer.commitPending();
+        throw new FloeException(
+            ErrorCode.QUALITY_BLOCKED,
+            "Quality rule "
+                + failure.rule()
+                + " blocks pipeline "
+                + pipeline
+                + ": a row for "
+                + table.tableName
+                + " fails it: "
+                + failure.message()
+                + ". Nothing after the last commit is written; fix the data at its source, or"
+                + " change the rule (its action, or the rule itself) and restart");
+      }
+      for (int row = 0; row < rows.size(); row++) {
+        QualityGate.Failure failure = verdict.quarantined().get(row);
+        if (failure != null) {
+          outcomes[rowIndexes.get(row)] =
+              new Rejected(
+                  new RecordRejectedException(
+                      RejectReason.QUALITY_FAILED,
+                      "Quality rule " + failure.rule() + " failed: " + failure.message()));
+        }
+      }
     }
-    return Optional.of(() -> writer.upsert(row, null));
+    return List.of(outcomes);
+  }
+
+  /** Runs the transform over the records still to write, in one batch. */
+  private void transform(
+      RecordTransform transform,
+      DecodedRecord[] decoded,
+      List<Map<String, Object>> fields,
+      Prepared[] outcomes) {
+    List<Integer> indexes = new ArrayList<>();
+    List<Map<String, Object>> inputs = new ArrayList<>();
+    for (int i = 0; i < outcomes.length; i++) {
+      if (outcomes[i] == null && decoded[i].operation() == DecodedRecord.Operation.UPSERT) {
+        indexes.add(i);
+        inputs.add(fields.get(i));
+      }
+    }
+    if (inputs.isEmpty()) {
+      return;
+    }
+    List<RecordTransform.Outcome> results = transform.apply(inputs);
+    for (int j = 0; j < indexes.size(); j++) {
+      int i = indexes.get(j);
+      RecordTransform.Outcome result = results.get(j);
+      if (result instanceof RecordTransform.Row row) {
+        fields.set(i, new LinkedHashMap<>(row.fields()));
+      } else if (result instanceof RecordTransform.Failed failed) {
+        outcomes[i] =
+            new Rejected(
+                new RecordRejectedException(
+                    RejectReason.TRANSFORM_FAILED,
+                    "The transform failed for the record: "
+                        + failed.message()
+                        + "; fix the expression (transform.select, transform.where) or the"
+                        + " record, then replay it"));
+      } else {
+        outcomes[i] = Filtered.INSTANCE;
+      }
+    }
+  }
+
+  /** Adds columns for a record's fields that have none, or rejects it, as unknown-fields says. */
+  private void addUnknownFields(Map<String, Object> fields) {
+    List<String> unknown = RecordFields.unknownFields(fields, table.writer.schema());
+    if (unknown.isEmpty()) {
+      return;
+    }
+    switch (config.unknownFields()) {
+      case REJECT:
+        throw new RecordRejectedException(
+            RejectReason.UNKNOWN_FIELD,
+            "The record has fields "
+                + unknown
+                + " that table "
+                + table.tableName
+                + " has no columns for; declare them in target.columns, or set"
+                + " target.unknown-fields to add (new columns) or ignore");
+      case ADD:
+        addColumns(unknown, fields);
+        break;
+      case IGNORE:
+        break;
+    }
   }
 
   private Record keyRecord(Map<String, Object> fields, Schema schema) {
@@ -270,7 +569,9 @@ final class StreamApplier {
     Map<String, Boolean> json = new LinkedHashMap<>();
     for (String name : names) {
       Object value = fields.get(name);
-      Optional<Type> type = RecordFields.inferType(name, value);
+      Type known = processing.addedTypes().get(name);
+      Optional<Type> type =
+          known != null ? Optional.of(known) : RecordFields.inferType(name, value);
       if (type.isPresent()) {
         types.put(name, type.get());
         json.put(name, RecordFields.inferJson(value));
@@ -450,27 +751,26 @@ final class StreamApplier {
    * and records another attempt for the others.
    */
   private ReplayResult move(String replayId, List<Record> marked, boolean tableCommitted) {
-    // A first pass adds the columns the records' new fields need (each a commit of nothing
-    // pending); the second decodes them against the final schema and writes them.
+    List<StreamRecord> records = new ArrayList<>(marked.size());
+    List<Instant> firstSeen = new ArrayList<>(marked.size());
     for (Record row : marked) {
-      try {
-        prepare(DeadLetters.record(row, decoder, maxRecordBytes));
-      } catch (RecordRejectedException e) {
-        // Decided in the second pass.
-      }
+      records.add(DeadLetters.record(row, decoder, maxRecordBytes));
+      firstSeen.add(((OffsetDateTime) row.getField(DeadLetters.FIRST_SEEN)).toInstant());
     }
+    List<Prepared> prepared = prepareAll(records, firstSeen);
     List<Record> succeeded = new ArrayList<>();
     Map<Record, RecordRejectedException> failed = new LinkedHashMap<>();
-    for (Record row : marked) {
-      try {
-        Optional<Runnable> write = prepare(DeadLetters.record(row, decoder, maxRecordBytes));
-        if (!tableCommitted) {
-          write.ifPresent(Runnable::run);
-        }
-        succeeded.add(row);
-      } catch (RecordRejectedException e) {
-        failed.put(row, e);
+    for (int i = 0; i < marked.size(); i++) {
+      Record row = marked.get(i);
+      Prepared outcome = prepared.get(i);
+      if (outcome instanceof Rejected rejected) {
+        failed.put(row, rejected.failure());
+        continue;
       }
+      if (!tableCommitted && outcome instanceof Write write) {
+        write.write().run();
+      }
+      succeeded.add(row); // Written, or dropped by the transform's filter.
     }
     if (!tableCommitted && !succeeded.isEmpty()) {
       commit(table, Map.of(REPLAY_SUMMARY, replayId));
@@ -514,6 +814,9 @@ final class StreamApplier {
     Record row = DeadLetters.row(deadLetters.writer.schema(), record, failure, 1, now, now);
     deadLetters.writer.upsert(row, null);
     deadLetters.appliedChanges++;
+    if (failure.reason() == RejectReason.REFERENCE_PENDING) {
+      holding = true;
+    }
     rejected.get(failure.reason()).increment();
     stats.deadLettered.increment();
     stats.bytes.add(record.size());

@@ -3,7 +3,10 @@ package io.floe.ingest;
 import static java.util.Objects.requireNonNull;
 
 import io.floe.core.writer.TableWriter;
+import io.floe.ingest.quality.QualityGate;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
@@ -29,6 +32,12 @@ final class TableSink {
   /** The summary of the last commit holding this table's checkpoint, repeated by rewrites. */
   Map<String, String> lastSummary;
 
+  /** The quality rules of a database pipeline's table, or null for none. */
+  QualityGate quality;
+
+  /** Rows written since the last check of the quality rules, to check before the next commit. */
+  final List<Record> unchecked = new ArrayList<>();
+
   /** When the table's checkpoint was last committed ({@link System#nanoTime}). */
   long lastCheckpointNanos = System.nanoTime();
 
@@ -53,7 +62,11 @@ final class TableSink {
     }
     switch (change.operation()) {
       case READ:
-        writer.upsert(record(change.row(), null), null);
+        Record loaded = record(change.row(), null);
+        writer.upsert(loaded, null);
+        if (quality != null) {
+          unchecked.add(loaded);
+        }
         loadedRows++;
         stats.loaded.increment();
         return;
@@ -63,6 +76,11 @@ final class TableSink {
         Record row = record(change.row(), unchanged);
         Record oldKey = change.oldKey() == null ? null : record(change.oldKey(), null);
         writer.update(oldKey, row, unchanged);
+        // A row whose source left out unchanged (TOASTed) values is not checked: its image lacks
+        // them.
+        if (quality != null && unchanged.isEmpty()) {
+          unchecked.add(row);
+        }
         break;
       case DELETE:
         writer.delete(record(change.row(), null));

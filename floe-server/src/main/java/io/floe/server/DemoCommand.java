@@ -25,6 +25,7 @@ import io.floe.ingest.ChangeSources;
 import io.floe.ingest.Pipeline;
 import io.floe.ingest.SourceContext;
 import io.floe.ingest.http.HttpStreams;
+import io.floe.ingest.quality.CatalogQualityResults;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.QueryEngine;
@@ -149,7 +150,13 @@ final class DemoCommand implements Callable<Integer> {
               new Pipeline(config, catalog, ChangeSources.of(config, context), writers);
           Pipeline clicks =
               new Pipeline(
-                  clicksConfig, catalog, ChangeSources.of(clicksConfig, context), writers)) {
+                  clicksConfig,
+                  catalog,
+                  ChangeSources.of(clicksConfig, context),
+                  writers,
+                  warehouseConfig.stateDirectory(),
+                  new CatalogQualityResults(
+                      CatalogDatabase.embedded(root), CatalogQualityResults.DEFAULT_KEEP))) {
         pipeline.start();
         clicks.start();
         out.println("Replicating " + url + " into " + root + " (namespace raw)");

@@ -3,6 +3,7 @@ package io.floe.server;
 import io.floe.catalog.CatalogServerTables;
 import io.floe.core.config.SqlConfig;
 import io.floe.core.config.WarehouseConfig;
+import io.floe.ingest.quality.CatalogQualityResults;
 import io.floe.maintenance.WarehouseMaintenance;
 import io.floe.sql.Procedures;
 import io.floe.sql.QueryEngine;
@@ -53,6 +54,10 @@ final class QueryEngines {
     engine.addSystemTable(
         new MetricsReportsTable(
             new CatalogServerTables(maintenance.history().database()::connect)));
+    engine.addSystemTable(
+        new QualityResultsTable(
+            new CatalogQualityResults(
+                maintenance.history().database(), CatalogQualityResults.DEFAULT_KEEP)));
     return engine;
   }
 }

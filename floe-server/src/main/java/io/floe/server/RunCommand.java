@@ -14,6 +14,8 @@ import io.floe.ingest.Pipeline;
 import io.floe.ingest.PipelineSupervisor;
 import io.floe.ingest.SourceContext;
 import io.floe.ingest.http.HttpStreams;
+import io.floe.ingest.quality.CatalogQualityResults;
+import io.floe.ingest.quality.QualityResults;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceScheduler;
 import io.floe.maintenance.WarehouseMaintenance;
@@ -128,6 +130,9 @@ final class RunCommand implements Callable<Integer> {
       Duration interval)
       throws InterruptedException {
     List<PipelineSupervisor> pipelines = new ArrayList<>();
+    QualityResults qualityResults =
+        new CatalogQualityResults(
+            warehouseMaintenance.history().database(), CatalogQualityResults.DEFAULT_KEEP);
     MaintenanceScheduler maintenance =
         config.maintenance().enabled() ? new MaintenanceScheduler(warehouseMaintenance) : null;
     Thread shutdown =
@@ -151,7 +156,9 @@ final class RunCommand implements Callable<Integer> {
                         pipelineConfig,
                         catalog,
                         ChangeSources.of(pipelineConfig, sources),
-                        writers),
+                        writers,
+                        sources.stateDirectory(),
+                        qualityResults),
                 MAX_RESTART_BACKOFF);
         pipelines.add(pipeline);
         pipeline.start();

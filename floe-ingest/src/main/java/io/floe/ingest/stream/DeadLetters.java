@@ -44,7 +44,8 @@ public final class DeadLetters {
                   Types.StringType.get(),
                   "Why it failed: bad_json, bad_avro, bad_change_event, type_mismatch,"
                       + " value_out_of_range, oversized, missing_key, unknown_field,"
-                      + " invalid_field_name"),
+                      + " invalid_field_name, reference_missing, reference_pending,"
+                      + " transform_failed, quality_failed"),
               Types.NestedField.required(
                   3, ERROR_MESSAGE, Types.StringType.get(), "What is wrong, in words"),
               Types.NestedField.required(

@@ -25,7 +25,19 @@ public enum RejectReason {
   /** A field has no column and the table's {@code unknown-fields} is {@code reject}. */
   UNKNOWN_FIELD,
   /** A field name cannot be a column name (it is empty or has characters columns cannot have). */
-  INVALID_FIELD_NAME;
+  INVALID_FIELD_NAME,
+  /** No row of an enrichment's reference table has the record's key ({@code missing}). */
+  REFERENCE_MISSING,
+  /**
+   * No row of an enrichment's reference table has the record's key yet, and the enrichment holds
+   * such records: the record is replayed when the reference changes, until its {@code hold-for} has
+   * passed. The one reason that is not permanent.
+   */
+  REFERENCE_PENDING,
+  /** The pipeline's transform failed for the record (a cast of bad text, say). */
+  TRANSFORM_FAILED,
+  /** The row failed a quality rule whose action is {@code quarantine}. */
+  QUALITY_FAILED;
 
   /** The code stored in the dead-letter table: the name in lower case, such as {@code bad_json}. */
   public String code() {

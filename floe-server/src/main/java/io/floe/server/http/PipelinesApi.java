@@ -13,6 +13,7 @@ import io.floe.ingest.Pipeline;
 import io.floe.ingest.PipelineStats;
 import io.floe.ingest.PipelineSupervisor;
 import io.floe.ingest.SourceFigures;
+import io.floe.ingest.quality.QualityGate;
 import io.floe.sql.QueryEngine;
 import io.floe.sql.QueryOptions;
 import io.floe.sql.SqlUsers;
@@ -269,6 +270,16 @@ final class PipelinesApi {
     json.writeObjectFieldStart("dead_letters_by_class");
     for (Map.Entry<String, Long> entry : pipeline.deadLetterCounts().entrySet()) {
       json.writeNumberField(entry.getKey(), entry.getValue());
+    }
+    json.writeEndObject();
+    json.writeNumberField("filtered_records", pipeline.filteredRecords());
+    json.writeObjectFieldStart("quality");
+    for (Map.Entry<String, QualityGate.RuleFigures> rule : pipeline.qualityFigures().entrySet()) {
+      json.writeObjectFieldStart(rule.getKey());
+      json.writeStringField("action", rule.getValue().action());
+      json.writeNumberField("rows_checked", rule.getValue().checked());
+      json.writeNumberField("rows_failed", rule.getValue().failed());
+      json.writeEndObject();
     }
     json.writeEndObject();
     json.writeEndObject();

@@ -1,0 +1,152 @@
+package io.floe.ingest.enrich;
+
+import static java.util.Objects.requireNonNull;
+
+import io.floe.core.config.EnrichConfig;
+import io.floe.ingest.stream.RecordRejectedException;
+import io.floe.ingest.stream.RejectReason;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.apache.iceberg.types.Type;
+
+/**
+ * One enrichment of a stream pipeline: adds the columns of the reference row whose key equals the
+ * record's fields. The reference's lookup index moves to the reference table's newest snapshot only
+ * when asked ({@link #refresh}), which the pipeline does between commits, so that every record of a
+ * commit is enriched with the same snapshot of the reference.
+ */
+public final class Enricher implements AutoCloseable {
+  private final EnrichConfig config;
+  private final ReferenceLookup lookup;
+
+  public Enricher(EnrichConfig config, ReferenceLookup lookup) {
+    this.config = requireNonNull(config, "config is null");
+    this.lookup = requireNonNull(lookup, "lookup is null");
+  }
+
+  public EnrichConfig config() {
+    return config;
+  }
+
+  /** The reference snapshot records are enriched with now; empty while the reference is empty. */
+  public OptionalLong snapshotId() {
+    return lookup.snapshotId();
+  }
+
+  /** Moves to the reference table's newest snapshot; returns whether the snapshot changed. */
+  public boolean refresh() {
+    OptionalLong before = lookup.snapshotId();
+    lookup.refresh();
+    return !before.equals(lookup.snapshotId());
+  }
+
+  /**
+   * The Iceberg types of the columns this enrichment adds, by their names in the record: the
+   * reference columns' types, and long for the snapshot column.
+   */
+  public Map<String, Type> addedTypes() {
+    Map<String, Type> types = new LinkedHashMap<>();
+    List<Type> valueTypes = lookup.valueTypes();
+    for (int i = 0; i < config.columns().size(); i++) {
+      types.put(config.columns().get(i).alias(), valueTypes.get(i));
+    }
+    config
+        .snapshotColumn()
+        .ifPresent(column -> types.put(column, org.apache.iceberg.types.Types.LongType.get()));
+    return types;
+  }
+
+  /**
+   * Adds the reference columns to {@code fields}.
+   *
+   * @param firstSeen when the record first failed to find its reference row (now for a new record),
+   *     for {@code missing: hold}
+   * @param now the time of processing
+   * @throws RecordRejectedException when no reference row matches and {@code missing} is not {@code
+   *     nulls}
+   */
+  public void enrich(Map<String, Object> fields, Instant firstSeen, Instant now) {
+    List<Object> key = new ArrayList<>(config.on().size());
+    for (String field : config.on()) {
+      key.add(fields.get(field));
+    }
+    Optional<Object[]> found;
+    String unmatched = null;
+    if (key.contains(null)) {
+      found = Optional.empty();
+      unmatched = "the record has no value for " + String.join(", ", config.on());
+    } else {
+      try {
+        found = lookup.lookup(key);
+      } catch (RecordRejectedException e) {
+        found = Optional.empty();
+        unmatched = e.getMessage();
+      }
+    }
+    if (found.isEmpty()) {
+      missing(key, unmatched, firstSeen, now);
+    }
+    Object[] values = found.orElse(null);
+    for (int i = 0; i < config.columns().size(); i++) {
+      fields.put(config.columns().get(i).alias(), values == null ? null : values[i]);
+    }
+    OptionalLong snapshot = lookup.snapshotId();
+    config
+        .snapshotColumn()
+        .ifPresent(
+            column -> fields.put(column, snapshot.isPresent() ? snapshot.getAsLong() : null));
+  }
+
+  private void missing(List<Object> key, String why, Instant firstSeen, Instant now) {
+    String message =
+        "No row of reference table "
+            + config.table()
+            + " has "
+            + String.join(", ", config.key())
+            + " = "
+            + key
+            + (why == null ? "" : " (" + why + ")")
+            + " at its snapshot "
+            + (lookup.snapshotId().isPresent() ? lookup.snapshotId().getAsLong() : "(none yet)");
+    switch (config.missing()) {
+      case NULLS:
+        return;
+      case DEAD_LETTER:
+        throw new RecordRejectedException(
+            RejectReason.REFERENCE_MISSING,
+            message + "; add the row to the reference and replay the record (floe dlq replay)");
+      case HOLD:
+        Instant until = firstSeen.plus(config.holdFor());
+        if (now.isBefore(until)) {
+          throw new RecordRejectedException(
+              RejectReason.REFERENCE_PENDING,
+              message
+                  + "; the record waits for it and is replayed when the reference changes,"
+                  + " until "
+                  + until);
+        }
+        throw new RecordRejectedException(
+            RejectReason.REFERENCE_MISSING,
+            message
+                + "; the record waited "
+                + humanDuration(config.holdFor())
+                + " (hold-for) for it: add the row to the reference and replay the record (floe"
+                + " dlq replay)");
+    }
+  }
+
+  private static String humanDuration(Duration duration) {
+    return duration.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+  }
+
+  @Override
+  public void close() {
+    lookup.close();
+  }
+}
