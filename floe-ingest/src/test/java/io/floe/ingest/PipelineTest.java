@@ -8,6 +8,7 @@ import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.config.PostgresSourceConfig;
+import io.floe.core.config.QualityRuleConfig;
 import io.floe.core.config.SourceType;
 import io.floe.core.config.TargetConfig;
 import io.floe.core.config.UnboundedNumeric;
@@ -17,6 +18,7 @@ import io.floe.ingest.ScriptedSource.Database;
 import io.floe.ingest.ScriptedSource.Position;
 import io.floe.ingest.ScriptedSource.Row;
 import io.floe.ingest.SourceEvent.Operation;
+import io.floe.ingest.quality.QualityResults;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -24,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import org.apache.iceberg.Snapshot;
@@ -243,6 +246,129 @@ class PipelineTest {
         assertThat(state.next()).isEmpty();
       }
     }
+  }
+
+  /**
+   * A database pipeline's quality rules: a warn rule counts what fails and commits it; a block rule
+   * fails the pipeline before the commit that would hold its bad row, and a restart (with the rule
+   * changed) resumes from the last good commit with nothing lost.
+   */
+  @Test
+  void qualityRulesWarnAndBlockBeforeACommitAndNothingIsLost() throws Exception {
+    QualityResults results = QualityResults.inMemory(100);
+    QualityRuleConfig shortValues =
+        rule("short_values", QualityRuleConfig.Check.SQL, "app.b", "length(value) < 5");
+    QualityRuleConfig lowercase =
+        new QualityRuleConfig(
+            "lowercase",
+            QualityRuleConfig.Check.REGEX,
+            QualityRuleConfig.Action.BLOCK,
+            Optional.of("app.a"),
+            List.of("value"),
+            Optional.empty(),
+            Optional.empty(),
+            List.of(),
+            "[a-z0-9-]+",
+            "",
+            "",
+            Duration.ZERO,
+            "");
+    database.commit(insert("app.a", 1, "a1"), insert("app.b", 1, "b1"));
+    ScriptedSource source = new ScriptedSource(database, 3);
+    Pipeline pipeline = start(source, catalog, List.of(shortValues, lowercase), results);
+    awaitState(pipeline, Pipeline.State.STREAMING);
+    long good = database.commit(insert("app.b", 2, "b-too-long"), update("app.a", 1, "a1-1"));
+    awaitAcknowledged(source, good);
+    assertThat(contents(B)).containsEntry(2L, "b-too-long");
+    assertThat(pipeline.qualityFigures()).isEmpty(); // A database pipeline's rules are per table.
+    assertThat(results.recent(100))
+        .anySatisfy(
+            result -> {
+              assertThat(result.rule()).isEqualTo("short_values");
+              assertThat(result.outcome()).isEqualTo("warned");
+              assertThat(result.rowsFailed()).isEqualTo(1);
+              assertThat(result.example()).contains("'length(value) < 5' is not true");
+            });
+
+    long bad = database.commit(update("app.a", 1, "A1-UPPER"), insert("app.b", 3, "b3"));
+    awaitState(pipeline, Pipeline.State.FAILED);
+    assertThat(pipeline.failure().code()).isEqualTo(io.floe.core.ErrorCode.QUALITY_BLOCKED);
+    assertThat(pipeline.failure().getMessage())
+        .contains("lowercase", "value = 'A1-UPPER' does not match the pattern [a-z0-9-]+");
+    assertThat(contents(A)).containsEntry(1L, "a1-1");
+    assertThat(contents(B)).doesNotContainKey(3L);
+    assertThat(results.recent(100))
+        .anySatisfy(result -> assertThat(result.outcome()).isEqualTo("blocked"));
+
+    // The rule changes (a warning now): the restart applies the blocked transaction, once.
+    QualityRuleConfig relaxed =
+        new QualityRuleConfig(
+            "lowercase",
+            QualityRuleConfig.Check.REGEX,
+            QualityRuleConfig.Action.WARN,
+            Optional.of("app.a"),
+            List.of("value"),
+            Optional.empty(),
+            Optional.empty(),
+            List.of(),
+            "[a-z0-9-]+",
+            "",
+            "",
+            Duration.ZERO,
+            "");
+    ScriptedSource second = new ScriptedSource(database, 3);
+    start(second, catalog, List.of(shortValues, relaxed), results);
+    awaitAcknowledged(second, bad);
+    assertThat(contents(A)).isEqualTo(database.stateAt(bad).get("app.a"));
+    assertThat(contents(B)).isEqualTo(database.stateAt(bad).get("app.b"));
+  }
+
+  private static QualityRuleConfig rule(
+      String name, QualityRuleConfig.Check check, String table, String predicate) {
+    return new QualityRuleConfig(
+        name,
+        check,
+        QualityRuleConfig.Action.WARN,
+        Optional.of(table),
+        List.of(),
+        Optional.empty(),
+        Optional.empty(),
+        List.of(),
+        "",
+        "",
+        "",
+        Duration.ZERO,
+        predicate);
+  }
+
+  private Pipeline start(
+      ScriptedSource source,
+      Catalog target,
+      List<QualityRuleConfig> rules,
+      QualityResults results) {
+    PipelineConfig config =
+        new PipelineConfig(
+            PIPELINE,
+            new PostgresSourceConfig(
+                SourceType.POSTGRES,
+                "jdbc:postgresql://127.0.0.1/unused",
+                "unused",
+                "",
+                List.of("app.a", "app.b"),
+                "unused",
+                "unused",
+                UnboundedNumeric.DECIMAL),
+            new TargetConfig("raw"),
+            Duration.ZERO,
+            List.of(),
+            Optional.empty(),
+            rules);
+    Pipeline pipeline =
+        new Pipeline(
+            config, target, source, new TableWriterRegistry(), warehouse.resolve("state"), results);
+    pipelines.add(pipeline);
+    pipeline.start();
+    return pipeline;
   }
 
   private Pipeline start(ScriptedSource source, Catalog target) {

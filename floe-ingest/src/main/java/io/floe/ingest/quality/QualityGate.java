@@ -67,7 +67,10 @@ public final class QualityGate implements AutoCloseable {
 
   /** Evaluates SQL predicates over rows: one result per row, null when a row passes. */
   public interface Predicates extends AutoCloseable {
-    /** For each row: the message of its failure of {@code predicate}, or null when it passes. */
+    /**
+     * For each row: the message of its failure of {@code predicate}, or null when it passes. The
+     * predicates of one batch are asked for with the same list, which they may load once.
+     */
     List<String> failures(int predicate, Schema schema, List<Record> rows);
 
     @Override
@@ -178,7 +181,9 @@ public final class QualityGate implements AutoCloseable {
    * what each rule found for the commit that takes them; a blocked batch is recorded at once (it
    * will not commit).
    */
-  public Verdict check(Schema schema, List<Record> rows) {
+  public Verdict check(Schema schema, List<Record> batch) {
+    // A list of its own: SQL rules load a batch once for all of them, by the list's identity.
+    List<Record> rows = List.copyOf(batch);
     List<Failure> quarantined = new ArrayList<>(java.util.Collections.nCopies(rows.size(), null));
     Failure blocked = null;
     for (Rule rule : rules) {
