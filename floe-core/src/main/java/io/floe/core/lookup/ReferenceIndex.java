@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
@@ -592,10 +594,7 @@ public final class ReferenceIndex implements AutoCloseable {
    * Java types as Iceberg's generic records hold them, or empty when no live row has the key.
    */
   public Optional<Object[]> lookup(List<Object> key) {
-    if (key.size() != keySchema.columns().size()) {
-      throw new IllegalArgumentException(
-          "A key of " + tableName + " has " + keySchema.columns().size() + " values: " + key);
-    }
+    checkKey(key);
     try {
       byte[] row = db.get(rows, readOptions, encodeValues(key, keySchema));
       return row == null ? Optional.empty() : Optional.of(decodeValues(row));
@@ -606,11 +605,38 @@ public final class ReferenceIndex implements AutoCloseable {
 
   /** {@link #lookup} of several keys at once, in their order. */
   public List<Optional<Object[]>> lookupAll(List<List<Object>> keys) {
-    List<Optional<Object[]>> found = new ArrayList<>(keys.size());
+    List<byte[]> encoded = new ArrayList<>(keys.size());
     for (List<Object> key : keys) {
-      found.add(lookup(key));
+      checkKey(key);
+      encoded.add(encodeValues(key, keySchema));
     }
-    return found;
+    try {
+      List<byte[]> rowsFound =
+          db.multiGetAsList(readOptions, Collections.nCopies(encoded.size(), rows), encoded);
+      List<Optional<Object[]>> found = new ArrayList<>(rowsFound.size());
+      for (byte[] row : rowsFound) {
+        found.add(row == null ? Optional.empty() : Optional.of(decodeValues(row)));
+      }
+      return found;
+    } catch (RocksDBException e) {
+      throw storeFailure(e);
+    }
+  }
+
+  private void checkKey(List<Object> key) {
+    requireNonNull(key, "key is null");
+    if (key.size() != keySchema.columns().size()) {
+      throw new IllegalArgumentException(
+          "Cannot look up "
+              + key
+              + " in "
+              + tableName
+              + ": a key has "
+              + keySchema.columns().size()
+              + " values, of the columns "
+              + keyColumns
+              + ", in that order");
+    }
   }
 
   public Stats stats() {
@@ -734,6 +760,7 @@ public final class ReferenceIndex implements AutoCloseable {
 
   private void openStore() {
     try {
+      deleteContents(directory);
       Files.createDirectories(directory);
       List<ColumnFamilyDescriptor> families =
           List.of(
@@ -754,6 +781,20 @@ public final class ReferenceIndex implements AutoCloseable {
               + e.getMessage()
               + "; check that the state directory is writable and has free space",
           e);
+    }
+  }
+
+  /** Deletes what a previous index left in {@code directory}: a new index starts empty. */
+  private static void deleteContents(Path directory) throws IOException {
+    if (!Files.isDirectory(directory)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(directory)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        if (!path.equals(directory)) {
+          Files.delete(path);
+        }
+      }
     }
   }
 

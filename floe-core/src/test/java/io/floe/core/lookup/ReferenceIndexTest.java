@@ -1,6 +1,7 @@
 package io.floe.core.lookup;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.floe.core.ErrorCode;
@@ -17,12 +18,17 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Random;
 import java.util.Set;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.RewriteFiles;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Namespace;
@@ -30,9 +36,15 @@ import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.deletes.EqualityDeleteWriter;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.jdbc.JdbcCatalog;
+import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.relocated.com.google.common.collect.Iterables;
 import org.apache.iceberg.types.Types;
+import org.apache.iceberg.util.SnapshotUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -86,7 +98,17 @@ class ReferenceIndexTest {
       int changes = 1 + random.nextInt(30);
       for (int change = 0; change < changes; change++) {
         int id = random.nextInt(120);
-        if (random.nextInt(4) == 0) {
+        int kind = random.nextInt(8);
+        if (kind < 2) {
+          writer.delete(row(id, null, null));
+        } else if (kind == 2) {
+          // A key change: the row leaves its old key for a new one.
+          int newId = random.nextInt(120);
+          writer.delete(row(id, null, null));
+          writer.upsert(row(newId, "moved-" + id + "-" + commit, price(random)), null);
+        } else if (kind == 3) {
+          // A row inserted and deleted in the same commit.
+          writer.upsert(row(id, "transient-" + commit, price(random)), null);
           writer.delete(row(id, null, null));
         } else {
           writer.upsert(row(id, "p" + id + "-" + commit + "-" + change, price(random)), null);
@@ -99,8 +121,14 @@ class ReferenceIndexTest {
       assertEqualsTable(index);
     }
     assertThat(rebuilds).as("rebuilds while following one writer").isZero();
-    assertThat(followed).isGreaterThanOrEqualTo(40);
     table.refresh();
+    // A commit that changes nothing (only rows inserted and deleted in it) makes no snapshot.
+    assertThat(followed)
+        .as("snapshots followed, one by one")
+        .isEqualTo(
+            Iterables.size(
+                SnapshotUtil.ancestorsOf(table.currentSnapshot().snapshotId(), table::snapshot)))
+        .isGreaterThan(30);
     long removedFiles = 0;
     for (org.apache.iceberg.Snapshot snapshot : table.snapshots()) {
       removedFiles += Long.parseLong(snapshot.summary().getOrDefault("deleted-data-files", "0"));
@@ -177,17 +205,17 @@ class ReferenceIndexTest {
   void aReferenceLargerThanItsMemoryGivesTheSameAnswersWithinTheBudget() {
     CdcTableWriter writer = CdcTableWriter.open(table);
     writer.setCompactionEnabled(false);
-    int rows = 200_000;
+    int rows = 300_000;
     Random text = new Random(11);
     String[] names = new String[rows];
     for (int id = 0; id < rows; id++) {
-      StringBuilder name = new StringBuilder(180);
-      for (int c = 0; c < 180; c++) {
+      StringBuilder name = new StringBuilder(200);
+      for (int c = 0; c < 200; c++) {
         name.append((char) ('a' + text.nextInt(26)));
       }
       names[id] = name.toString();
       writer.upsert(row(id, names[id], BigDecimal.valueOf(id, 2)), null);
-      if (id % 50_000 == 49_999) {
+      if (id % 100_000 == 99_999) {
         writer.commit(Map.of());
       }
     }
@@ -206,6 +234,15 @@ class ReferenceIndexTest {
       assertThat(values[1]).isEqualTo(BigDecimal.valueOf(id, 2));
     }
     assertThat(index.lookup(List.of(rows))).isEmpty();
+    List<List<Object>> batch = new ArrayList<>();
+    for (int id = rows - 1_000; id <= rows; id++) {
+      batch.add(List.of(id));
+    }
+    List<Optional<Object[]>> batchFound = index.lookupAll(batch);
+    for (int i = 0; i < 1_000; i++) {
+      assertThat(batchFound.get(i).orElseThrow()[0]).isEqualTo(names[rows - 1_000 + i]);
+    }
+    assertThat(batchFound.get(1_000)).isEmpty();
     double lookupsPerSecond = rows / ((System.nanoTime() - started) / 1e9);
     ReferenceIndex.Stats after = index.stats();
     long slack = 2L << 20;
@@ -226,6 +263,132 @@ class ReferenceIndexTest {
     assertThat(built.memoryBytes()).isLessThanOrEqualTo(budget + slack);
     assertThat(after.memoryBytes()).isLessThanOrEqualTo(budget + slack);
     assertThat(after.diskBytes()).as("most of the index is on disk").isGreaterThan(budget);
+  }
+
+  /**
+   * A rewrite of every data file into one (as a compaction by another engine does), then more
+   * deletes against the rewritten file: followed without a rebuild.
+   */
+  @Test
+  void followsARewriteOfItsFilesAndDeletesAfterIt() throws IOException {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    writer.setCompactionEnabled(false);
+    for (int commit = 0; commit < 3; commit++) {
+      for (int id = commit; id < 60; id += 2) {
+        writer.upsert(row(id, "v" + commit + "-" + id, new BigDecimal("2.00")), null);
+      }
+      writer.delete(row(commit * 7, null, null));
+      writer.commit(Map.of());
+    }
+    ReferenceIndex index = open(OptionalLong.empty(), 4L << 20);
+    assertEqualsTable(index);
+    table.refresh();
+    Set<DataFile> dataFiles = new HashSet<>();
+    Set<DeleteFile> deleteFiles = new HashSet<>();
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+      for (FileScanTask task : tasks) {
+        dataFiles.add(task.file());
+        deleteFiles.addAll(task.deletes());
+      }
+    }
+    DataWriter<Record> rewritten =
+        Parquet.writeData(
+                table.io().newOutputFile(table.locationProvider().newDataLocation("r.parquet")))
+            .forTable(table)
+            .createWriterFunc(GenericParquetWriter::create)
+            .withSpec(table.spec())
+            .overwrite()
+            .build();
+    try (CloseableIterable<Record> live = IcebergGenerics.read(table).build()) {
+      for (Record record : live) {
+        rewritten.write(record);
+      }
+    }
+    rewritten.close();
+    RewriteFiles rewrite =
+        table.newRewrite().validateFromSnapshot(table.currentSnapshot().snapshotId());
+    dataFiles.forEach(rewrite::deleteFile);
+    deleteFiles.forEach(rewrite::deleteFile);
+    rewrite.addFile(rewritten.toDataFile()).commit();
+    ReferenceIndex.Refresh refresh = index.refresh();
+    assertThat(refresh.rebuilt()).isFalse();
+    assertEqualsTable(index);
+    writer = CdcTableWriter.open(table);
+    writer.delete(row(1, null, null));
+    writer.delete(row(4, null, null));
+    writer.upsert(row(5, "after", new BigDecimal("3.00")), null);
+    writer.commit(Map.of());
+    refresh = index.refresh();
+    assertThat(refresh.rebuilt()).isFalse();
+    assertThat(refresh.rowsRemoved()).isPositive();
+    assertEqualsTable(index);
+    assertThat(index.lookup(List.of(1))).isEmpty();
+  }
+
+  /** Equality deletes (written by another engine) cannot be followed: the index is built again. */
+  @Test
+  void anEqualityDeleteIsReadAgainInFull() throws IOException {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    for (int id = 0; id < 20; id++) {
+      writer.upsert(row(id, "n" + id, new BigDecimal("1.00")), null);
+    }
+    writer.commit(Map.of());
+    ReferenceIndex index = open(OptionalLong.empty(), 4L << 20);
+    Schema idOnly = table.schema().select("id");
+    EqualityDeleteWriter<Record> deletes =
+        Parquet.writeDeletes(
+                table.io().newOutputFile(table.locationProvider().newDataLocation("eq.parquet")))
+            .forTable(table)
+            .rowSchema(idOnly)
+            .createWriterFunc(GenericParquetWriter::create)
+            .equalityFieldIds(1)
+            .withSpec(table.spec())
+            .overwrite()
+            .buildEqualityWriter();
+    for (int id : List.of(3, 7, 11)) {
+      GenericRecord key = GenericRecord.create(idOnly);
+      key.setField("id", id);
+      deletes.write(key);
+    }
+    deletes.close();
+    table.newRowDelta().addDeletes(deletes.toDeleteFile()).commit();
+    ReferenceIndex.Refresh refresh = index.refresh();
+    assertThat(refresh.rebuilt()).isTrue();
+    assertThat(refresh.reason()).contains("equality");
+    assertEqualsTable(index);
+    assertThat(index.lookup(List.of(7))).isEmpty();
+    table.newAppend().commit();
+    refresh = index.refresh();
+    assertThat(refresh.rebuilt())
+        .as("an index built with equality deletes is built again")
+        .isTrue();
+    assertEqualsTable(index);
+  }
+
+  @Test
+  void aKeyOfTheWrongLengthIsRefused() {
+    ReferenceIndex index = open(OptionalLong.empty(), 4L << 20);
+    assertThatThrownBy(() -> index.lookup(List.of(1, 2)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("a key has 1 values, of the columns [id]");
+  }
+
+  @Test
+  void aDirectoryWithAnOldIndexStartsEmpty() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    writer.upsert(row(1, "a", new BigDecimal("1.00")), null);
+    writer.commit(Map.of());
+    Path directory = indexes.resolve("reused");
+    ReferenceIndex.open(table, List.of("id"), VALUES, directory, 4L << 20, OptionalLong.empty())
+        .close();
+    writer.delete(row(1, null, null));
+    writer.commit(Map.of());
+    try (ReferenceIndex index =
+        ReferenceIndex.open(
+            table, List.of("id"), VALUES, directory, 4L << 20, OptionalLong.empty())) {
+      assertThat(index.lookup(List.of(1))).isEmpty();
+      assertThat(index.size()).isZero();
+    }
   }
 
   private ReferenceIndex open(OptionalLong snapshot, long memory) {
