@@ -391,6 +391,38 @@ class ReferenceIndexTest {
     }
   }
 
+  /** Small commits to a large reference cost little to follow: a figure, printed. */
+  @Test
+  void followingSmallCommitsToALargeReferenceIsCheap() {
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    int rows = 100_000;
+    for (int id = 0; id < rows; id++) {
+      writer.upsert(row(id, "p" + id, BigDecimal.valueOf(id, 2)), null);
+    }
+    writer.commit(Map.of());
+    ReferenceIndex index = open(OptionalLong.empty(), 8L << 20);
+    Random random = new Random(5);
+    long followNanos = 0;
+    long rowsPut = 0;
+    int commits = 100;
+    for (int commit = 0; commit < commits; commit++) {
+      for (int i = 0; i < 10; i++) {
+        writer.upsert(row(random.nextInt(rows), "v" + commit, BigDecimal.valueOf(i, 2)), null);
+      }
+      writer.commit(Map.of());
+      long started = System.nanoTime();
+      ReferenceIndex.Refresh refresh = index.refresh();
+      followNanos += System.nanoTime() - started;
+      rowsPut += refresh.rowsPut();
+      assertThat(refresh.rebuilt()).isFalse();
+    }
+    System.out.printf(
+        "ReferenceIndex: followed %d commits of 10 updates to a %,d-row table in %.1f ms each on"
+            + " average, %,d rows read%n",
+        commits, rows, followNanos / 1e6 / commits, rowsPut);
+    assertEqualsTable(index);
+  }
+
   private ReferenceIndex open(OptionalLong snapshot, long memory) {
     ReferenceIndex index =
         ReferenceIndex.open(
