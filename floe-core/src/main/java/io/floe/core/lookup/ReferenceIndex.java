@@ -288,13 +288,9 @@ public final class ReferenceIndex implements AutoCloseable {
         }
       }
     }
-    long put = 0;
-    long removed = 0;
-    for (SnapshotChanges changed : changes) {
-      long[] counts = follow(changed);
-      put += counts[0];
-      removed += counts[1];
-    }
+    long[] counts = follow(changes);
+    long put = counts[0];
+    long removed = counts[1];
     snapshotId = OptionalLong.of(target.snapshotId());
     return new Refresh(from, snapshotId, between.size(), put, removed, false, "");
   }
@@ -323,37 +319,84 @@ public final class ReferenceIndex implements AutoCloseable {
     return null;
   }
 
-  /** Applies one snapshot's changes; returns the rows put and removed. */
-  private long[] follow(SnapshotChanges snapshot) {
+  /**
+   * Applies the net changes of consecutive snapshots, in one pass: the data and delete files they
+   * added that are still there, against those of the index's snapshot they removed. A file added
+   * and removed within them (a small file compacted soon after) is never read, and a delete file
+   * that merges older ones (as the CDC writer does) costs only the positions it adds.
+   *
+   * @return the rows put and removed
+   */
+  private long[] follow(List<SnapshotChanges> snapshots) {
+    Map<String, DataFile> addedData = new java.util.LinkedHashMap<>();
+    List<DataFile> removedData = new ArrayList<>();
+    Map<String, DeleteFile> addedDeletes = new java.util.LinkedHashMap<>();
+    List<DeleteFile> removedDeletes = new ArrayList<>();
+    for (SnapshotChanges changed : snapshots) {
+      for (DataFile data : changed.removedDataFiles()) {
+        if (addedData.remove(data.location()) == null) {
+          removedData.add(data);
+        }
+      }
+      changed.addedDataFiles().forEach(data -> addedData.put(data.location(), data));
+      for (DeleteFile delete : changed.removedDeleteFiles()) {
+        if (addedDeletes.remove(delete.location()) == null) {
+          removedDeletes.add(delete);
+        }
+      }
+      changed.addedDeleteFiles().forEach(delete -> addedDeletes.put(delete.location(), delete));
+    }
     Map<String, Set<Long>> deleted = new HashMap<>();
-    for (DeleteFile delete : snapshot.addedDeleteFiles()) {
+    for (DeleteFile delete : addedDeletes.values()) {
       ParquetRows.readPositionDeletes(table.io(), delete.location())
           .forEach(
               (path, positions) ->
                   deleted.computeIfAbsent(path, ignored -> new HashSet<>()).addAll(positions));
     }
+    // Positions of delete files the new ones replaced were applied when those came.
+    for (DeleteFile delete : removedDeletes) {
+      if (deleted.isEmpty()) {
+        break;
+      }
+      ParquetRows.readPositionDeletes(table.io(), delete.location())
+          .forEach(
+              (path, positions) -> {
+                Set<Long> added = deleted.get(path);
+                if (added != null) {
+                  added.removeAll(positions);
+                }
+              });
+    }
     long put = 0;
     long removed = 0;
     try {
-      for (DataFile data : snapshot.addedDataFiles()) {
+      // The live rows of removed files: a rewrite (a compaction) moves them to the files it adds,
+      // whose rows then need no lookup; those no added file has are gone.
+      Set<ByteBuffer> moving = new HashSet<>();
+      for (DataFile data : removedData) {
+        Integer fileId = fileIds.remove(data.location());
+        if (fileId != null) {
+          collectFile(fileId, moving);
+        }
+      }
+      for (DataFile data : addedData.values()) {
         String path = data.location();
-        put += readFile(path, deleted.getOrDefault(path, Set.of()));
+        put += readFile(path, deleted.getOrDefault(path, Set.of()), moving);
         deleted.remove(path);
       }
       for (Map.Entry<String, Set<Long>> file : deleted.entrySet()) {
         Integer fileId = fileIds.get(file.getKey());
         if (fileId == null) {
-          continue; // Rows the index never had.
+          continue; // Rows of a file the index does not have (any more).
         }
         for (long position : file.getValue()) {
           removed += removeAt(fileId, position);
         }
       }
-      for (DataFile data : snapshot.removedDataFiles()) {
-        Integer fileId = fileIds.remove(data.location());
-        if (fileId != null) {
-          removed += removeFile(fileId);
-        }
+      for (ByteBuffer key : moving) {
+        db.delete(rows, writeOptions, toArray(key));
+        rowCount--;
+        removed++;
       }
     } catch (RocksDBException e) {
       throw storeFailure(e);
@@ -362,7 +405,8 @@ public final class ReferenceIndex implements AutoCloseable {
   }
 
   /** Reads a data file's live rows into the index; returns how many. */
-  private long readFile(String path, Set<Long> deleted) throws RocksDBException {
+  private long readFile(String path, Set<Long> deleted, Set<ByteBuffer> moving)
+      throws RocksDBException {
     Integer known = fileIds.get(path);
     int fileId = known != null ? known : ++lastFileId;
     fileIds.put(path, fileId);
@@ -374,7 +418,7 @@ public final class ReferenceIndex implements AutoCloseable {
         if (deleted.contains(position)) {
           continue;
         }
-        put(record, fileId, position);
+        put(record, fileId, position, moving);
         count++;
       }
     } catch (IOException e) {
@@ -383,10 +427,18 @@ public final class ReferenceIndex implements AutoCloseable {
     return count;
   }
 
-  private void put(Record record, int fileId, long position) throws RocksDBException {
+  /**
+   * Puts a row at its location. A row of {@code moving} (a key whose row was in a removed file,
+   * whose location entry is gone already) is written without a lookup.
+   */
+  private void put(Record record, int fileId, long position, Set<ByteBuffer> moving)
+      throws RocksDBException {
     byte[] key = encode(record, keySchema);
-    byte[] previous = db.get(rows, readOptions, key);
-    if (previous == null) {
+    boolean moved = moving.remove(ByteBuffer.wrap(key));
+    byte[] previous = moved ? null : db.get(rows, readOptions, key);
+    if (moved) {
+      // Its row was in a removed file: it is the same key, at a new location.
+    } else if (previous == null) {
       rowCount++;
     } else {
       // A row of a key the index has: when building, a duplicate in the snapshot's files; when
@@ -427,19 +479,27 @@ public final class ReferenceIndex implements AutoCloseable {
   }
 
   /** Removes the rows still located in a removed data file; returns how many. */
-  private long removeFile(int fileId) throws RocksDBException {
-    long removed = 0;
+  /**
+   * Adds the keys of the rows located in a removed data file to {@code moving} and deletes their
+   * locations. (A location entry always names its key's current location: moving a key deletes its
+   * old entry.)
+   */
+  private void collectFile(int fileId, Set<ByteBuffer> moving) throws RocksDBException {
     byte[] prefix = ByteBuffer.allocate(4).putInt(fileId).array();
+    List<byte[]> locationKeys = new ArrayList<>();
     try (RocksIterator iterator = db.newIterator(locations, readOptions)) {
       for (iterator.seek(prefix); iterator.isValid(); iterator.next()) {
         ByteBuffer location = ByteBuffer.wrap(iterator.key());
         if (location.getInt() != fileId) {
           break;
         }
-        removed += removeAt(fileId, location.getLong());
+        locationKeys.add(iterator.key());
+        moving.add(ByteBuffer.wrap(iterator.value()));
       }
     }
-    return removed;
+    for (byte[] location : locationKeys) {
+      db.delete(locations, writeOptions, location);
+    }
   }
 
   /** Empties the store and reads the table at {@code target} in full. */
@@ -500,7 +560,7 @@ public final class ReferenceIndex implements AutoCloseable {
                 .build()) {
           long position = 0;
           for (Record record : records) {
-            put(record, 0, position++);
+            put(record, 0, position++, new HashSet<>());
             put++;
           }
         }
@@ -523,7 +583,7 @@ public final class ReferenceIndex implements AutoCloseable {
         for (FileScanTask task : tasks) {
           String path = task.file().location();
           if (read.add(path)) {
-            put += readFile(path, deletes.getOrDefault(path, Set.of()));
+            put += readFile(path, deletes.getOrDefault(path, Set.of()), new HashSet<>());
           }
         }
       }
