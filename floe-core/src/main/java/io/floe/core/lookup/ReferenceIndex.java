@@ -46,6 +46,7 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.IndexType;
 import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -145,13 +146,23 @@ public final class ReferenceIndex implements AutoCloseable {
     this.keyColumns = List.copyOf(keyColumns);
     this.valueColumns = List.copyOf(valueColumns);
     this.directory = directory;
-    long writeBuffer = Math.max(MIN_WRITE_BUFFER, memoryBytes / 8);
-    this.cache = new LRUCache(Math.max(MIN_WRITE_BUFFER, memoryBytes - 4 * writeBuffer));
+    // Lookups dominate, writes come in small batches after the build: most of the budget is block
+    // cache, and four write buffers (two per column family) take an eighth.
+    long writeBuffer = Math.max(MIN_WRITE_BUFFER, memoryBytes / 32);
+    // A fifth of the cache is kept for index and filter blocks, which are partitioned: a lookup in
+    // a table larger than the cache then reads one small partition, not a whole file's index.
+    this.cache =
+        new LRUCache(Math.max(MIN_WRITE_BUFFER, memoryBytes - 4 * writeBuffer), -1, false, 0.2);
     BlockBasedTableConfig tables =
         new BlockBasedTableConfig()
             .setBlockCache(cache)
             .setCacheIndexAndFilterBlocks(true)
+            .setCacheIndexAndFilterBlocksWithHighPriority(true)
+            .setPinTopLevelIndexAndFilter(true)
             .setPinL0FilterAndIndexBlocksInCache(true)
+            .setIndexType(IndexType.kTwoLevelIndexSearch)
+            .setPartitionFilters(true)
+            .setMetadataBlockSize(4096)
             .setFilterPolicy(new BloomFilter(10));
     this.columnOptions =
         new ColumnFamilyOptions()
