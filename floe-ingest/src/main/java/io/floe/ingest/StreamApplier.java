@@ -377,15 +377,24 @@ final class StreamApplier {
     for (int i = 0; i < count; i++) {
       try {
         decoded[i] = records.get(i).decode();
-        Map<String, Object> values = new LinkedHashMap<>(decoded[i].fields());
-        if (decoded[i].operation() == DecodedRecord.Operation.UPSERT) {
-          for (Enricher enricher : processing.enrichers()) {
-            enricher.enrich(values, firstSeen.get(i), now);
-          }
-        }
-        fields.set(i, values);
+        fields.set(i, new LinkedHashMap<>(decoded[i].fields()));
       } catch (RecordRejectedException e) {
         outcomes[i] = new Rejected(e);
+      }
+    }
+    for (Enricher enricher : processing.enrichers()) {
+      List<Map<String, Object>> enriched = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        enriched.add(
+            outcomes[i] == null && decoded[i].operation() == DecodedRecord.Operation.UPSERT
+                ? fields.get(i)
+                : null);
+      }
+      RecordRejectedException[] rejected = enricher.enrichAll(enriched, firstSeen, now);
+      for (int i = 0; i < count; i++) {
+        if (rejected[i] != null) {
+          outcomes[i] = new Rejected(rejected[i]);
+        }
       }
     }
     if (processing.transform().isPresent()) {

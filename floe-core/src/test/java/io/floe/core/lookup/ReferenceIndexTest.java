@@ -391,34 +391,6 @@ class ReferenceIndexTest {
     }
   }
 
-  @Test
-  void lookupRateOfAMillionRows() {
-    org.junit.jupiter.api.Assumptions.assumeTrue(Boolean.getBoolean("floe.lookupRate"));
-    CdcTableWriter writer = CdcTableWriter.open(table);
-    int rows = Integer.getInteger("floe.lookupRows", 1_000_000);
-    for (int id = 0; id < rows; id++) {
-      writer.upsert(row(id, "product " + id + " v0", BigDecimal.valueOf(id % 100000, 2)), null);
-      if (id % 200_000 == 199_999) {
-        writer.commit(Map.of());
-      }
-    }
-    ReferenceIndex index = open(OptionalLong.empty(), 64L << 20);
-    Random random = new Random(3);
-    long hot = System.nanoTime();
-    for (int i = 0; i < 200_000; i++) {
-      index.lookup(List.of(5));
-    }
-    System.out.printf("hot lookups/s %,.0f%n", 200_000 / ((System.nanoTime() - hot) / 1e9));
-    for (int round = 0; round < 3; round++) {
-      long started = System.nanoTime();
-      for (int i = 0; i < 200_000; i++) {
-        index.lookup(List.of(random.nextInt(rows)));
-      }
-      System.out.printf(
-          "lookups/s %,.0f (%s)%n", 200_000 / ((System.nanoTime() - started) / 1e9), index.stats());
-    }
-  }
-
   /** Small commits to a large reference cost little to follow: a figure, printed. */
   @Test
   void followingSmallCommitsToALargeReferenceIsCheap() {

@@ -63,44 +63,54 @@ public final class Enricher implements AutoCloseable {
   }
 
   /**
-   * Adds the reference columns to {@code fields}.
+   * Adds the reference columns to each record's fields, looking all their keys up at once.
    *
-   * @param firstSeen when the record first failed to find its reference row (now for a new record),
-   *     for {@code missing: hold}
-   * @param now the time of processing
-   * @throws RecordRejectedException when no reference row matches and {@code missing} is not {@code
-   *     nulls}
+   * @param records each record's fields, or null for a record to leave alone
+   * @param firstSeen for each record, when it first failed to find its reference row
+   * @return for each record, why it is rejected (no reference row, and {@code missing} is not
+   *     {@code nulls}), or null
    */
-  public void enrich(Map<String, Object> fields, Instant firstSeen, Instant now) {
-    List<Object> key = new ArrayList<>(config.on().size());
-    for (String field : config.on()) {
-      key.add(fields.get(field));
-    }
-    Optional<Object[]> found;
-    String unmatched = null;
-    if (key.contains(null)) {
-      found = Optional.empty();
-      unmatched = "the record has no value for " + String.join(", ", config.on());
-    } else {
-      try {
-        found = lookup.lookup(key);
-      } catch (RecordRejectedException e) {
-        found = Optional.empty();
-        unmatched = e.getMessage();
+  public RecordRejectedException[] enrichAll(
+      List<Map<String, Object>> records, List<Instant> firstSeen, Instant now) {
+    List<List<Object>> keys = new ArrayList<>();
+    List<Integer> indexes = new ArrayList<>();
+    for (int r = 0; r < records.size(); r++) {
+      Map<String, Object> fields = records.get(r);
+      if (fields == null) {
+        continue;
       }
+      List<Object> key = new ArrayList<>(config.on().size());
+      for (String field : config.on()) {
+        key.add(fields.get(field));
+      }
+      keys.add(key);
+      indexes.add(r);
     }
-    if (found.isEmpty()) {
-      missing(key, unmatched, firstSeen, now);
-    }
-    Object[] values = found.orElse(null);
-    for (int i = 0; i < config.columns().size(); i++) {
-      fields.put(config.columns().get(i).alias(), values == null ? null : values[i]);
-    }
+    String[] unmatched = new String[keys.size()];
+    List<Optional<Object[]>> found = lookup.lookupAll(keys, unmatched);
+    RecordRejectedException[] rejected = new RecordRejectedException[records.size()];
     OptionalLong snapshot = lookup.snapshotId();
-    config
-        .snapshotColumn()
-        .ifPresent(
-            column -> fields.put(column, snapshot.isPresent() ? snapshot.getAsLong() : null));
+    for (int j = 0; j < keys.size(); j++) {
+      int r = indexes.get(j);
+      Map<String, Object> fields = records.get(r);
+      Object[] values = found.get(j).orElse(null);
+      if (values == null) {
+        try {
+          missing(keys.get(j), unmatched[j], firstSeen.get(r), now);
+        } catch (RecordRejectedException e) {
+          rejected[r] = e;
+          continue;
+        }
+      }
+      for (int i = 0; i < config.columns().size(); i++) {
+        fields.put(config.columns().get(i).alias(), values == null ? null : values[i]);
+      }
+      config
+          .snapshotColumn()
+          .ifPresent(
+              column -> fields.put(column, snapshot.isPresent() ? snapshot.getAsLong() : null));
+    }
+    return rejected;
   }
 
   private void missing(List<Object> key, String why, Instant firstSeen, Instant now) {

@@ -119,6 +119,39 @@ public final class ReferenceLookup implements QualityGate.Lookup {
    */
   @Override
   public Optional<Object[]> lookup(List<Object> key) {
+    return index.lookup(convert(key));
+  }
+
+  /**
+   * Looks up several keys at once (one batched read of the index). A key with a null value, or a
+   * value its column's type cannot take, finds nothing; {@code unmatched} gets why, at its index.
+   */
+  public List<Optional<Object[]>> lookupAll(List<List<Object>> keys, String[] unmatched) {
+    List<List<Object>> converted = new java.util.ArrayList<>(keys.size());
+    List<Integer> indexes = new java.util.ArrayList<>(keys.size());
+    for (int i = 0; i < keys.size(); i++) {
+      List<Object> key = keys.get(i);
+      if (key.contains(null)) {
+        unmatched[i] = "the record has no value for the key";
+        continue;
+      }
+      try {
+        converted.add(convert(key));
+        indexes.add(i);
+      } catch (io.floe.ingest.stream.RecordRejectedException e) {
+        unmatched[i] = e.getMessage();
+      }
+    }
+    List<Optional<Object[]>> found =
+        new java.util.ArrayList<>(java.util.Collections.nCopies(keys.size(), Optional.empty()));
+    List<Optional<Object[]>> rows = index.lookupAll(converted);
+    for (int j = 0; j < rows.size(); j++) {
+      found.set(indexes.get(j), rows.get(j));
+    }
+    return found;
+  }
+
+  private List<Object> convert(List<Object> key) {
     Map<String, Object> fields = new LinkedHashMap<>();
     for (int i = 0; i < keyColumns.size(); i++) {
       fields.put(keyColumns.get(i), key.get(i));
@@ -128,7 +161,7 @@ public final class ReferenceLookup implements QualityGate.Lookup {
     for (int i = 0; i < values.length; i++) {
       values[i] = converted.getField(keyColumns.get(i));
     }
-    return index.lookup(java.util.Arrays.asList(values));
+    return java.util.Arrays.asList(values);
   }
 
   @Override
