@@ -282,6 +282,7 @@ public final class Pipeline implements AutoCloseable {
 
   /** Opens the quality rules of a database pipeline's tables, each table's rules together. */
   private void openQualityGates() {
+    boolean cleared = false;
     for (TableSink sink : sinks.values()) {
       List<QualityRuleConfig> rules =
           config.quality().stream()
@@ -291,6 +292,10 @@ public final class Pipeline implements AutoCloseable {
         continue;
       }
       Path lookups = stateDirectory().resolve("lookups").resolve(config.name());
+      if (!cleared) {
+        ReferenceLookup.deleteStale(lookups);
+        cleared = true;
+      }
       List<String> predicates =
           rules.stream()
               .filter(rule -> rule.check() == QualityRuleConfig.Check.SQL)
@@ -670,6 +675,21 @@ public final class Pipeline implements AutoCloseable {
   private Optional<SourcePosition> prepareStreamTables(List<TableSink> withoutCheckpoint) {
     if (withoutCheckpoint.size() == sinks.size()) {
       stampAllTables = true;
+      return Optional.empty();
+    }
+    if (withoutCheckpoint.contains(stream.table())) {
+      // The dead-letter table commits first: a crash before the table's first commit leaves the
+      // table without a position while the dead-letter table has one. The table needs every record
+      // from the stream's start; the dead-letter table skips those it holds.
+      LOG.warn(
+          "Pipeline {}: table {} holds no position of the stream (its first commit did not land,"
+              + " or it was dropped and created again): reading the stream from where the"
+              + " pipeline's first start read it; {} skips the records it holds",
+          config.name(),
+          stream.table().tableName,
+          stream.deadLetters().tableName);
+      stampAllTables = true;
+      replayPossible = true;
       return Optional.empty();
     }
     if (!withoutCheckpoint.isEmpty()) {

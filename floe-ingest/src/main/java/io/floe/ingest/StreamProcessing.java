@@ -66,6 +66,7 @@ final class StreamProcessing implements AutoCloseable {
       Clock clock) {
     requireNonNull(config, "config is null");
     Path lookups = stateDirectory.resolve("lookups").resolve(config.name());
+    ReferenceLookup.deleteStale(lookups);
     List<AutoCloseable> opened = new ArrayList<>();
     try {
       List<Enricher> enrichers = new ArrayList<>();

@@ -287,6 +287,42 @@ class StreamPipelineTest {
     assertThat(deadLetterClasses()).isEmpty();
   }
 
+  /**
+   * The dead-letter table commits first: when the table's first commit fails after the dead-letter
+   * table's, the table holds no position, and the next start reads the stream from its start; the
+   * table gets every good record, and the dead-letter table keeps each bad one once.
+   */
+  @Test
+  void aFirstCommitThatLandsOnlyInTheDeadLetterTableLosesNoRecord() throws Exception {
+    StreamTableConfig table =
+        table(
+            WriteMode.APPEND,
+            List.of(),
+            List.of(column("id", Types.LongType.get())),
+            UnknownFields.REJECT,
+            List.of());
+    FaultyCatalog faulty = new FaultyCatalog(catalog);
+    faulty.failCommitsOf(EVENTS);
+    ScriptedStream first = new ScriptedStream(config(table), stream);
+    Pipeline failed = new Pipeline(config(table), faulty, first, new TableWriterRegistry());
+    pipelines.add(failed);
+    failed.start();
+    stream.append("{\"id\":1}", "{\"id\":\"two\"}", "{\"id\":3}");
+    awaitCondition(() -> failed.state() == Pipeline.State.FAILED, "the failed first commit");
+    assertThat(Checkpoint.read(catalog.loadTable(DEAD), "events", first)).isPresent();
+    assertThat(Checkpoint.read(catalog.loadTable(EVENTS), "events", first)).isEmpty();
+
+    faulty.heal();
+    ScriptedStream second = new ScriptedStream(config(table), stream);
+    start(second, table);
+    long last = stream.append("{\"id\":4}", "{\"id\":\"five\"}");
+    awaitAcknowledged(second, last);
+    assertThat(ids(EVENTS)).containsExactly(1L, 3L, 4L);
+    assertThat(deadLetterClasses())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("scripted:2", "type_mismatch", "scripted:5", "type_mismatch"));
+  }
+
   @Test
   void aStorageFailureIsRetriedWithBackOffAndNoRecordGoesToTheDeadLetterTable() throws Exception {
     StreamTableConfig table =

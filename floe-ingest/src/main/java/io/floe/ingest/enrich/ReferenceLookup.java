@@ -173,6 +173,16 @@ public final class ReferenceLookup implements QualityGate.Lookup {
     }
   }
 
+  /**
+   * Deletes the lookup indexes a previous run of the pipeline left in {@code parent} (a process
+   * killed before it closed them): a pipeline builds its indexes anew at each start.
+   */
+  public static void deleteStale(Path parent) {
+    if (Files.isDirectory(parent)) {
+      deleteDirectory(parent);
+    }
+  }
+
   private static void deleteDirectory(Path directory) {
     try (var paths = Files.walk(directory)) {
       paths.sorted(java.util.Comparator.reverseOrder()).forEach(ReferenceLookup::delete);
