@@ -88,9 +88,10 @@ final class StreamProcessing implements AutoCloseable {
               .transform()
               .map(
                   sql -> {
-                    RecordTransform opened2 = RecordTransform.open(sql.select(), sql.where());
-                    opened.add(opened2);
-                    return opened2;
+                    RecordTransform recordTransform =
+                        RecordTransform.open(sql.select(), sql.where());
+                    opened.add(recordTransform);
+                    return recordTransform;
                   });
       Optional<QualityGate> quality = Optional.empty();
       if (!config.quality().isEmpty()) {
