@@ -88,10 +88,9 @@ final class StreamProcessing implements AutoCloseable {
               .transform()
               .map(
                   sql -> {
-                    RecordTransform recordTransform =
-                        RecordTransform.open(sql.select(), sql.where());
-                    opened.add(recordTransform);
-                    return recordTransform;
+                    RecordTransform opened2 = RecordTransform.open(sql.select(), sql.where());
+                    opened.add(opened2);
+                    return opened2;
                   });
       Optional<QualityGate> quality = Optional.empty();
       if (!config.quality().isEmpty()) {

@@ -132,9 +132,6 @@ public final class ReferenceIndex implements AutoCloseable {
   private long duplicateKeys;
   private long rebuilds;
 
-  /** Whether a full build is under way: a key read twice is then a duplicate. */
-  private boolean building;
-
   /** Whether the rows' locations are known (not after a build of a table with equality deletes). */
   private boolean located;
 
@@ -469,6 +466,8 @@ public final class ReferenceIndex implements AutoCloseable {
     db.put(rows, writeOptions, key, row.array());
     db.put(locations, writeOptions, location(fileId, position), key);
   }
+
+  private boolean building;
 
   /** Removes the row at a location, if the index has it there; returns 1 if it did. */
   private long removeAt(int fileId, long position) throws RocksDBException {

@@ -103,7 +103,6 @@ public final class QualityGate implements AutoCloseable {
   private final String table;
   private final List<Rule> rules;
   private final QualityResults results;
-  private final Predicates predicates;
   private final Clock clock;
   private long lastWarnNanos = System.nanoTime() - WARN_INTERVAL_NANOS;
 
@@ -152,6 +151,8 @@ public final class QualityGate implements AutoCloseable {
     this.rules = List.copyOf(opened);
     this.predicates = requireNonNull(predicates, "predicates is null");
   }
+
+  private final Predicates predicates;
 
   /** A rule's figures since the pipeline started. */
   public record RuleFigures(String action, long checked, long failed) {}
