@@ -22,7 +22,6 @@ import io.floe.ingest.quality.QualityResults;
 import io.floe.ingest.stream.DeadLetters;
 import io.floe.ingest.stream.StreamRecord;
 import io.floe.ingest.stream.StreamTables;
-import io.floe.ingest.transform.RowPredicates;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -296,24 +295,17 @@ public final class Pipeline implements AutoCloseable {
         ReferenceLookup.deleteStale(lookups);
         cleared = true;
       }
-      List<String> predicates =
-          rules.stream()
-              .filter(rule -> rule.check() == QualityRuleConfig.Check.SQL)
-              .map(QualityRuleConfig::predicate)
-              .toList();
       Table table = sink.writer.table();
       List<String> key = table.schema().identifierFieldNames().stream().sorted().toList();
       sink.quality =
-          new QualityGate(
+          StreamProcessing.qualityGate(
               config.name(),
               sink.tableName,
               config.target().namespace() + "." + TableIdentifier.parse(table.name()).name(),
               key,
               rules,
-              (reference, keyColumns, valueColumns) ->
-                  ReferenceLookup.open(
-                      catalog, reference, keyColumns, valueColumns, lookups, 16L << 20),
-              RowPredicates.open(predicates),
+              catalog,
+              lookups,
               qualityResults,
               Clock.systemUTC());
     }

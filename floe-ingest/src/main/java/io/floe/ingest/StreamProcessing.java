@@ -94,22 +94,15 @@ final class StreamProcessing implements AutoCloseable {
                   });
       Optional<QualityGate> quality = Optional.empty();
       if (!config.quality().isEmpty()) {
-        List<String> predicates =
-            config.quality().stream()
-                .filter(rule -> rule.check() == QualityRuleConfig.Check.SQL)
-                .map(QualityRuleConfig::predicate)
-                .toList();
         QualityGate gate =
-            new QualityGate(
+            qualityGate(
                 config.name(),
                 table,
                 table,
                 key,
                 config.quality(),
-                (reference, keyColumns, valueColumns) ->
-                    ReferenceLookup.open(
-                        catalog, reference, keyColumns, valueColumns, lookups, 16L << 20),
-                RowPredicates.open(predicates),
+                catalog,
+                lookups,
                 results,
                 clock);
         opened.add(gate);
@@ -127,6 +120,45 @@ final class StreamProcessing implements AutoCloseable {
       throw e;
     }
   }
+
+  /**
+   * The quality gate of a table's rules, stream or database alike: referential and unique rules
+   * look values up in indexes under {@code lookups}, SQL rules are evaluated by DuckDB.
+   *
+   * @param table the table's name in results
+   * @param tableName the table as the catalog names it ({@code namespace.table}), for unique rules
+   */
+  static QualityGate qualityGate(
+      String pipeline,
+      String table,
+      String tableName,
+      List<String> key,
+      List<QualityRuleConfig> rules,
+      Catalog catalog,
+      Path lookups,
+      QualityResults results,
+      Clock clock) {
+    List<String> predicates =
+        rules.stream()
+            .filter(rule -> rule.check() == QualityRuleConfig.Check.SQL)
+            .map(QualityRuleConfig::predicate)
+            .toList();
+    return new QualityGate(
+        pipeline,
+        table,
+        tableName,
+        key,
+        rules,
+        (reference, keyColumns, valueColumns) ->
+            ReferenceLookup.open(
+                catalog, reference, keyColumns, valueColumns, lookups, LOOKUP_MEMORY),
+        RowPredicates.open(predicates),
+        results,
+        clock);
+  }
+
+  /** Memory of each lookup index of a quality rule (referential, unique). */
+  private static final long LOOKUP_MEMORY = 16L << 20;
 
   List<Enricher> enrichers() {
     return enrichers;

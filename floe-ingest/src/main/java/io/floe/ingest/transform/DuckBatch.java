@@ -120,10 +120,6 @@ final class DuckBatch implements AutoCloseable {
     }
   }
 
-  ResultSet query(Statement statement, String sql) throws SQLException {
-    return statement.executeQuery(sql);
-  }
-
   Statement statement() throws SQLException {
     return connection.createStatement();
   }

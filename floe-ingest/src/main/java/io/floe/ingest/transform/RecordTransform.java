@@ -56,9 +56,6 @@ public final class RecordTransform implements AutoCloseable {
   /** Fields seen in any record so far: one a record lacks is NULL for it. */
   private final Set<String> knownFields = new LinkedHashSet<>();
 
-  private long batches;
-  private long isolated;
-
   private RecordTransform(DuckBatch duck, String select, Optional<String> where) {
     this.duck = duck;
     this.select = select;
@@ -119,7 +116,6 @@ public final class RecordTransform implements AutoCloseable {
       try {
         evaluate(group.getKey(), group.getValue(), records, outcomes);
       } catch (SQLException batchFailure) {
-        isolated++;
         for (int index : group.getValue()) {
           try {
             evaluate(group.getKey(), List.of(index), records, outcomes);
@@ -130,11 +126,6 @@ public final class RecordTransform implements AutoCloseable {
       }
     }
     return List.of(outcomes);
-  }
-
-  /** Batches evaluated, and batches that failed and were evaluated record by record. */
-  public long[] figures() {
-    return new long[] {batches, isolated};
   }
 
   /** The names and DuckDB types of a record's non-null fields, alternately. */
@@ -155,7 +146,6 @@ public final class RecordTransform implements AutoCloseable {
       List<Map<String, Object>> records,
       Outcome[] outcomes)
       throws SQLException {
-    batches++;
     List<String> names = new ArrayList<>();
     List<String> types = new ArrayList<>();
     for (int i = 0; i < signature.size(); i += 2) {
@@ -202,7 +192,7 @@ public final class RecordTransform implements AutoCloseable {
       outcomes[index] = Filtered.INSTANCE;
     }
     try (Statement statement = duck.statement();
-        ResultSet results = duck.query(statement, sql)) {
+        ResultSet results = statement.executeQuery(sql)) {
       ResultSetMetaData meta = results.getMetaData();
       int count = meta.getColumnCount();
       while (results.next()) {

@@ -124,7 +124,7 @@ public final class RowPredicates implements QualityGate.Predicates {
     String sql =
         "SELECT " + DuckBatch.ROW + ", (" + predicate + ") IS TRUE FROM " + DuckBatch.TABLE;
     try (Statement statement = duck.statement();
-        ResultSet results = duck.query(statement, sql)) {
+        ResultSet results = statement.executeQuery(sql)) {
       while (results.next()) {
         int row = (int) results.getLong(1);
         failures[row] = results.getBoolean(2) ? null : "'" + predicate + "' is not true";
