@@ -57,10 +57,17 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  * first commit of enriched rows that used it (p50, p99): the reference snapshot a commit's rows
  * were enriched with is in its snapshot summary.
  *
+ * <p>The enriched pipeline's lookup index has {@value #MEMORY_MB} MB, where the reference's rows
+ * fit on the heap; a third pipeline, {@code spilled}, enriches with {@value #SPILLED_MEMORY_MB} MB,
+ * where most lookups read RocksDB (a reference four times larger than its memory), and its ratio is
+ * printed too.
+ *
  * <p>{@code bench/run.sh enrich [events=300000] [products=1000000] [repeats=3]}
  */
 public final class EnrichBenchmark {
   private static final double TARGET_RATIO = 0.7;
+  private static final int MEMORY_MB = 256;
+  private static final int SPILLED_MEMORY_MB = 64;
   private static final Duration COMMIT_INTERVAL = Duration.ofMillis(500);
   private static final String TOPIC = "clicks";
   private static final Schema PRODUCTS =
@@ -108,22 +115,32 @@ public final class EnrichBenchmark {
 
       List<Double> plain = new ArrayList<>();
       List<Double> enriched = new ArrayList<>();
+      List<Double> spilled = new ArrayList<>();
       List<Double> lags = new ArrayList<>();
       for (int run = 0; run <= repeats; run++) {
         boolean counted = run > 0;
         // The reference changes all along, for both pipelines: the machine is as busy in each.
         ReferenceUpdates updates = ReferenceUpdates.start(writer, products);
         try {
-          double plainRate = consume(catalog, broker, scratch, events, run, false);
-          double enrichedRate = consume(catalog, broker, scratch, events, run, true);
+          double plainRate = consume(catalog, broker, scratch, events, run, "plain", 0);
+          double enrichedRate =
+              consume(catalog, broker, scratch, events, run, "enriched", MEMORY_MB);
+          double spilledRate =
+              consume(catalog, broker, scratch, events, run, "spilled", SPILLED_MEMORY_MB);
           if (counted) {
             plain.add(plainRate);
             enriched.add(enrichedRate);
+            spilled.add(spilledRate);
             lags.addAll(lags(catalog, reference, run));
           }
           Bench.info(
-              "%s: plain %.0f records/s, enriched %.0f records/s (%d reference commits so far)",
-              counted ? "run " + run : "warm-up", plainRate, enrichedRate, updates.commits());
+              "%s: plain %.0f records/s, enriched %.0f records/s, spilled %.0f records/s (%d"
+                  + " reference commits so far)",
+              counted ? "run " + run : "warm-up",
+              plainRate,
+              enrichedRate,
+              spilledRate,
+              updates.commits());
         } finally {
           updates.stop();
         }
@@ -134,16 +151,20 @@ public final class EnrichBenchmark {
       double[] lagValues = lags.stream().mapToDouble(Double::doubleValue).toArray();
       Bench.result(
           "enrich events=%d reference_rows=%d reference_updates_per_s=100 repeats=%d plain:"
-              + " records_per_s=%.0f enriched: records_per_s=%.0f enriched/plain=%.3f"
-              + " target>=%.2f %s",
+              + " records_per_s=%.0f enriched (memory %d MB): records_per_s=%.0f"
+              + " enriched/plain=%.3f target>=%.2f %s",
           events,
           products,
           repeats,
           plainMedian,
+          MEMORY_MB,
           enrichedMedian,
           ratio,
           TARGET_RATIO,
           Bench.verdict(ratio >= TARGET_RATIO));
+      Bench.result(
+          "enrich-spilled memory_mb=%d records_per_s=%.0f spilled/plain=%.3f",
+          SPILLED_MEMORY_MB, median(spilled), median(spilled) / plainMedian);
       Bench.result(
           "enrich-lag reference_commits=%d commit_interval_ms=%d p50_ms=%.0f p99_ms=%.0f"
               + " max_ms=%.0f",
@@ -152,7 +173,9 @@ public final class EnrichBenchmark {
           Bench.percentile(lagValues, 50),
           Bench.percentile(lagValues, 99),
           Bench.percentile(lagValues, 100));
-      Bench.result("enrich-runs plain_records_per_s=%s enriched_records_per_s=%s", plain, enriched);
+      Bench.result(
+          "enrich-runs plain_records_per_s=%s enriched_records_per_s=%s spilled_records_per_s=%s",
+          plain, enriched, spilled);
     } finally {
       if (Boolean.getBoolean("floe.bench.keep")) {
         System.out.println("Kept the broker's log and the warehouse in " + scratch);
@@ -162,11 +185,21 @@ public final class EnrichBenchmark {
     }
   }
 
-  /** Consumes the topic from its start into a new table; returns records/s. */
+  /**
+   * Consumes the topic from its start into a new table, enriching with a lookup index of {@code
+   * memoryMb} (none for 0); returns records/s.
+   */
   private static double consume(
-      JdbcCatalog catalog, KafkaBroker broker, Path scratch, long events, int run, boolean enrich)
+      JdbcCatalog catalog,
+      KafkaBroker broker,
+      Path scratch,
+      long events,
+      int run,
+      String kind,
+      int memoryMb)
       throws Exception {
-    String name = (enrich ? "enriched_" : "plain_") + run;
+    boolean enrich = memoryMb > 0;
+    String name = kind + "_" + run;
     PipelineConfig config =
         new PipelineConfig(
             name,
@@ -205,7 +238,7 @@ public final class EnrichBenchmark {
                         EnrichConfig.Missing.NULLS,
                         Duration.ofMinutes(5),
                         Optional.of("products_snapshot"),
-                        64L << 20))
+                        (long) memoryMb << 20))
                 : List.of(),
             Optional.empty(),
             List.of());

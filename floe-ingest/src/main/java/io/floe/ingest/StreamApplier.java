@@ -377,7 +377,12 @@ final class StreamApplier {
     for (int i = 0; i < count; i++) {
       try {
         decoded[i] = records.get(i).decode();
-        fields.set(i, new LinkedHashMap<>(decoded[i].fields()));
+        // Room for the columns enrichment adds, so that adding them does not grow the map.
+        Map<String, Object> recordFields =
+            new LinkedHashMap<>(
+                (decoded[i].fields().size() + processing.addedTypes().size()) * 4 / 3 + 1);
+        recordFields.putAll(decoded[i].fields());
+        fields.set(i, recordFields);
       } catch (RecordRejectedException e) {
         outcomes[i] = new Rejected(e);
       }

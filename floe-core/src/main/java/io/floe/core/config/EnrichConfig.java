@@ -17,7 +17,8 @@ import java.util.Optional;
  * @param missing what a record without a matching reference row does
  * @param holdFor how long a {@code hold} record waits for its reference row
  * @param snapshotColumn the column that gets the id of the reference snapshot used, if any
- * @param memory the memory budget of the reference's lookup index; beyond it the index is on disk
+ * @param memory the memory budget of the reference's lookup index, half of it on the Java heap;
+ *     beyond it the index is on disk
  */
 public record EnrichConfig(
     String table,

@@ -137,6 +137,9 @@ class ReferenceIndexTest {
         .as("data files compaction removed, which the index followed")
         .isPositive();
     assertThat(index.stats().duplicateKeys()).isZero();
+    assertThat(index.stats().heapRows())
+        .as("rows on the heap, all of them (lookups above were answered from there)")
+        .isEqualTo(index.size());
   }
 
   @Test
@@ -263,6 +266,7 @@ class ReferenceIndexTest {
     assertThat(built.memoryBytes()).isLessThanOrEqualTo(budget + slack);
     assertThat(after.memoryBytes()).isLessThanOrEqualTo(budget + slack);
     assertThat(after.diskBytes()).as("most of the index is on disk").isGreaterThan(budget);
+    assertThat(after.heapRows()).as("rows on the heap").isPositive().isLessThan(rows / 10);
   }
 
   /**

@@ -11,16 +11,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.Record;
 import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
@@ -33,16 +29,11 @@ import org.apache.iceberg.types.Types;
 public final class ReferenceLookup implements QualityGate.Lookup {
   private final String table;
   private final ReferenceIndex index;
-  private final Schema keySchema;
-  private final List<String> keyColumns;
   private final Path directory;
 
-  private ReferenceLookup(
-      String table, ReferenceIndex index, List<String> keyColumns, Path directory) {
+  private ReferenceLookup(String table, ReferenceIndex index, Path directory) {
     this.table = table;
     this.index = index;
-    this.keySchema = index.keySchema();
-    this.keyColumns = keyColumns;
     this.directory = directory;
   }
 
@@ -87,7 +78,7 @@ public final class ReferenceLookup implements QualityGate.Lookup {
     ReferenceIndex index =
         ReferenceIndex.open(
             iceberg, keyColumns, valueColumns, directory, memoryBytes, OptionalLong.empty());
-    return new ReferenceLookup(table, index, List.copyOf(keyColumns), directory);
+    return new ReferenceLookup(table, index, directory);
   }
 
   public String table() {
@@ -152,14 +143,11 @@ public final class ReferenceLookup implements QualityGate.Lookup {
   }
 
   private List<Object> convert(List<Object> key) {
-    Map<String, Object> fields = new LinkedHashMap<>();
-    for (int i = 0; i < keyColumns.size(); i++) {
-      fields.put(keyColumns.get(i), key.get(i));
-    }
-    Record converted = RecordFields.toRecord(fields, keySchema);
-    Object[] values = new Object[keyColumns.size()];
+    List<Types.NestedField> columns = index.keyFields();
+    Object[] values = new Object[columns.size()];
     for (int i = 0; i < values.length; i++) {
-      values[i] = converted.getField(keyColumns.get(i));
+      Object value = key.get(i);
+      values[i] = value == null ? null : RecordFields.convert(value, columns.get(i));
     }
     return java.util.Arrays.asList(values);
   }

@@ -178,7 +178,12 @@ public final class RecordFields {
         || (value instanceof JsonNode node && !node.isNull() && !node.isMissingNode());
   }
 
-  private static Object convert(Object value, Types.NestedField column) {
+  /**
+   * A record's value converted to {@code column}'s type, as {@link #toRecord} converts it.
+   *
+   * @throws RecordRejectedException when it does not convert
+   */
+  public static Object convert(Object value, Types.NestedField column) {
     Type type = column.type();
     try {
       switch (type.typeId()) {
@@ -189,6 +194,12 @@ public final class RecordFields {
           break;
         case INTEGER:
           {
+            if (value instanceof Integer) {
+              return value;
+            }
+            if (value instanceof Long number && number == number.intValue()) {
+              return number.intValue();
+            }
             BigInteger integer = wholeNumber(value, column);
             if (integer != null) {
               if (integer.bitLength() >= 32) {
@@ -200,6 +211,9 @@ public final class RecordFields {
           }
         case LONG:
           {
+            if (value instanceof Long || value instanceof Integer) {
+              return ((Number) value).longValue();
+            }
             BigInteger integer = wholeNumber(value, column);
             if (integer != null) {
               if (integer.bitLength() >= 64) {

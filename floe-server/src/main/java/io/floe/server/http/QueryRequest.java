@@ -9,7 +9,6 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.server.DurationParser;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +18,6 @@ import java.util.Locale;
 import java.util.Set;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.Fields;
 
@@ -78,7 +76,7 @@ record QueryRequest(String sql, ResultFormat format, Duration timeout) {
                   + ": send Content-Type: application/json with {\"sql\": \"...\"}, or"
                   + " Content-Type: text/plain with the query as the body"));
     }
-    byte[] body = body(request, bodyLimit);
+    byte[] body = RequestBody.read(request, bodyLimit, size -> tooLarge(bodyLimit));
     Fields parameters = Request.extractQueryParameters(request);
     String format = parameters.getValue("format");
     String timeout = parameters.getValue("timeout");
@@ -109,23 +107,6 @@ record QueryRequest(String sql, ResultFormat format, Duration timeout) {
     return (semicolon < 0 ? contentType : contentType.substring(0, semicolon))
         .trim()
         .toLowerCase(Locale.ROOT);
-  }
-
-  private static byte[] body(Request request, long limit) {
-    long declared = request.getLength();
-    if (declared > limit) {
-      throw tooLarge(limit);
-    }
-    int readLimit = (int) Math.min(limit + 1, Integer.MAX_VALUE - 8);
-    try (InputStream in = Content.Source.asInputStream(request)) {
-      byte[] bytes = in.readNBytes(readLimit);
-      if (bytes.length > limit) {
-        throw tooLarge(limit);
-      }
-      return bytes;
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read the request body", e);
-    }
   }
 
   private static RequestRejected tooLarge(long limit) {

@@ -12,7 +12,6 @@ import io.floe.ingest.http.HttpSource;
 import io.floe.ingest.http.HttpStreams;
 import io.floe.ingest.http.IngestRefusedException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -161,7 +159,7 @@ final class StreamsApi {
     boolean ndjson = ndjson(request.getHeaders().get(HttpHeader.CONTENT_TYPE));
     byte[] body;
     try {
-      body = body(request, source);
+      body = RequestBody.read(request, source.maxRequestBytes(), size -> tooLarge(source, size));
     } catch (UncheckedIOException e) {
       LOG.debug("Cannot read the body of records for stream {}: {}", name, e.getCause().toString());
       callback.failed(e.getCause());
@@ -314,24 +312,6 @@ final class StreamsApi {
                 + type
                 + ": send a JSON array of records with Content-Type: application/json, or one"
                 + " record per line with Content-Type: application/x-ndjson"));
-  }
-
-  /** The body, refused with 413 as soon as it is larger than the stream's limit. */
-  private static byte[] body(Request request, HttpSource source) {
-    long limit = source.maxRequestBytes();
-    if (request.getLength() > limit) {
-      throw tooLarge(source, request.getLength() + " bytes");
-    }
-    int readLimit = (int) Math.min(limit + 1, Integer.MAX_VALUE - 8);
-    try (InputStream in = Content.Source.asInputStream(request)) {
-      byte[] bytes = in.readNBytes(readLimit);
-      if (bytes.length > limit) {
-        throw tooLarge(source, "more than " + limit + " bytes");
-      }
-      return bytes;
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read the request body", e);
-    }
   }
 
   private static RequestRejected tooLarge(HttpSource source, String size) {

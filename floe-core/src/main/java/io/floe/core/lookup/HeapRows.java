@@ -1,0 +1,237 @@
+package io.floe.core.lookup;
+
+import java.util.Arrays;
+
+/**
+ * The on-heap tier of a {@link ReferenceIndex}: encoded keys to encoded rows, within a budget of
+ * bytes, in front of the RocksDB store. A lookup that finds its key here costs a hash probe and no
+ * call into native code; what does not fit is evicted, least recently used first (approximately:
+ * the CLOCK policy), and read from RocksDB again when it is looked up.
+ *
+ * <p>Compact, so that a reference of a million rows fits in a budget of about a hundred megabytes:
+ * one array per row holds its key and its row (no entry objects, no boxed keys), in an
+ * open-addressing table with linear probing. What it holds is always what RocksDB holds for the
+ * same key: the index writes through it ({@link #put}, {@link #remove}).
+ *
+ * <p>Not thread-safe, like its index.
+ */
+final class HeapRows {
+  /** The table is grown when more than this share of its slots are used. */
+  private static final double LOAD = 0.6;
+
+  /** A slot's cost: a reference (counted as 8 bytes), a hash and a CLOCK bit. */
+  private static final int SLOT_BYTES = 8 + 4 + 1;
+
+  /** An array's header and the key's length. */
+  private static final int ENTRY_OVERHEAD = 16 + 4;
+
+  private final long budget;
+  private byte[][] entries;
+  private int[] hashes;
+  private boolean[] referenced;
+  private int size;
+  private long entryBytes;
+  private int hand;
+
+  /**
+   * A tier of at most {@code budget} bytes. A row larger than an eighth of it is not held (with a
+   * budget of 0, none is).
+   */
+  HeapRows(long budget) {
+    this.budget = budget;
+    allocate(16);
+  }
+
+  /**
+   * The row of {@code key}: an array whose bytes from {@link #rowOffset} on are the row, or null.
+   */
+  byte[] get(byte[] key) {
+    int slot = find(key, hash(key));
+    if (slot < 0) {
+      return null;
+    }
+    referenced[slot] = true;
+    return entries[slot];
+  }
+
+  /** Where the row starts in an array {@link #get} returned. */
+  static int rowOffset(byte[] entry) {
+    return 4 + keyLength(entry);
+  }
+
+  /** Holds {@code row} for {@code key} in place of what it held, evicting others to make room. */
+  void put(byte[] key, byte[] row, int rowOffset) {
+    int rowLength = row.length - rowOffset;
+    long cost = cost(key.length, rowLength);
+    if (cost * 8 > budget) {
+      remove(key); // Too large for the tier (or no tier at all): RocksDB alone holds it.
+      return;
+    }
+    byte[] entry = new byte[4 + key.length + rowLength];
+    entry[0] = (byte) (key.length >>> 24);
+    entry[1] = (byte) (key.length >>> 16);
+    entry[2] = (byte) (key.length >>> 8);
+    entry[3] = (byte) key.length;
+    System.arraycopy(key, 0, entry, 4, key.length);
+    System.arraycopy(row, rowOffset, entry, 4 + key.length, rowLength);
+    int hash = hash(key);
+    int slot = find(key, hash);
+    if (slot >= 0) {
+      entryBytes += cost - cost(entries[slot]);
+      entries[slot] = entry;
+      referenced[slot] = true;
+    } else {
+      if (size + 1 > entries.length * LOAD) {
+        allocate(entries.length * 2);
+        slot = find(key, hash);
+      }
+      slot = -slot - 1;
+      entries[slot] = entry;
+      hashes[slot] = hash;
+      referenced[slot] = true;
+      size++;
+      entryBytes += cost;
+    }
+    while (bytes() > budget && size > 1) {
+      evictOne(slot);
+    }
+  }
+
+  /** Forgets {@code key}'s row. */
+  void remove(byte[] key) {
+    int slot = find(key, hash(key));
+    if (slot >= 0) {
+      removeAt(slot);
+    }
+  }
+
+  void clear() {
+    allocate(16);
+  }
+
+  /** The rows held. */
+  int size() {
+    return size;
+  }
+
+  /** The bytes the tier takes: its rows and its table. */
+  long bytes() {
+    return entryBytes + (long) entries.length * SLOT_BYTES;
+  }
+
+  private void allocate(int capacity) {
+    byte[][] old = entries;
+    int[] oldHashes = hashes;
+    entries = new byte[capacity][];
+    hashes = new int[capacity];
+    referenced = new boolean[capacity];
+    size = 0;
+    entryBytes = 0;
+    hand = 0;
+    if (old == null || capacity <= old.length) {
+      return; // A new, or a cleared, table.
+    }
+    for (int i = 0; i < old.length; i++) {
+      if (old[i] != null) {
+        int slot = -findFree(oldHashes[i]) - 1;
+        entries[slot] = old[i];
+        hashes[slot] = oldHashes[i];
+        size++;
+        entryBytes += cost(old[i]);
+      }
+    }
+  }
+
+  /** The slot of {@code key}, or {@code -(free slot) - 1} where it would go. */
+  private int find(byte[] key, int hash) {
+    int mask = entries.length - 1;
+    for (int slot = hash & mask; ; slot = (slot + 1) & mask) {
+      byte[] entry = entries[slot];
+      if (entry == null) {
+        return -slot - 1;
+      }
+      if (hashes[slot] == hash
+          && keyLength(entry) == key.length
+          && Arrays.equals(entry, 4, 4 + key.length, key, 0, key.length)) {
+        return slot;
+      }
+    }
+  }
+
+  private int findFree(int hash) {
+    int mask = entries.length - 1;
+    int slot = hash & mask;
+    while (entries[slot] != null) {
+      slot = (slot + 1) & mask;
+    }
+    return -slot - 1;
+  }
+
+  /** Evicts a row not used since the hand last passed it, other than the one at {@code keep}. */
+  private void evictOne(int keep) {
+    int mask = entries.length - 1;
+    while (true) {
+      hand = (hand + 1) & mask;
+      if (entries[hand] == null || hand == keep) {
+        continue;
+      }
+      if (referenced[hand]) {
+        referenced[hand] = false;
+        continue;
+      }
+      removeAt(hand);
+      return;
+    }
+  }
+
+  /**
+   * Empties a slot and moves the rows after it in its probe sequence back (deletion in linear
+   * probing without tombstones), so that every row stays reachable from its hash's slot.
+   */
+  private void removeAt(int slot) {
+    entryBytes -= cost(entries[slot]);
+    size--;
+    int mask = entries.length - 1;
+    int empty = slot;
+    for (int next = (slot + 1) & mask; entries[next] != null; next = (next + 1) & mask) {
+      int home = hashes[next] & mask;
+      // The row at next may fill the empty slot if its home is not in (empty, next], cyclically.
+      boolean stays = empty <= next ? empty < home && home <= next : empty < home || home <= next;
+      if (!stays) {
+        entries[empty] = entries[next];
+        hashes[empty] = hashes[next];
+        referenced[empty] = referenced[next];
+        empty = next;
+      }
+    }
+    entries[empty] = null;
+    referenced[empty] = false;
+  }
+
+  private static int keyLength(byte[] entry) {
+    return ((entry[0] & 0xff) << 24)
+        | ((entry[1] & 0xff) << 16)
+        | ((entry[2] & 0xff) << 8)
+        | (entry[3] & 0xff);
+  }
+
+  private static long cost(byte[] entry) {
+    return cost(keyLength(entry), entry.length - 4 - keyLength(entry));
+  }
+
+  /** An entry's bytes on the heap: header and contents, rounded up to 8 bytes. */
+  private static long cost(int keyLength, int rowLength) {
+    return (ENTRY_OVERHEAD + keyLength + rowLength + 7) & ~7L;
+  }
+
+  /** The key's hash, its bits mixed (encoded keys differ in few bits). */
+  private static int hash(byte[] key) {
+    int h = Arrays.hashCode(key);
+    h ^= h >>> 16;
+    h *= 0x85ebca6b;
+    h ^= h >>> 13;
+    h *= 0xc2b2ae35;
+    h ^= h >>> 16;
+    return h;
+  }
+}

@@ -1,0 +1,79 @@
+package io.floe.core.lookup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class HeapRowsTest {
+  /**
+   * Random puts, replacements and removes against a map: with room for every row, each is found
+   * with its latest value; with room for a few, a row found has its latest value (never an older
+   * one, never a removed one), and the tier stays within its budget.
+   */
+  @Test
+  void answersAsAMapWouldWithinItsBudget() {
+    for (long budget : new long[] {64L << 20, 16L << 10}) {
+      HeapRows heap = new HeapRows(budget);
+      Map<String, byte[]> model = new HashMap<>();
+      Random random = new Random(budget);
+      int found = 0;
+      for (int step = 0; step < 200_000; step++) {
+        byte[] key = key(random.nextInt(5_000));
+        int action = random.nextInt(10);
+        if (action < 5) {
+          byte[] row = new byte[1 + random.nextInt(40)];
+          random.nextBytes(row);
+          // The row from an offset, as the index passes a row it read from RocksDB or wrote.
+          byte[] withPrefix = new byte[3 + row.length];
+          System.arraycopy(row, 0, withPrefix, 3, row.length);
+          heap.put(key, withPrefix, 3);
+          model.put(new String(key, StandardCharsets.ISO_8859_1), row);
+        } else if (action < 7) {
+          heap.remove(key);
+          model.remove(new String(key, StandardCharsets.ISO_8859_1));
+        } else {
+          byte[] expected = model.get(new String(key, StandardCharsets.ISO_8859_1));
+          byte[] entry = heap.get(key);
+          if (entry != null) {
+            found++;
+            int offset = HeapRows.rowOffset(entry);
+            assertThat(expected).as("a row the map does not have").isNotNull();
+            assertThat(Arrays.copyOfRange(entry, offset, entry.length)).isEqualTo(expected);
+          } else if (budget > 1L << 20) {
+            assertThat(expected).as("a row missing with room for all").isNull();
+          }
+        }
+        assertThat(heap.bytes()).isLessThanOrEqualTo(budget);
+      }
+      if (budget > 1L << 20) {
+        assertThat(heap.size()).isEqualTo(model.size());
+      } else {
+        assertThat(heap.size()).isPositive().isLessThan(model.size());
+        assertThat(found).as("rows found in a small tier").isPositive();
+      }
+      heap.clear();
+      assertThat(heap.size()).isZero();
+      assertThat(heap.get(key(1))).isNull();
+    }
+  }
+
+  @Test
+  void holdsNothingWithoutABudget() {
+    HeapRows heap = new HeapRows(0);
+    heap.put(key(1), new byte[] {1, 2, 3}, 0);
+    assertThat(heap.get(key(1))).isNull();
+    assertThat(heap.size()).isZero();
+  }
+
+  /** Keys as the index encodes an int: a length, then four bytes, differing in few bits. */
+  private static byte[] key(int id) {
+    return new byte[] {
+      0, 0, 0, 4, (byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id
+    };
+  }
+}
