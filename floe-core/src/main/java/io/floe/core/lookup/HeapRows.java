@@ -1,5 +1,6 @@
 package io.floe.core.lookup;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -39,29 +40,24 @@ final class HeapRows {
    */
   HeapRows(long budget) {
     this.budget = budget;
-    allocate(16);
+    reset(16);
   }
 
-  /**
-   * The row of {@code key}: an array whose bytes from {@link #rowOffset} on are the row, or null.
-   */
-  byte[] get(byte[] key) {
+  /** The row of {@code key} (a view of the bytes held, from its position on), or null. */
+  ByteBuffer get(byte[] key) {
     int slot = find(key, hash(key));
     if (slot < 0) {
       return null;
     }
     referenced[slot] = true;
-    return entries[slot];
-  }
-
-  /** Where the row starts in an array {@link #get} returned. */
-  static int rowOffset(byte[] entry) {
-    return 4 + keyLength(entry);
+    byte[] entry = entries[slot];
+    int offset = 4 + keyLength(entry);
+    return ByteBuffer.wrap(entry, offset, entry.length - offset);
   }
 
   /** Holds {@code row} for {@code key} in place of what it held, evicting others to make room. */
-  void put(byte[] key, byte[] row, int rowOffset) {
-    int rowLength = row.length - rowOffset;
+  void put(byte[] key, byte[] row) {
+    int rowLength = row.length;
     long cost = cost(key.length, rowLength);
     if (cost * 8 > budget) {
       remove(key); // Too large for the tier (or no tier at all): RocksDB alone holds it.
@@ -73,7 +69,7 @@ final class HeapRows {
     entry[2] = (byte) (key.length >>> 8);
     entry[3] = (byte) key.length;
     System.arraycopy(key, 0, entry, 4, key.length);
-    System.arraycopy(row, rowOffset, entry, 4 + key.length, rowLength);
+    System.arraycopy(row, 0, entry, 4 + key.length, rowLength);
     int hash = hash(key);
     int slot = find(key, hash);
     if (slot >= 0) {
@@ -82,7 +78,7 @@ final class HeapRows {
       referenced[slot] = true;
     } else {
       if (size + 1 > entries.length * LOAD) {
-        allocate(entries.length * 2);
+        grow();
         slot = find(key, hash);
       }
       slot = -slot - 1;
@@ -106,7 +102,7 @@ final class HeapRows {
   }
 
   void clear() {
-    allocate(16);
+    reset(16);
   }
 
   /** The rows held. */
@@ -119,18 +115,21 @@ final class HeapRows {
     return entryBytes + (long) entries.length * SLOT_BYTES;
   }
 
-  private void allocate(int capacity) {
-    byte[][] old = entries;
-    int[] oldHashes = hashes;
+  /** An empty table of {@code capacity} slots. */
+  private void reset(int capacity) {
     entries = new byte[capacity][];
     hashes = new int[capacity];
     referenced = new boolean[capacity];
     size = 0;
     entryBytes = 0;
     hand = 0;
-    if (old == null || capacity <= old.length) {
-      return; // A new, or a cleared, table.
-    }
+  }
+
+  /** Twice the slots, the rows held moved to them. */
+  private void grow() {
+    byte[][] old = entries;
+    int[] oldHashes = hashes;
+    reset(old.length * 2);
     for (int i = 0; i < old.length; i++) {
       if (old[i] != null) {
         int slot = -findFree(oldHashes[i]) - 1;

@@ -101,8 +101,8 @@ public final class ReferenceIndex implements AutoCloseable {
    *
    * @param memoryBytes what the index holds in memory now: rows on the heap, and RocksDB's block
    *     cache, write buffers and table readers
-   * @param heapRows the rows held on the heap (all of them when they fit in its half of the budget)
    * @param diskBytes the store's files on disk
+   * @param heapRows the rows held on the heap (all of them when they fit in its half of the budget)
    */
   public record Stats(
       long rows,
@@ -485,7 +485,7 @@ public final class ReferenceIndex implements AutoCloseable {
     ByteBuffer row = ByteBuffer.allocate(12 + values.length);
     row.putInt(fileId).putLong(position).put(values);
     db.put(rows, writeOptions, key, row.array());
-    heap.put(key, row.array(), 0);
+    heap.put(key, row.array());
     db.put(locations, writeOptions, location(fileId, position), key);
   }
 
@@ -493,10 +493,9 @@ public final class ReferenceIndex implements AutoCloseable {
 
   /** The row of {@code key} (from its location on), from the heap or else from RocksDB, or null. */
   private ByteBuffer row(byte[] key) throws RocksDBException {
-    byte[] entry = heap.get(key);
-    if (entry != null) {
-      int offset = HeapRows.rowOffset(entry);
-      return ByteBuffer.wrap(entry, offset, entry.length - offset);
+    ByteBuffer held = heap.get(key);
+    if (held != null) {
+      return held;
     }
     byte[] row = db.get(rows, readOptions, key);
     return row == null ? null : ByteBuffer.wrap(row);
@@ -728,10 +727,9 @@ public final class ReferenceIndex implements AutoCloseable {
     for (List<Object> key : keys) {
       checkKey(key);
       byte[] encoded = encodeValues(key, keyFields);
-      byte[] entry = heap.get(encoded);
-      if (entry != null) {
-        int offset = HeapRows.rowOffset(entry);
-        found.add(Optional.of(decodeValues(ByteBuffer.wrap(entry, offset, entry.length - offset))));
+      ByteBuffer held = heap.get(encoded);
+      if (held != null) {
+        found.add(Optional.of(decodeValues(held)));
       } else {
         found.add(Optional.empty());
         missed.add(encoded);
@@ -747,7 +745,7 @@ public final class ReferenceIndex implements AutoCloseable {
       for (int i = 0; i < rowsFound.size(); i++) {
         byte[] row = rowsFound.get(i);
         if (row != null) {
-          heap.put(missed.get(i), row, 0);
+          heap.put(missed.get(i), row);
           found.set(missedAt.get(i), Optional.of(decodeValues(ByteBuffer.wrap(row))));
         }
       }

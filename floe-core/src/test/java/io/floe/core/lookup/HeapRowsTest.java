@@ -2,8 +2,8 @@ package io.floe.core.lookup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
@@ -28,22 +28,20 @@ class HeapRowsTest {
         if (action < 5) {
           byte[] row = new byte[1 + random.nextInt(40)];
           random.nextBytes(row);
-          // The row from an offset, as the index passes a row it read from RocksDB or wrote.
-          byte[] withPrefix = new byte[3 + row.length];
-          System.arraycopy(row, 0, withPrefix, 3, row.length);
-          heap.put(key, withPrefix, 3);
+          heap.put(key, row);
           model.put(new String(key, StandardCharsets.ISO_8859_1), row);
         } else if (action < 7) {
           heap.remove(key);
           model.remove(new String(key, StandardCharsets.ISO_8859_1));
         } else {
           byte[] expected = model.get(new String(key, StandardCharsets.ISO_8859_1));
-          byte[] entry = heap.get(key);
-          if (entry != null) {
+          ByteBuffer held = heap.get(key);
+          if (held != null) {
             found++;
-            int offset = HeapRows.rowOffset(entry);
             assertThat(expected).as("a row the map does not have").isNotNull();
-            assertThat(Arrays.copyOfRange(entry, offset, entry.length)).isEqualTo(expected);
+            byte[] row = new byte[held.remaining()];
+            held.get(row);
+            assertThat(row).isEqualTo(expected);
           } else if (budget > 1L << 20) {
             assertThat(expected).as("a row missing with room for all").isNull();
           }
@@ -65,7 +63,7 @@ class HeapRowsTest {
   @Test
   void holdsNothingWithoutABudget() {
     HeapRows heap = new HeapRows(0);
-    heap.put(key(1), new byte[] {1, 2, 3}, 0);
+    heap.put(key(1), new byte[] {1, 2, 3});
     assertThat(heap.get(key(1))).isNull();
     assertThat(heap.size()).isZero();
   }
