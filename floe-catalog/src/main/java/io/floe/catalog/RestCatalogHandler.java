@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.floe.core.FloeException;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -52,7 +52,6 @@ import org.apache.iceberg.rest.responses.ErrorResponseParser;
 import org.apache.iceberg.rest.responses.OAuthTokenResponse;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
-import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -426,18 +425,11 @@ final class RestCatalogHandler extends Handler.Abstract {
   }
 
   private static byte[] body(Request request) {
-    long declared = request.getLength();
-    if (declared > MAX_BODY_BYTES) {
-      throw new PayloadTooLarge(declared);
-    }
-    try (InputStream in = Content.Source.asInputStream(request)) {
-      byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-      if (bytes.length > MAX_BODY_BYTES) {
-        throw new PayloadTooLarge(-1);
-      }
-      return bytes;
-    } catch (IOException e) {
-      throw new BadRequestException("Malformed request: cannot read the body: %s", e.getMessage());
+    try {
+      return RequestBody.read(request, MAX_BODY_BYTES, PayloadTooLarge::new);
+    } catch (UncheckedIOException e) {
+      throw new BadRequestException(
+          "Malformed request: cannot read the body: %s", e.getCause().getMessage());
     }
   }
 
@@ -627,11 +619,14 @@ final class RestCatalogHandler extends Handler.Abstract {
   private static final class PayloadTooLarge extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    PayloadTooLarge(long declared) {
+    /**
+     * @param size the body's size as far as it is known ("1234 bytes", "more than 1000 bytes")
+     */
+    PayloadTooLarge(String size) {
       super(
-          "Request body too large"
-              + (declared > 0 ? " (" + declared + " bytes)" : "")
-              + ": the limit is "
+          "Request body too large ("
+              + size
+              + "): the limit is "
               + MAX_BODY_BYTES
               + " bytes; send table data to storage, not to the catalog");
     }

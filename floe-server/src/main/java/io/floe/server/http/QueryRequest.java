@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.floe.catalog.RequestBody;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.server.DurationParser;

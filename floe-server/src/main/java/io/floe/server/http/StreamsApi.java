@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import io.floe.catalog.RequestBody;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.ingest.http.HttpSource;

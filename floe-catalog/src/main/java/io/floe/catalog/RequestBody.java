@@ -1,4 +1,4 @@
-package io.floe.server.http;
+package io.floe.catalog;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -7,10 +7,13 @@ import java.util.function.Function;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
 
-/** Reads a request's body within a limit, for the endpoints that take one whole. */
-final class RequestBody {
+/**
+ * Reads a request's body within a limit, for the HTTP endpoints that take one whole (the REST
+ * catalog's, and the query and stream endpoints of {@code floe run}).
+ */
+public final class RequestBody {
   /** Most bytes of a refused body read before answering 413 (see {@link #drain}). */
-  private static final long DRAIN_BYTES = 4L << 20;
+  private static final long DRAIN_BYTES = 16L << 20;
 
   private RequestBody() {}
 
@@ -18,10 +21,11 @@ final class RequestBody {
    * The body, refused as soon as it is known to be larger than {@code limit} bytes: by its
    * Content-Length, or while reading a chunked one.
    *
-   * @param tooLarge the refusal (a 413), given the body's size as far as it is known ("1234 bytes",
-   *     "more than 1000 bytes")
+   * @param tooLarge the refusal to throw (a 413), given the body's size as far as it is known
+   *     ("1234 bytes", "more than 1000 bytes")
    */
-  static byte[] read(Request request, long limit, Function<String, RequestRejected> tooLarge) {
+  public static byte[] read(
+      Request request, long limit, Function<String, ? extends RuntimeException> tooLarge) {
     int readLimit = (int) Math.min(limit + 1, Integer.MAX_VALUE - 8);
     try (InputStream in = Content.Source.asInputStream(request)) {
       if (request.getLength() > limit) {
