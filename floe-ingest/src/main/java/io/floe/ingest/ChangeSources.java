@@ -3,6 +3,7 @@ package io.floe.ingest;
 import io.floe.core.config.PipelineConfig;
 import io.floe.ingest.http.HttpSource;
 import io.floe.ingest.kafka.KafkaSource;
+import io.floe.ingest.mariadb.MariaDbSource;
 import io.floe.ingest.postgres.PostgresSource;
 
 /** The {@link ChangeSource} of a pipeline's {@code source.type}. */
@@ -14,6 +15,8 @@ public final class ChangeSources {
     switch (config.source().type()) {
       case POSTGRES:
         return new PostgresSource(config);
+      case MARIADB:
+        return new MariaDbSource(config, context.stateDirectory());
       case KAFKA:
         return new KafkaSource(config);
       case HTTP:

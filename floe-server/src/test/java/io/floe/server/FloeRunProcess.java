@@ -52,17 +52,39 @@ final class FloeRunProcess {
       String passwordVariable,
       String... extraLines)
       throws IOException {
-    List<String> lines = new ArrayList<>(warehouseLines);
-    lines.addAll(
+    return writeConfig(
+        directory,
+        warehouseLines,
         List.of(
-            "pipelines:",
-            "  - name: types",
-            "    source:",
             "      type: postgres",
             "      url: " + postgres.jdbcUrl(database),
             "      user: " + postgres.user(),
             "      password: ${" + passwordVariable + ":-" + postgres.password() + "}",
-            "      tables: [public.everything, public.pairs]",
+            "      tables: [public.everything, public.pairs]"),
+        extraLines);
+  }
+
+  /** The source section's lines for the {@link io.floe.testing.MariaDbWorkload} tables. */
+  static List<String> mariaDbSource(io.floe.testing.MariaDbServer server, String database) {
+    return List.of(
+        "      type: mariadb",
+        "      url: " + server.url(database),
+        "      user: root",
+        "      tables: [" + database + ".everything, " + database + ".pairs]");
+  }
+
+  /**
+   * As above, with the pipeline's {@code source} section as {@code sourceLines} say (indented by
+   * six spaces).
+   */
+  static Path writeConfig(
+      Path directory, List<String> warehouseLines, List<String> sourceLines, String... extraLines)
+      throws IOException {
+    List<String> lines = new ArrayList<>(warehouseLines);
+    lines.addAll(List.of("pipelines:", "  - name: types", "    source:"));
+    lines.addAll(sourceLines);
+    lines.addAll(
+        List.of(
             "    target:",
             "      namespace: raw",
             "    commit-interval: 300ms",

@@ -34,6 +34,11 @@ final class FloeConfigSchema {
           FloeConfigSchema::qualifiedTable,
           "must be schema.table, or table for a table in schema public, where each name starts"
               + " with a letter or underscore followed by letters, digits, underscores or $");
+  private static final ValueType<String> MARIADB_TABLE =
+      ValueType.parsed(
+          "table",
+          FloeConfigSchema::databaseTable,
+          "must be database.table, where each name is letters, digits, underscores or $");
   private static final Duration MINIMUM_COMMIT_INTERVAL = Duration.ofMillis(100);
   private static final Duration MAXIMUM_COMMIT_INTERVAL = Duration.ofHours(1);
   private static final Duration MINIMUM_QUERY_TIMEOUT = Duration.ofSeconds(1);
@@ -136,8 +141,8 @@ final class FloeConfigSchema {
       required(
           "type",
           ValueType.enumeration(SourceType.class),
-          "Kind of source: `postgres` (a database's changes), `kafka` (records of topics) or"
-              + " `http` (records POSTed to Floe).");
+          "Kind of source: `postgres` or `mariadb` (a database's changes), `kafka` (records of"
+              + " topics) or `http` (records POSTed to Floe).");
   static final ConfigKey<String> URL =
       required(
           "url",
@@ -186,6 +191,41 @@ final class FloeConfigSchema {
           "How PostgreSQL `numeric` columns declared without precision are stored: `decimal` ="
               + " Iceberg `decimal(38,10)` (a value that does not fit exactly stops the pipeline"
               + " with an error naming the column), `string` = exact text.");
+
+  static final ConfigKey<String> MARIADB_URL =
+      required(
+          "url",
+          ValueType.string()
+              .where(
+                  url -> url.startsWith("jdbc:mariadb://") || url.startsWith("jdbc:mysql://"),
+                  "must start with jdbc:mariadb://"),
+          "JDBC URL of the server, such as `jdbc:mariadb://127.0.0.1:3306/shop`; the database in"
+              + " it is only where Floe connects, the tables name theirs.");
+  static final ConfigKey<String> MARIADB_USER =
+      required(
+          "user",
+          ValueType.string().where(user -> !user.isEmpty(), "must not be empty"),
+          "Database user; it needs `SELECT`, `RELOAD`, `REPLICATION SLAVE` and `BINLOG MONITOR`"
+              + " (`REPLICATION CLIENT` before MariaDB 10.5).");
+  static final ConfigKey<List<String>> MARIADB_TABLES =
+      required(
+          "tables",
+          ValueType.distinctList("list of tables", MARIADB_TABLE)
+              .where(tables -> !tables.isEmpty(), "must list at least one table"),
+          "Tables to capture, each written `database.table`.");
+  static final ConfigKey<Integer> SERVER_ID =
+      derived(
+          "server-id",
+          ValueType.integer(1, Integer.MAX_VALUE),
+          "a number from 100000 to 999999 derived from the pipeline name",
+          values -> {
+            String name = values.parent().get(PIPELINE_NAME);
+            return name == null
+                ? null
+                : Integer.toString(100_000 + Math.floorMod(name.hashCode(), 900_000));
+          },
+          "Id of Floe's binlog client among the server's replicas: every client of one server"
+              + " needs its own, so give one when two Floe installations read the same server.");
 
   static final ConfigKey<String> NAMESPACE =
       derived(
@@ -301,6 +341,8 @@ final class FloeConfigSchema {
     variants.put(
         "postgres",
         List.of(URL, USER, PASSWORD, TABLES, SLOT_NAME, PUBLICATION, UNBOUNDED_NUMERIC));
+    variants.put(
+        "mariadb", List.of(MARIADB_URL, MARIADB_USER, PASSWORD, MARIADB_TABLES, SERVER_ID));
     variants.put("kafka", StreamConfigSchema.KAFKA_KEYS);
     variants.put("http", StreamConfigSchema.HTTP_KEYS);
     return variants;
@@ -496,11 +538,16 @@ final class FloeConfigSchema {
       ConfigValues source = pipeline.section(SOURCE);
       SourceType type = source == null ? null : source.get(SOURCE_TYPE);
       if (type != null) {
-        List<String> tables = type == SourceType.POSTGRES ? source.get(TABLES) : List.of();
+        List<String> tables =
+            switch (type) {
+              case POSTGRES -> source.get(TABLES);
+              case MARIADB -> source.get(MARIADB_TABLES);
+              case KAFKA, HTTP -> List.of();
+            };
         ProcessingConfigSchema.check(
             pipeline,
             "pipelines[" + index + "]",
-            type != SourceType.POSTGRES,
+            !type.database(),
             tables == null ? List.of() : tables,
             reader);
       }
@@ -773,6 +820,14 @@ final class FloeConfigSchema {
                   source.get(SLOT_NAME),
                   source.get(PUBLICATION),
                   source.get(UNBOUNDED_NUMERIC));
+          case MARIADB ->
+              new MariaDbSourceConfig(
+                  source.get(SOURCE_TYPE),
+                  source.get(MARIADB_URL),
+                  source.get(MARIADB_USER),
+                  source.get(PASSWORD),
+                  source.get(MARIADB_TABLES),
+                  source.get(SERVER_ID));
           case KAFKA -> StreamConfigSchema.kafka(source);
           case HTTP -> StreamConfigSchema.http(source);
         };
@@ -795,6 +850,14 @@ final class FloeConfigSchema {
       String name = values.parent().get(PIPELINE_NAME);
       return name == null ? null : prefix + name;
     };
+  }
+
+  private static Optional<String> databaseTable(String text) {
+    String[] names = text.split("\\.", -1);
+    return names.length == 2
+            && Arrays.stream(names).allMatch(name -> name.matches("[A-Za-z0-9_$]{1,64}"))
+        ? Optional.of(text)
+        : Optional.empty();
   }
 
   private static Optional<String> qualifiedTable(String text) {

@@ -254,7 +254,7 @@ final class StreamConfigSchema {
     if (type == null || target == null) {
       return; // Reported already.
     }
-    if (type == SourceType.POSTGRES) {
+    if (type.database()) {
       for (ConfigKey<?> key : TARGET_KEYS) {
         if (target.written(key)) {
           reader.problem(

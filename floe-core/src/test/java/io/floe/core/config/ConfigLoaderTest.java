@@ -306,6 +306,57 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void readsAMariaDbSource() {
+    FloeConfig config =
+        parse(
+            """
+            pipelines:
+              - name: shop
+                source:
+                  type: mariadb
+                  url: jdbc:mariadb://127.0.0.1:3306/shop
+                  user: floe
+                  tables: [shop.orders, crm.customers]
+              - name: other
+                source:
+                  type: mariadb
+                  url: jdbc:mariadb://127.0.0.1:3306/
+                  user: floe
+                  tables: [shop.orders]
+                  server-id: 77
+            """);
+    MariaDbSourceConfig source = (MariaDbSourceConfig) config.pipelines().get(0).source();
+    assertThat(source.tables()).containsExactly("shop.orders", "crm.customers");
+    assertThat(source.password()).isEmpty();
+    assertThat(source.serverId()).isBetween(100_000, 999_999);
+    assertThat(source.streaming()).isFalse();
+    assertThat(((MariaDbSourceConfig) config.pipelines().get(1).source()).serverId()).isEqualTo(77);
+    assertThat(config.pipelines().get(0).target().namespace()).isEqualTo("shop");
+  }
+
+  @Test
+  void rejectsBadMariaDbSources() {
+    String yaml =
+        """
+        pipelines:
+          - name: shop
+            source:
+              type: mariadb
+              url: jdbc:postgresql://127.0.0.1:3306/shop
+              user: floe
+              tables: [orders, shop.order-lines]
+              server-id: 0
+              slot-name: floe_shop
+        """;
+    assertThat(problems(yaml))
+        .contains("pipelines[0].source.url: must start with jdbc:mariadb://")
+        .contains("pipelines[0].source.tables[0]: invalid value 'orders'; must be database.table")
+        .contains("pipelines[0].source.tables[1]: invalid value 'shop.order-lines'")
+        .contains("pipelines[0].source.server-id")
+        .contains("pipelines[0].source.slot-name");
+  }
+
+  @Test
   void rejectsUnsetEnvironmentVariable() {
     assertThat(problems(MINIMAL.replace("user: floe", "user: floe\n      password: ${PGPASSWORD}")))
         .contains(

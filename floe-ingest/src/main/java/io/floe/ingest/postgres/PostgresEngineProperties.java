@@ -5,7 +5,9 @@ import io.floe.core.FloeException;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.config.PostgresSourceConfig;
 import io.floe.ingest.SourceTable;
+import io.floe.ingest.debezium.DebeziumSource;
 import io.floe.ingest.debezium.TableOffsetStore;
+import io.floe.ingest.debezium.ValueConverter;
 import java.net.URI;
 import java.util.List;
 import java.util.Properties;
@@ -17,10 +19,6 @@ final class PostgresEngineProperties {
   static final int HEARTBEAT_MILLIS = 200;
 
   private PostgresEngineProperties() {}
-
-  static String topicPrefix(PipelineConfig pipeline) {
-    return "floe_" + pipeline.name();
-  }
 
   /**
    * The engine's properties for replicating {@code tables}, resuming from {@code resumeOffset}
@@ -40,7 +38,7 @@ final class PostgresEngineProperties {
     properties.setProperty("database.dbname", uri.getPath().replaceFirst("^/", ""));
     properties.setProperty("database.user", source.user());
     properties.setProperty("database.password", source.password());
-    properties.setProperty("topic.prefix", topicPrefix(pipeline));
+    properties.setProperty("topic.prefix", DebeziumSource.topicPrefix(pipeline));
     properties.setProperty("plugin.name", "pgoutput");
     properties.setProperty("slot.name", source.slotName());
     properties.setProperty("publication.name", source.publication());

@@ -9,6 +9,7 @@ import io.debezium.engine.RecordChangeEvent;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.ingest.SourcePosition;
+import io.floe.ingest.debezium.DebeziumPosition;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +26,7 @@ import org.apache.kafka.connect.source.SourceRecord;
  * wrote them: the offset (JSON), the commit LSN ({@code -1} before the first transaction), and an
  * LSN to order checkpoints by (the commit LSN, or during a full load the offset's LSN).
  */
-final class PostgresPosition implements SourcePosition {
+final class PostgresPosition implements DebeziumPosition {
   static final String OFFSET = "floe.source.offset";
   static final String COMMIT_LSN = "floe.source.commit-lsn";
   static final String ORDER_LSN = "floe.source.lsn";
@@ -127,8 +128,8 @@ final class PostgresPosition implements SourcePosition {
         .orElseThrow(() -> new IllegalArgumentException("no checkpoints"));
   }
 
-  /** The event to mark processed when this position is acknowledged. */
-  Optional<RecordChangeEvent<SourceRecord>> event() {
+  @Override
+  public Optional<RecordChangeEvent<SourceRecord>> event() {
     return event;
   }
 

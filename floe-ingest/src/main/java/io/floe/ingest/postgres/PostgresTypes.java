@@ -8,7 +8,7 @@ import org.apache.iceberg.types.Types;
 
 /**
  * Maps PostgreSQL column types to Iceberg types. The Debezium value representations these imply are
- * handled by {@link ValueConverter}.
+ * handled by {@link io.floe.ingest.debezium.ValueConverter}.
  */
 final class PostgresTypes {
   /** Iceberg's largest decimal precision. */

@@ -1,4 +1,4 @@
-package io.floe.ingest.postgres;
+package io.floe.ingest.debezium;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.floe.ingest.postgres;
+package io.floe.ingest.debezium;
 
 import static java.util.Objects.requireNonNull;
 
@@ -14,15 +14,18 @@ import org.apache.iceberg.types.Types;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Struct;
 
-/** A row image of a Debezium PostgreSQL change event: a Kafka Connect struct. */
-final class PostgresRow implements RowImage {
+/** A row image of a Debezium change event: a Kafka Connect struct. */
+public final class DebeziumRow implements RowImage {
+  private final String sourceName;
   private final String sourceTable;
   private final Struct image;
 
   /**
-   * @param sourceTable the table's {@code schema.table}, for messages and value conversion
+   * @param sourceName the source's product name for messages ("PostgreSQL", "MariaDB")
+   * @param sourceTable the table's qualified name, for messages and value conversion
    */
-  PostgresRow(String sourceTable, Struct image) {
+  public DebeziumRow(String sourceName, String sourceTable, Struct image) {
+    this.sourceName = requireNonNull(sourceName, "sourceName is null");
     this.sourceTable = requireNonNull(sourceTable, "sourceTable is null");
     this.image = requireNonNull(image, "image is null");
   }
@@ -45,7 +48,9 @@ final class PostgresRow implements RowImage {
                 + sourceTable
                 + ": column "
                 + field.name()
-                + " is missing from the source row; was it dropped or renamed in PostgreSQL?"
+                + " is missing from the source row; was it dropped or renamed in "
+                + sourceName
+                + "?"
                 + " Schema changes are not replicated yet: restore the column or reload the table");
       }
       Object raw = image.get(connectField);

@@ -1,4 +1,4 @@
-package io.floe.ingest.postgres;
+package io.floe.ingest.debezium;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
@@ -22,13 +22,13 @@ import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 
 /**
- * Converts values of Debezium change events (Kafka Connect representation, as configured by {@link
- * PostgresEngineProperties}) into the Java values Iceberg's generic records hold for each Iceberg
- * type.
+ * Converts values of Debezium change events (Kafka Connect representation, with precise decimals,
+ * adaptive microsecond times and binary as bytes, as every Floe source configures its connector)
+ * into the Java values Iceberg's generic records hold for each Iceberg type.
  */
-final class ValueConverter {
+public final class ValueConverter {
   /** Placeholder Debezium sends for values PostgreSQL left out of an update (unchanged TOAST). */
-  static final String UNCHANGED_PLACEHOLDER = "__floe_unchanged_toast__";
+  public static final String UNCHANGED_PLACEHOLDER = "__floe_unchanged_toast__";
 
   private static final byte[] UNCHANGED_BYTES =
       UNCHANGED_PLACEHOLDER.getBytes(StandardCharsets.UTF_8);
@@ -38,7 +38,7 @@ final class ValueConverter {
   private ValueConverter() {}
 
   /** Whether a raw event value is Debezium's placeholder for an unchanged TOASTed value. */
-  static boolean isUnchanged(Object value) {
+  public static boolean isUnchanged(Object value) {
     if (value instanceof String) {
       return UNCHANGED_PLACEHOLDER.equals(value);
     }
@@ -75,7 +75,7 @@ final class ValueConverter {
    *
    * @param column name used in error messages
    */
-  static Object convert(String column, Type type, Schema schema, Object value) {
+  public static Object convert(String column, Type type, Schema schema, Object value) {
     if (value == null) {
       return null;
     }
@@ -101,7 +101,7 @@ final class ValueConverter {
       case DATE:
         return LocalDate.ofEpochDay(((Number) value).longValue());
       case TIME:
-        return LocalTime.ofNanoOfDay(Math.floorMod(micros(semantic, value), MICROS_PER_DAY) * 1000);
+        return time(column, micros(semantic, value));
       case TIMESTAMP:
         if (((Types.TimestampType) type).shouldAdjustToUTC()) {
           return zonedTimestamp(value.toString());
@@ -114,8 +114,9 @@ final class ValueConverter {
       case UUID:
         return value instanceof UUID ? value : UUID.fromString(value.toString());
       case BINARY:
-        if (value instanceof byte[]) {
-          return ByteBuffer.wrap((byte[]) value);
+        if (value instanceof byte[] bytes) {
+          return ByteBuffer.wrap(
+              "io.debezium.data.Bits".equals(semantic) ? bigEndian(bytes) : bytes);
         }
         return value;
       case LIST:
@@ -174,6 +175,40 @@ final class ValueConverter {
       }
     }
     return OffsetDateTime.parse(text).withOffsetSameInstant(ZoneOffset.UTC);
+  }
+
+  /**
+   * The bytes of a MariaDB {@code bit(n)} value most significant first, as the database shows them
+   * ({@code HEX(b)}): Debezium sends them least significant first.
+   */
+  private static byte[] bigEndian(byte[] littleEndian) {
+    byte[] bytes = new byte[littleEndian.length];
+    for (int i = 0; i < bytes.length; i++) {
+      bytes[i] = littleEndian[bytes.length - 1 - i];
+    }
+    return bytes;
+  }
+
+  /**
+   * A time of day. PostgreSQL's {@code 24:00:00} is the end of the day, which Iceberg's time type
+   * holds as midnight; a MariaDB {@code time} outside a day (it is a duration there, from -838 to
+   * 838 hours) has no time of day to map to and is refused.
+   */
+  private static LocalTime time(String column, long micros) {
+    if (micros == MICROS_PER_DAY) {
+      return LocalTime.MIDNIGHT;
+    }
+    if (micros < 0 || micros > MICROS_PER_DAY) {
+      throw new FloeException(
+          ErrorCode.VALUE_NOT_REPRESENTABLE,
+          "Cannot store value "
+              + java.time.Duration.ofNanos(micros * 1000)
+              + " of column "
+              + column
+              + " as an Iceberg time: it is outside 00:00:00..23:59:59.999999; keep durations"
+              + " in an integer or text column at the source");
+    }
+    return LocalTime.ofNanoOfDay(micros * 1000);
   }
 
   private static long micros(String semantic, Object value) {
@@ -239,7 +274,8 @@ final class ValueConverter {
             + column
             + " exactly as "
             + type
-            + "; declare the column as numeric(p,s) in PostgreSQL, or set"
-            + " source.unbounded-numeric: string to keep such values as exact text");
+            + "; declare the column with a precision and scale at the source (numeric(p,s)),"
+            + " or, for PostgreSQL, set source.unbounded-numeric: string to keep such values"
+            + " as exact text");
   }
 }
