@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Floe's benchmarks. See bench/README.md.
 #
-#   bench/run.sh full-load|streaming|freshness|stream|enrich|read-cost|read-amplification|compaction|snapshot-growth|sql|rest-catalog [size arguments...]
+#   bench/run.sh full-load|streaming|freshness|stream|enrich|read-cost|read-amplification|compaction|snapshot-growth|sql|rest-catalog|mariadb [size arguments...]
 #   bench/run.sh all      # every benchmark at full size, one after the other
 #   bench/run.sh quick    # every benchmark at a reduced size (a smoke run of a few minutes)
 #
@@ -35,6 +35,7 @@ main_class() {
     snapshot-growth) echo SnapshotGrowthBenchmark ;;
     sql) echo SqlBenchmark ;;
     rest-catalog) echo RestCatalogBenchmark ;;
+    mariadb) echo MariaDbBenchmark ;;
     *) return 1 ;;
   esac
 }
@@ -113,13 +114,13 @@ case "$name" in
   all)
     build
     run_all full-load streaming freshness stream enrich read-cost read-amplification compaction snapshot-growth sql \
-      rest-catalog
+      rest-catalog mariadb
     ;;
   quick)
     build
     run_all "full-load 200000 1" "streaming 50000 20 4 100000 1" "freshness 20" "stream 50000 10 1000 10000 1" "enrich 50000 100000 1" "read-cost 20" \
       "read-amplification 120 500 200000 30 3" "compaction 300000 40 500 15 1" \
-      "snapshot-growth 700 300 5" "sql 1000000 31 3" "rest-catalog 60 16 1 10 8"
+      "snapshot-growth 700 300 5" "sql 1000000 31 3" "rest-catalog 60 16 1 10 8" "mariadb 200000 50000 1"
     ;;
   *)
     main_class "$name" >/dev/null || usage

@@ -3,6 +3,7 @@ package io.floe.server;
 import io.floe.core.ErrorType;
 import io.floe.core.FloeException;
 import java.util.Optional;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,6 +25,10 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // Libraries that log through java.util.logging (the MariaDB binlog client) log where Floe
+    // does, instead of on the terminal.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
     System.exit(execute(args));
   }
 

@@ -34,6 +34,19 @@ final class FloeConfigSchema {
           FloeConfigSchema::qualifiedTable,
           "must be schema.table, or table for a table in schema public, where each name starts"
               + " with a letter or underscore followed by letters, digits, underscores or $");
+  private static final Pattern TABLE_KEY_PATTERN =
+      Pattern.compile(
+          "\\s*([A-Za-z0-9_$.]+)\\s*\\(\\s*([A-Za-z0-9_$]+(?:\\s*,\\s*[A-Za-z0-9_$]+)*)\\s*\\)\\s*");
+  private static final ValueType<String> TABLE_KEY =
+      ValueType.parsed(
+          "table key",
+          text -> {
+            java.util.regex.Matcher matcher = TABLE_KEY_PATTERN.matcher(text);
+            return matcher.matches()
+                ? Optional.of(matcher.group(1) + "(" + matcher.group(2).replaceAll("\\s", "") + ")")
+                : Optional.empty();
+          },
+          "must be table (column, ...), such as shop.events (event_id, seq)");
   private static final ValueType<String> MARIADB_TABLE =
       ValueType.parsed(
           "table",
@@ -227,6 +240,17 @@ final class FloeConfigSchema {
           "Id of Floe's binlog client among the server's replicas: every client of one server"
               + " needs its own, so give one when two Floe installations read the same server.");
 
+  static final ConfigKey<List<String>> KEYS =
+      optional(
+          "keys",
+          ValueType.distinctList("list of table keys", TABLE_KEY),
+          "[]",
+          "Keys of tables without a primary key, each written `table (column, ...)` with the table"
+              + " as `tables` names it: columns whose values you vouch are unique and never null in"
+              + " the table (rows sharing a key would collapse into one). Without an entry, a table"
+              + " without a primary key is refused. A PostgreSQL table also needs `REPLICA IDENTITY"
+              + " FULL`, so that updates and deletes carry the key's old values.");
+
   static final ConfigKey<String> NAMESPACE =
       derived(
           "namespace",
@@ -340,9 +364,9 @@ final class FloeConfigSchema {
     Map<String, List<ConfigKey<?>>> variants = new LinkedHashMap<>();
     variants.put(
         "postgres",
-        List.of(URL, USER, PASSWORD, TABLES, SLOT_NAME, PUBLICATION, UNBOUNDED_NUMERIC));
+        List.of(URL, USER, PASSWORD, TABLES, KEYS, SLOT_NAME, PUBLICATION, UNBOUNDED_NUMERIC));
     variants.put(
-        "mariadb", List.of(MARIADB_URL, MARIADB_USER, PASSWORD, MARIADB_TABLES, SERVER_ID));
+        "mariadb", List.of(MARIADB_URL, MARIADB_USER, PASSWORD, MARIADB_TABLES, KEYS, SERVER_ID));
     variants.put("kafka", StreamConfigSchema.KAFKA_KEYS);
     variants.put("http", StreamConfigSchema.HTTP_KEYS);
     return variants;
@@ -544,6 +568,9 @@ final class FloeConfigSchema {
               case MARIADB -> source.get(MARIADB_TABLES);
               case KAFKA, HTTP -> List.of();
             };
+        if (type.database()) {
+          checkTableKeys(source, "pipelines[" + index + "]", type, tables, reader);
+        }
         ProcessingConfigSchema.check(
             pipeline,
             "pipelines[" + index + "]",
@@ -817,6 +844,7 @@ final class FloeConfigSchema {
                   source.get(USER),
                   source.get(PASSWORD),
                   source.get(TABLES),
+                  tableKeys(source.get(KEYS), FloeConfigSchema::qualifiedTable),
                   source.get(SLOT_NAME),
                   source.get(PUBLICATION),
                   source.get(UNBOUNDED_NUMERIC));
@@ -827,6 +855,7 @@ final class FloeConfigSchema {
                   source.get(MARIADB_USER),
                   source.get(PASSWORD),
                   source.get(MARIADB_TABLES),
+                  tableKeys(source.get(KEYS), FloeConfigSchema::databaseTable),
                   source.get(SERVER_ID));
           case KAFKA -> StreamConfigSchema.kafka(source);
           case HTTP -> StreamConfigSchema.http(source);
@@ -850,6 +879,48 @@ final class FloeConfigSchema {
       String name = values.parent().get(PIPELINE_NAME);
       return name == null ? null : prefix + name;
     };
+  }
+
+  /**
+   * The columns of each {@code keys} entry by its table, named as {@code qualify} names tables
+   * ({@code orders} is {@code public.orders} for PostgreSQL); an entry whose table does not parse
+   * is kept as written, for {@link #checkTableKeys} to report.
+   */
+  private static Map<String, List<String>> tableKeys(
+      List<String> entries, Function<String, Optional<String>> qualify) {
+    Map<String, List<String>> keys = new LinkedHashMap<>();
+    for (String entry : entries) {
+      int open = entry.indexOf('(');
+      String table = entry.substring(0, open);
+      keys.put(
+          qualify.apply(table).orElse(table),
+          List.of(entry.substring(open + 1, entry.length() - 1).split(",", -1)));
+    }
+    return keys;
+  }
+
+  /** Reports {@code keys} entries of tables that {@code tables} does not list. */
+  static void checkTableKeys(
+      ConfigValues source, String path, SourceType type, List<String> tables, ConfigReader reader) {
+    List<String> entries = source.get(KEYS);
+    if (entries == null || tables == null) {
+      return; // Reported already.
+    }
+    Map<String, List<String>> keys =
+        tableKeys(
+            entries,
+            type == SourceType.POSTGRES
+                ? FloeConfigSchema::qualifiedTable
+                : FloeConfigSchema::databaseTable);
+    int index = 0;
+    for (String table : keys.keySet()) {
+      if (!tables.contains(table)) {
+        reader.problem(
+            path + ".source.keys[" + index + "]",
+            "table " + table + " is not in source.tables; list it there, or remove its key");
+      }
+      index++;
+    }
   }
 
   private static Optional<String> databaseTable(String text) {

@@ -3,6 +3,7 @@ package io.floe.core.config;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The PostgreSQL database a pipeline captures changes from. Tables are always qualified ({@code
@@ -14,6 +15,7 @@ public record PostgresSourceConfig(
     String user,
     String password,
     List<String> tables,
+    Map<String, List<String>> keys,
     String slotName,
     String publication,
     UnboundedNumeric unboundedNumeric)
@@ -24,20 +26,35 @@ public record PostgresSourceConfig(
     requireNonNull(user, "user is null");
     requireNonNull(password, "password is null");
     tables = List.copyOf(requireNonNull(tables, "tables is null"));
+    keys = Map.copyOf(requireNonNull(keys, "keys is null"));
     requireNonNull(slotName, "slotName is null");
     requireNonNull(publication, "publication is null");
     requireNonNull(unboundedNumeric, "unboundedNumeric is null");
   }
 
+  /** A source whose tables all have primary keys. */
+  public PostgresSourceConfig(
+      SourceType type,
+      String url,
+      String user,
+      String password,
+      List<String> tables,
+      String slotName,
+      String publication,
+      UnboundedNumeric unboundedNumeric) {
+    this(type, url, user, password, tables, Map.of(), slotName, publication, unboundedNumeric);
+  }
+
   @Override
   public String toString() {
-    return "PostgresSourceConfig[type=%s, url=%s, user=%s, password=%s, tables=%s, slotName=%s, publication=%s, unboundedNumeric=%s]"
+    return "PostgresSourceConfig[type=%s, url=%s, user=%s, password=%s, tables=%s, keys=%s, slotName=%s, publication=%s, unboundedNumeric=%s]"
         .formatted(
             type,
             url,
             user,
             password.isEmpty() ? "" : "****",
             tables,
+            keys,
             slotName,
             publication,
             unboundedNumeric);

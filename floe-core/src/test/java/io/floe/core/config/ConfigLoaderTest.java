@@ -213,7 +213,7 @@ class ConfigLoaderTest {
     assertThat(problems(MINIMAL.replace("tables:", "tabels:")))
         .contains(
             "pipelines[0].source.tabels: unknown key; allowed keys: type, url, user, password,"
-                + " tables, slot-name, publication, unbounded-numeric");
+                + " tables, keys, slot-name, publication, unbounded-numeric");
   }
 
   @Test
@@ -322,15 +322,28 @@ class ConfigLoaderTest {
                   type: mariadb
                   url: jdbc:mariadb://127.0.0.1:3306/
                   user: floe
-                  tables: [shop.orders]
+                  tables: [shop.orders, shop.events]
+                  keys: ["shop.events (device, seq)"]
                   server-id: 77
+              - name: pg
+                source:
+                  type: postgres
+                  url: jdbc:postgresql://127.0.0.1:5432/shop
+                  user: floe
+                  tables: [log]
+                  keys: [log(id)]
             """);
     MariaDbSourceConfig source = (MariaDbSourceConfig) config.pipelines().get(0).source();
     assertThat(source.tables()).containsExactly("shop.orders", "crm.customers");
     assertThat(source.password()).isEmpty();
     assertThat(source.serverId()).isBetween(100_000, 999_999);
     assertThat(source.streaming()).isFalse();
-    assertThat(((MariaDbSourceConfig) config.pipelines().get(1).source()).serverId()).isEqualTo(77);
+    MariaDbSourceConfig other = (MariaDbSourceConfig) config.pipelines().get(1).source();
+    assertThat(other.serverId()).isEqualTo(77);
+    assertThat(other.keys()).containsExactly(Map.entry("shop.events", List.of("device", "seq")));
+    assertThat(source.keys()).isEmpty();
+    assertThat(((PostgresSourceConfig) config.pipelines().get(2).source()).keys())
+        .containsExactly(Map.entry("public.log", List.of("id")));
     assertThat(config.pipelines().get(0).target().namespace()).isEqualTo("shop");
   }
 
@@ -347,13 +360,32 @@ class ConfigLoaderTest {
               tables: [orders, shop.order-lines]
               server-id: 0
               slot-name: floe_shop
+              keys: ["shop.other (a)", "shop.orders a, b"]
         """;
     assertThat(problems(yaml))
         .contains("pipelines[0].source.url: must start with jdbc:mariadb://")
         .contains("pipelines[0].source.tables[0]: invalid value 'orders'; must be database.table")
         .contains("pipelines[0].source.tables[1]: invalid value 'shop.order-lines'")
         .contains("pipelines[0].source.server-id")
-        .contains("pipelines[0].source.slot-name");
+        .contains("pipelines[0].source.slot-name")
+        .contains(
+            "pipelines[0].source.keys[1]: invalid value 'shop.orders a, b'; must be table"
+                + " (column, ...), such as shop.events (event_id, seq)");
+    String unlisted =
+        """
+        pipelines:
+          - name: shop
+            source:
+              type: mariadb
+              url: jdbc:mariadb://127.0.0.1:3306/shop
+              user: floe
+              tables: [shop.orders]
+              keys: ["shop.other (a)"]
+        """;
+    assertThat(problems(unlisted))
+        .contains(
+            "pipelines[0].source.keys[0]: table shop.other is not in source.tables; list it there,"
+                + " or remove its key");
   }
 
   @Test
@@ -397,7 +429,7 @@ class ConfigLoaderTest {
             "pipelines[0].commit-interval: invalid value '1 s'; write a number followed by ms, s,"
                 + " m, h or d (such as 250ms, 1s, 2m, 1h, 5d) or an ISO-8601 duration (such as PT1S)",
             "pipelines[0].source.tabels: unknown key; allowed keys: type, url, user, password,"
-                + " tables, slot-name, publication, unbounded-numeric",
+                + " tables, keys, slot-name, publication, unbounded-numeric",
             "pipelines[0].source.tables: missing required key");
   }
 

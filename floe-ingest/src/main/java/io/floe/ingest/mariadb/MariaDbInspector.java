@@ -304,6 +304,29 @@ final class MariaDbInspector {
         }
       }
     }
+    List<String> declared = config.keys().get(qualified);
+    if (declared != null) {
+      if (!keyColumns.isEmpty()) {
+        problems.add(
+            qualified
+                + ": it has a primary key ("
+                + String.join(", ", keyColumns)
+                + "), which Floe uses; remove the table's entry from source.keys");
+        return null;
+      }
+      List<String> names = columns.stream().map(Column::name).toList();
+      List<String> unknown = declared.stream().filter(name -> !names.contains(name)).toList();
+      if (!unknown.isEmpty()) {
+        problems.add(
+            qualified
+                + ": source.keys names "
+                + String.join(", ", unknown)
+                + ", which the table does not have; its columns are "
+                + String.join(", ", names));
+        return null;
+      }
+      keyColumns.addAll(declared);
+    }
     if (keyColumns.isEmpty()) {
       problems.add(
           qualified
@@ -312,7 +335,10 @@ final class MariaDbInspector {
               + quote(database)
               + "."
               + quote(tableName)
-              + " ADD PRIMARY KEY (...);) or remove the table from source.tables");
+              + " ADD PRIMARY KEY (...);), name columns you vouch are unique and never null in"
+              + " source.keys (keys: [\""
+              + qualified
+              + " (column, ...)\"]), or remove the table from source.tables");
       return null;
     }
     List<Types.NestedField> fields = new ArrayList<>();

@@ -48,6 +48,14 @@ final class PostgresEngineProperties {
         tables.stream()
             .map(table -> table.qualifiedName().replace(".", "\\.").replace("$", "\\$"))
             .collect(Collectors.joining(",")));
+    if (!source.keys().isEmpty()) {
+      // Tables without a primary key: their events are keyed by the columns source.keys names.
+      properties.setProperty(
+          "message.key.columns",
+          source.keys().entrySet().stream()
+              .map(entry -> entry.getKey() + ":" + String.join(",", entry.getValue()))
+              .collect(Collectors.joining(";")));
+    }
     properties.setProperty("snapshot.mode", "initial");
     // Floe resumes from the oldest position its tables hold; a table that saw no change for long
     // holds an old one, which the slot may have moved past. The slot only moves after every table

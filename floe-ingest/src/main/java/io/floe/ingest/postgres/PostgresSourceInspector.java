@@ -201,10 +201,11 @@ public final class PostgresSourceInspector {
     String tableName = qualified.substring(dot + 1);
     long oid;
     long estimatedRows;
+    String replicaIdentity;
     try (PreparedStatement statement =
         connection.prepareStatement(
-            "SELECT c.oid, c.reltuples::bigint, has_table_privilege(c.oid, 'SELECT')"
-                + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            "SELECT c.oid, c.reltuples::bigint, has_table_privilege(c.oid, 'SELECT'),"
+                + " c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                 + " WHERE n.nspname = ? AND c.relname = ? AND c.relkind IN ('r', 'p')")) {
       statement.setString(1, schemaName);
       statement.setString(2, tableName);
@@ -220,6 +221,7 @@ public final class PostgresSourceInspector {
         }
         oid = result.getLong(1);
         estimatedRows = result.getLong(2);
+        replicaIdentity = result.getString(4);
         if (!result.getBoolean(3)) {
           problems.add(
               qualified
@@ -250,15 +252,40 @@ public final class PostgresSourceInspector {
         }
       }
     }
+    String quotedTable = quoteIdentifier(schemaName) + "." + quoteIdentifier(tableName);
+    List<String> declared = config.keys().get(qualified);
+    if (declared != null) {
+      if (!keyColumns.isEmpty()) {
+        problems.add(
+            qualified
+                + ": it has a primary key ("
+                + String.join(", ", keyColumns)
+                + "), which Floe uses; remove the table's entry from source.keys");
+        return null;
+      }
+      if (!"f".equals(replicaIdentity)) {
+        problems.add(
+            qualified
+                + ": a table keyed by source.keys needs the old values of updated and deleted"
+                + " rows: run ALTER TABLE "
+                + quotedTable
+                + " REPLICA IDENTITY FULL;");
+        return null;
+      }
+      keyColumns.addAll(declared);
+    }
     if (keyColumns.isEmpty()) {
       problems.add(
           qualified
               + ": it has no primary key, so changed rows cannot be identified; add one (ALTER"
               + " TABLE "
-              + quoteIdentifier(schemaName)
-              + "."
-              + quoteIdentifier(tableName)
-              + " ADD PRIMARY KEY (...);) or remove the table from source.tables");
+              + quotedTable
+              + " ADD PRIMARY KEY (...);), name columns you vouch are unique and never null in"
+              + " source.keys (keys: [\""
+              + qualified
+              + " (column, ...)\"]) after ALTER TABLE "
+              + quotedTable
+              + " REPLICA IDENTITY FULL, or remove the table from source.tables");
       return null;
     }
 
@@ -331,6 +358,16 @@ public final class PostgresSourceInspector {
               : Types.NestedField.optional(id, column.name, type));
     }
     if (columnNames.size() != columnTypes.size()) {
+      return null;
+    }
+    List<String> unknown = keyColumns.stream().filter(name -> !columnNames.contains(name)).toList();
+    if (!unknown.isEmpty()) {
+      problems.add(
+          qualified
+              + ": source.keys names "
+              + String.join(", ", unknown)
+              + ", which the table does not have; its columns are "
+              + String.join(", ", columnNames));
       return null;
     }
     Schema schema = new Schema(fields, identifierIds);

@@ -28,6 +28,9 @@ import java.util.Map;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterAll;
@@ -133,6 +136,40 @@ class MariaDbSourceIT {
         assertThat(restarted.stats().loadedRows()).isZero();
         assertThat(restarted.stats().changes()).isGreaterThan(50);
       }
+    }
+  }
+
+  @Test
+  void appliesTruncateAndMultiRowStatements() throws Exception {
+    try (Connection connection = server.connect("shop");
+        Statement statement = connection.createStatement()) {
+      statement.execute("CREATE TABLE notes (id INT PRIMARY KEY, note VARCHAR(20))");
+      statement.execute("INSERT INTO notes VALUES (1, 'one'), (2, 'two'), (3, 'three')");
+    }
+    PipelineConfig config = config("truncate", "root", List.of("shop.notes"));
+    try (JdbcCatalog catalog = catalog();
+        Pipeline pipeline = pipeline(catalog, config)) {
+      pipeline.start();
+      awaitRows(catalog, "truncate", "notes", 3);
+      try (Connection connection = server.connect("shop");
+          Statement statement = connection.createStatement()) {
+        statement.execute("TRUNCATE TABLE notes");
+        statement.execute("INSERT INTO notes VALUES (4, 'four'), (5, 'five')");
+        statement.execute("UPDATE notes SET note = CONCAT(note, '!')");
+        statement.execute("DELETE FROM notes WHERE id = 4");
+      }
+      awaitRows(catalog, "truncate", "notes", 1);
+      Table notes = catalog.loadTable(TableIdentifier.of("truncate", "notes"));
+      try (CloseableIterable<Record> rows = IcebergGenerics.read(notes).build()) {
+        assertThat(rows)
+            .singleElement()
+            .satisfies(
+                row -> {
+                  assertThat(row.getField("id")).isEqualTo(5);
+                  assertThat(row.getField("note")).isEqualTo("five!");
+                });
+      }
+      assertThat(pipeline.state()).isEqualTo(Pipeline.State.STREAMING);
     }
   }
 
