@@ -40,9 +40,9 @@ import org.apache.kafka.connect.source.SourceRecord;
  * way, in the same run: a full load of a table of N rows × 6 columns, and the streaming apply of
  * one transaction that updates M of its rows. The no-op consumer counts the table's events and
  * marks them processed; Floe's figure ends when an Iceberg commit holds every row (full load) or
- * change (streaming). Runs alternate (consumer, then Floe) after a warm-up run that is not
- * counted; the rates are medians, and the ratio is the median of the runs' ratios (target: Floe at
- * 0.8 or more of the consumer's rate).
+ * change (streaming). Runs alternate (consumer, then Floe) after a warm-up run that is not counted;
+ * the rates are medians, and the ratio is the median of the runs' ratios (target: Floe at 0.8 or
+ * more of the consumer's rate).
  *
  * <p>A private MariaDB of Debian's {@code mariadb-server} package serves the table.
  *
@@ -119,7 +119,11 @@ public final class MariaDbBenchmark {
       }
       report("mariadb-full-load rows=" + rows, runs, floeLoad, consumerLoad, loadRatios);
       report(
-          "mariadb-streaming-apply updates=" + updates, runs, floeApply, consumerApply, applyRatios);
+          "mariadb-streaming-apply updates=" + updates,
+          runs,
+          floeApply,
+          consumerApply,
+          applyRatios);
     } finally {
       if (!Boolean.getBoolean("floe.bench.keep")) {
         BenchEnvironment.deleteRecursively(scratch);

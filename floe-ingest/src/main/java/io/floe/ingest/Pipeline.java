@@ -43,10 +43,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -755,8 +758,116 @@ public final class Pipeline implements AutoCloseable {
   }
 
   private void apply(TableSink sink, Change change) {
+    SchemaDrift drift = sink.drift(change);
+    if (!drift.isEmpty()) {
+      evolve(sink, drift);
+    }
     sink.apply(change, stats);
     uncommittedEvents++;
+  }
+
+  /**
+   * Follows a schema change of a source table, seen in the first row written after it: commits what
+   * every table has pending, at the last source transaction boundary (inside a transaction the
+   * changes of it applied so far are committed too; a replay after a crash applies the whole
+   * transaction again, which sets each row to the same end state), then adds the new columns and
+   * promotes the widened ones in one Iceberg schema change (no data is rewritten: older files read
+   * null for a new column, and time travel reads each snapshot with its own schema), and writes on
+   * with a writer of the new schema.
+   *
+   * @throws FloeException for a change a column cannot follow in place (text to number, narrowing a
+   *     type): nothing of the row is written, and the pipeline stops with what to do
+   */
+  private void evolve(TableSink sink, SchemaDrift drift) {
+    if (!drift.incompatible().isEmpty()) {
+      throw new FloeException(
+          ErrorCode.SOURCE_TABLE_INVALID,
+          "Cannot follow the schema change of "
+              + sink.source.qualifiedName()
+              + " into "
+              + sink.tableName
+              + ": "
+              + String.join("; ", drift.incompatible())
+              + ". Iceberg changes a column's type in place only to a wider one (int to long,"
+              + " float to double, a decimal's precision up): restore the column's type at the"
+              + " source (the pipeline then resumes where it stopped), or drop the Iceberg table to"
+              + " load the table again");
+    }
+    if (sink.writer.pendingChanges() > 0) {
+      commitLock.lock();
+      try {
+        if (lastApplied != null) {
+          commit(acknowledger, System.nanoTime());
+        } else {
+          // Inside a transaction whose predecessors are committed: this table's changes of it so
+          // far are committed under the checkpoint the table holds, which a crash replays from.
+          if (sink.lastSummary == null) {
+            throw new FloeException(
+                ErrorCode.INTERNAL_ERROR,
+                "Cannot follow the schema change of "
+                    + sink.source.qualifiedName()
+                    + ": changes are pending but the table records no position");
+          }
+          sink.writer.commit(sink.lastSummary).ifPresent(result -> logCommit(sink, result));
+        }
+      } finally {
+        commitLock.unlock();
+      }
+    }
+    Table table = sink.writer.table();
+    table.refresh();
+    Schema current = table.schema();
+    UpdateSchema update = table.updateSchema();
+    List<String> changes = new ArrayList<>();
+    drift
+        .added()
+        .forEach(
+            (name, type) -> {
+              if (current.findField(name) == null) {
+                update.addColumn(name, type);
+                changes.add("added " + name + " " + type);
+              }
+            });
+    drift
+        .widened()
+        .forEach(
+            (name, type) -> {
+              Types.NestedField column = current.findField(name);
+              if (column != null && !column.type().equals(type)) {
+                update.updateColumn(name, type.asPrimitiveType());
+                changes.add("widened " + name + " from " + column.type() + " to " + type);
+              }
+            });
+    if (!changes.isEmpty()) {
+      update.commit();
+      stats.schemaChanges.increment();
+    }
+    if (!drift.defaults().isEmpty()) {
+      LOG.warn(
+          "Pipeline {}: columns {} of {} were added with defaults at the source ({}); the rows that"
+              + " existed before read null for them in {} until they change, since a format"
+              + " version 2 table cannot give existing rows a default without rewriting them",
+          config.name(),
+          drift.defaults().keySet(),
+          sink.source.qualifiedName(),
+          drift.defaults(),
+          sink.tableName);
+    }
+    if (sink.writer instanceof CdcTableWriter old) {
+      writers.unregister(old);
+    }
+    CdcTableWriter writer = CdcTableWriter.open(table);
+    writer.setCompactionEnabled(!stampAllTables);
+    sink.writer = writer;
+    writers.register(writer);
+    LOG.info(
+        "Pipeline {}: the schema of {} changed at the source; {}: {} (schema {}; earlier snapshots"
+            + " keep the schema they were written with)",
+        config.name(),
+        sink.source.qualifiedName(),
+        sink.tableName,
+        changes.isEmpty() ? "already in the table" : String.join(", ", changes),
+        writer.schema().schemaId());
   }
 
   private void maybeCommit(ChangeHandler.Acknowledger acknowledger) {

@@ -16,6 +16,7 @@ public final class PipelineStats {
   final LongAdder commits = new LongAdder();
   final LongAdder bytes = new LongAdder();
   final LongAdder deadLettered = new LongAdder();
+  final LongAdder schemaChanges = new LongAdder();
 
   /** Seconds over which {@link #recordsPerSecond} and {@link #bytesPerSecond} average. */
   private static final long RATE_WINDOW_NANOS = 10_000_000_000L;
@@ -62,6 +63,11 @@ public final class PipelineStats {
   /** Stream records sent to the dead-letter table. */
   public long deadLettered() {
     return deadLettered.sum();
+  }
+
+  /** Schema changes of source tables followed by their Iceberg tables (each an Iceberg commit). */
+  public long schemaChanges() {
+    return schemaChanges.sum();
   }
 
   /**

@@ -22,4 +22,22 @@ public interface RowImage {
    *     represented
    */
   Record toRecord(Schema schema, BitSet unchanged);
+
+  /**
+   * How this image's columns differ from {@code schema} after a schema change at the source, for
+   * the pipeline to evolve the table before the row is converted. Sources whose rows carry no
+   * schema of their own answer {@link SchemaDrift#NONE}.
+   */
+  default SchemaDrift drift(Schema schema) {
+    return SchemaDrift.NONE;
+  }
+
+  /**
+   * What identifies the source schema this image was written with, the same object for every image
+   * of one version of a table (Debezium's Connect schema), so that {@link #drift} is asked once per
+   * version; null when the image carries no schema.
+   */
+  default Object sourceSchema() {
+    return null;
+  }
 }

@@ -38,6 +38,11 @@ final class TableSink {
   /** Rows written since the last check of the quality rules, to check before the next commit. */
   final List<Record> unchecked = new ArrayList<>();
 
+  /** The source schema of the last row image found to fit the writer's schema ({@link #drift}). */
+  private Object fittingSourceSchema;
+
+  private int fittingSchemaId = -1;
+
   /** When the table's checkpoint was last committed ({@link System#nanoTime}). */
   long lastCheckpointNanos = System.nanoTime();
 
@@ -47,6 +52,30 @@ final class TableSink {
     Table table = writer.table();
     this.tableName = table.name();
     this.estimatedRows = source.estimatedRows();
+  }
+
+  /**
+   * How a change's row differs from the table's schema, {@link SchemaDrift#NONE} when it fits; rows
+   * of a source schema already found to fit are not compared again.
+   */
+  SchemaDrift drift(SourceEvent.Change change) {
+    RowImage row = change.row();
+    if (row == null || change.operation() == SourceEvent.Operation.DELETE) {
+      return SchemaDrift.NONE;
+    }
+    Object sourceSchema = row.sourceSchema();
+    int schemaId = writer.schema().schemaId();
+    if (sourceSchema != null
+        && sourceSchema == fittingSourceSchema
+        && schemaId == fittingSchemaId) {
+      return SchemaDrift.NONE;
+    }
+    SchemaDrift drift = row.drift(writer.schema());
+    if (drift.isEmpty()) {
+      fittingSourceSchema = sourceSchema;
+      fittingSchemaId = schemaId;
+    }
+    return drift;
   }
 
   /** Whether the table already holds what the source committed at {@code position}. */

@@ -41,28 +41,24 @@ final class TargetTables {
       Catalog catalog, String pipeline, TableIdentifier identifier, SourceTable source) {
     if (catalog.tableExists(identifier)) {
       Table table = catalog.loadTable(identifier);
-      List<String> existing =
-          table.schema().columns().stream().map(Types.NestedField::name).toList();
-      if (!existing.equals(source.columns())
-          || !table
-              .schema()
-              .identifierFieldNames()
-              .equals(source.icebergSchema().identifierFieldNames())) {
+      // Columns may differ: the source's schema may have changed while the pipeline was stopped;
+      // the rows after the change evolve the table as they arrive. The key may not change.
+      if (!table
+          .schema()
+          .identifierFieldNames()
+          .equals(source.icebergSchema().identifierFieldNames())) {
         throw new FloeException(
             ErrorCode.SOURCE_TABLE_INVALID,
             "Cannot replicate "
                 + source.qualifiedName()
                 + " into "
                 + identifier
-                + ": the Iceberg table has columns "
-                + existing
-                + " and key "
+                + ": the Iceberg table's key is "
                 + table.schema().identifierFieldNames()
-                + " but the source has "
-                + source.columns()
-                + " and key "
+                + " but the source's is "
                 + source.icebergSchema().identifierFieldNames()
-                + "; schema changes are not replicated yet: drop the Iceberg table to reload it");
+                + "; a table's key cannot change under a pipeline: drop the Iceberg table to load"
+                + " the table again with its new key");
       }
       return table;
     }

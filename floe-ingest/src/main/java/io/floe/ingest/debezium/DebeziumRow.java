@@ -5,11 +5,17 @@ import static java.util.Objects.requireNonNull;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.ingest.RowImage;
+import io.floe.ingest.SchemaDrift;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Struct;
@@ -38,20 +44,21 @@ public final class DebeziumRow implements RowImage {
       Types.NestedField field = fields.get(position);
       Field connectField = image.schema().field(field.name());
       if (connectField == null) {
-        if (unchanged == null) {
-          // A key image: only key columns are present.
-          continue;
+        if (unchanged != null && field.isRequired()) {
+          throw new FloeException(
+              ErrorCode.SOURCE_TABLE_INVALID,
+              "Cannot apply a change of "
+                  + sourceTable
+                  + ": key column "
+                  + field.name()
+                  + " is missing from the source row; was it dropped or renamed in "
+                  + sourceName
+                  + "? A table's key cannot change under a running pipeline: restore the column,"
+                  + " or drop the Iceberg table to load the table again with its new key");
         }
-        throw new FloeException(
-            ErrorCode.SOURCE_TABLE_INVALID,
-            "Cannot apply a change of "
-                + sourceTable
-                + ": column "
-                + field.name()
-                + " is missing from the source row; was it dropped or renamed in "
-                + sourceName
-                + "?"
-                + " Schema changes are not replicated yet: restore the column or reload the table");
+        // A key image holds only the key columns; a column dropped at the source stays in the
+        // Iceberg table, null in the rows written since.
+        continue;
       }
       Object raw = image.get(connectField);
       if (unchanged != null && ValueConverter.isUnchanged(raw)) {
@@ -63,18 +70,64 @@ public final class DebeziumRow implements RowImage {
           ValueConverter.convert(
               sourceTable + "." + field.name(), field.type(), connectField.schema(), raw));
     }
-    if (unchanged != null && image.schema().fields().size() > fields.size()) {
-      throw new FloeException(
-          ErrorCode.SOURCE_TABLE_INVALID,
-          "Cannot apply a change of "
-              + sourceTable
-              + ": the source row has columns the Iceberg table lacks ("
-              + image.schema().fields().size()
-              + " vs "
-              + fields.size()
-              + "); schema changes are not replicated yet: restart the pipeline after reloading"
-              + " the table");
-    }
     return record;
+  }
+
+  @Override
+  public Object sourceSchema() {
+    return image.schema();
+  }
+
+  /**
+   * Compares the image's columns, as Debezium typed them, with the table's: new columns, columns
+   * whose type widened, and changes a column cannot follow.
+   */
+  @Override
+  public SchemaDrift drift(Schema schema) {
+    Map<String, Type> added = new LinkedHashMap<>();
+    Map<String, Type> widened = new HashMap<>();
+    Map<String, String> defaults = new HashMap<>();
+    List<String> incompatible = new ArrayList<>();
+    for (Field connectField : image.schema().fields()) {
+      Types.NestedField column = schema.findField(connectField.name());
+      if (column == null) {
+        Type type = ConnectTypes.icebergType(connectField.schema());
+        if (type == null) {
+          incompatible.add(
+              "new column "
+                  + connectField.name()
+                  + " has a type Floe cannot map yet ("
+                  + describe(connectField.schema())
+                  + ")");
+        } else {
+          added.put(connectField.name(), type);
+          Object defaultValue = connectField.schema().defaultValue();
+          if (defaultValue != null) {
+            defaults.put(connectField.name(), String.valueOf(defaultValue));
+          }
+        }
+        continue;
+      }
+      Type needed = ConnectTypes.fit(column.type(), connectField.schema());
+      if (needed == null) {
+        incompatible.add(
+            "column "
+                + connectField.name()
+                + " is "
+                + column.type()
+                + " in Iceberg, and its values are now "
+                + describe(connectField.schema())
+                + ", which that type cannot hold exactly");
+      } else if (!needed.equals(column.type())) {
+        widened.put(connectField.name(), needed);
+      }
+    }
+    return added.isEmpty() && widened.isEmpty() && incompatible.isEmpty()
+        ? SchemaDrift.NONE
+        : new SchemaDrift(added, widened, defaults, incompatible);
+  }
+
+  private static String describe(org.apache.kafka.connect.data.Schema schema) {
+    return schema.name() == null ? schema.type().toString() : schema.type() + " " + schema.name();
   }
 }

@@ -82,7 +82,19 @@ public final class ValueConverter {
     String semantic = schema == null ? null : schema.name();
     switch (type.typeId()) {
       case INTEGER:
-        return ((Number) value).intValue();
+        long integer = ((Number) value).longValue();
+        if (integer != (int) integer) {
+          // The source widened the column without the table following it: never truncate.
+          throw new FloeException(
+              ErrorCode.VALUE_NOT_REPRESENTABLE,
+              "Cannot store value "
+                  + integer
+                  + " of column "
+                  + column
+                  + " in its Iceberg int column; the pipeline widens a column when the source"
+                  + " widens it, so report this with the log");
+        }
+        return (int) integer;
       case LONG:
         return ((Number) value).longValue();
       case FLOAT:

@@ -1,0 +1,41 @@
+package io.floe.ingest;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.iceberg.types.Type;
+
+/**
+ * How a source row's columns differ from its Iceberg table's schema after a schema change at the
+ * source: columns the row has that the table lacks, columns whose type the source widened, and
+ * changes the table cannot follow in place.
+ *
+ * @param added new columns, by name in source order, with their Iceberg types
+ * @param widened existing columns whose source type is now wider, with the type to promote to
+ * @param defaults the added columns that have a default value at the source, with it as text
+ * @param incompatible changes Iceberg cannot express in place, each described for a message
+ */
+public record SchemaDrift(
+    Map<String, Type> added,
+    Map<String, Type> widened,
+    Map<String, String> defaults,
+    List<String> incompatible) {
+  /** No difference. */
+  public static final SchemaDrift NONE = new SchemaDrift(Map.of(), Map.of(), Map.of(), List.of());
+
+  public SchemaDrift {
+    added =
+        Collections.unmodifiableMap(new LinkedHashMap<>(requireNonNull(added, "added is null")));
+    widened = Map.copyOf(requireNonNull(widened, "widened is null"));
+    defaults = Map.copyOf(requireNonNull(defaults, "defaults is null"));
+    incompatible = List.copyOf(requireNonNull(incompatible, "incompatible is null"));
+  }
+
+  /** Whether the row fits the schema as it is. */
+  public boolean isEmpty() {
+    return added.isEmpty() && widened.isEmpty() && incompatible.isEmpty();
+  }
+}
