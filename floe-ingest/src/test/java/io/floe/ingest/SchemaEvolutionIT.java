@@ -3,6 +3,7 @@ package io.floe.ingest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.catalog.SchemaHistory;
 import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.MariaDbSourceConfig;
 import io.floe.core.config.PipelineConfig;
@@ -200,6 +201,17 @@ class SchemaEvolutionIT {
         // d; a; e and f; g; c (PostgreSQL: MariaDB's REAL is a DOUBLE already).
         assertThat(pipeline.stats().schemaChanges()).isGreaterThanOrEqualTo(4);
         assertThat(pipeline.state()).isEqualTo(Pipeline.State.STREAMING);
+        // Listed, in order, from the table's metadata (floe schema-history).
+        assertThat(
+                SchemaHistory.of(table).stream()
+                    .flatMap(entry -> entry.changes().stream())
+                    .toList())
+            .containsSubsequence(
+                "added d int",
+                "changed a from int to long",
+                "added e string",
+                "added f double",
+                "added g int");
 
         // Time travel reads each snapshot with its own schema and rows.
         List<Record> before = read(table, beforeAdd);

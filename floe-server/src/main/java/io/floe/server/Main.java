@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       SqlCommand.class,
       DemoCommand.class,
       MaintainCommand.class,
+      SchemaHistoryCommand.class,
       DlqCommand.class
     })
 public final class Main {

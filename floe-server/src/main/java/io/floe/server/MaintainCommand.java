@@ -108,7 +108,7 @@ final class MaintainCommand {
       return FloeCatalog.database(root(), catalogConfig());
     }
 
-    private CatalogConfig catalogConfig() {
+    CatalogConfig catalogConfig() {
       return configured() ? config().catalog() : CatalogConfig.defaults();
     }
 
