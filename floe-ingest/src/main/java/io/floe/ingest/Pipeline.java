@@ -793,7 +793,8 @@ public final class Pipeline implements AutoCloseable {
               + " source (the pipeline then resumes where it stopped), or drop the Iceberg table to"
               + " load the table again");
     }
-    if (sink.writer.pendingChanges() > 0) {
+    // A compaction handed to the writer goes into this commit too, not away with the writer.
+    if (sink.writer.pendingChanges() > 0 || sink.writer.rewriteSubmitted()) {
       commitLock.lock();
       try {
         if (lastApplied != null) {
