@@ -790,10 +790,11 @@ public final class Pipeline implements AutoCloseable {
               + String.join("; ", drift.incompatible())
               + ". Iceberg changes a column's type in place only to a wider one (int to long,"
               + " float to double, a decimal's precision up), and the source's log holds rows of"
-              + " the new type: drop the Iceberg table "
-              + sink.tableName
-              + " (the pipeline loads the table again when it starts), or remove the table from"
-              + " source.tables");
+              + " the new type: drop the Iceberg tables of pipeline "
+              + config.name()
+              + " (it loads them again when it starts), or move "
+              + sink.source.qualifiedName()
+              + " to a pipeline of its own");
     }
     // A compaction handed to the writer goes into this commit too, not away with the writer.
     if (sink.writer.pendingChanges() > 0 || sink.writer.rewriteSubmitted()) {
