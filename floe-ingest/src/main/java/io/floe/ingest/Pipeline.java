@@ -43,13 +43,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
-import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -818,32 +815,8 @@ public final class Pipeline implements AutoCloseable {
         commitLock.unlock();
       }
     }
-    Table table = sink.writer.table();
-    table.refresh();
-    Schema current = table.schema();
-    UpdateSchema update = table.updateSchema();
-    List<String> changes = new ArrayList<>();
-    drift
-        .added()
-        .forEach(
-            (name, type) -> {
-              if (current.findField(name) == null) {
-                update.addColumn(name, type);
-                changes.add("added " + name + " " + type);
-              }
-            });
-    drift
-        .widened()
-        .forEach(
-            (name, type) -> {
-              Types.NestedField column = current.findField(name);
-              if (column != null && !column.type().equals(type)) {
-                update.updateColumn(name, type.asPrimitiveType());
-                changes.add("widened " + name + " from " + column.type() + " to " + type);
-              }
-            });
+    List<String> changes = sink.evolve(drift);
     if (!changes.isEmpty()) {
-      update.commit();
       stats.schemaChanges.increment();
     }
     if (!drift.defaults().isEmpty()) {
@@ -860,9 +833,7 @@ public final class Pipeline implements AutoCloseable {
     if (sink.writer instanceof CdcTableWriter old) {
       writers.unregister(old);
     }
-    CdcTableWriter writer = CdcTableWriter.open(table);
-    writer.setCompactionEnabled(!stampAllTables);
-    sink.writer = writer;
+    CdcTableWriter writer = sink.reopenWriter(!stampAllTables);
     writers.register(writer);
     LOG.info(
         "Pipeline {}: the schema of {} changed at the source; {}: {} (schema {}; earlier snapshots"

@@ -2,14 +2,18 @@ package io.floe.ingest;
 
 import static java.util.Objects.requireNonNull;
 
+import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.TableWriter;
 import io.floe.ingest.quality.QualityGate;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.types.Types;
 
 /** One source table flowing into one Iceberg table: applies its changes, keeps its figures. */
 final class TableSink {
@@ -76,6 +80,52 @@ final class TableSink {
       fittingSchemaId = schemaId;
     }
     return drift;
+  }
+
+  /**
+   * Adds the drift's new columns and promotes its widened ones in one Iceberg schema change, those
+   * the table does not have already, then opens a writer of the new schema in place of the old one;
+   * the old writer must have nothing pending.
+   *
+   * @return what changed ("added d int"), empty when the table had the changes already
+   */
+  List<String> evolve(SchemaDrift drift) {
+    Table table = writer.table();
+    table.refresh();
+    Schema current = table.schema();
+    UpdateSchema update = table.updateSchema();
+    List<String> changes = new ArrayList<>();
+    drift
+        .added()
+        .forEach(
+            (name, type) -> {
+              if (current.findField(name) == null) {
+                update.addColumn(name, type);
+                changes.add("added " + name + " " + type);
+              }
+            });
+    drift
+        .widened()
+        .forEach(
+            (name, type) -> {
+              Types.NestedField column = current.findField(name);
+              if (column != null && !column.type().equals(type)) {
+                update.updateColumn(name, type.asPrimitiveType());
+                changes.add("widened " + name + " from " + column.type() + " to " + type);
+              }
+            });
+    if (!changes.isEmpty()) {
+      update.commit();
+    }
+    return changes;
+  }
+
+  /** Opens a new writer of the table's current schema in place of the old one and returns it. */
+  CdcTableWriter reopenWriter(boolean compactionEnabled) {
+    CdcTableWriter reopened = CdcTableWriter.open(writer.table());
+    reopened.setCompactionEnabled(compactionEnabled);
+    writer = reopened;
+    return reopened;
   }
 
   /** Whether the table already holds what the source committed at {@code position}. */
