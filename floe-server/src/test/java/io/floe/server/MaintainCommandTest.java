@@ -10,9 +10,6 @@ import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.WarehouseConfig;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.testing.CdcTables;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -43,23 +40,8 @@ class MaintainCommandTest {
 
   @TempDir Path warehouse;
 
-  private record Run(int exitCode, String out, String err) {}
-
-  private static synchronized Run floe(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream originalOut = System.out;
-    PrintStream originalErr = System.err;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int exitCode = Main.execute(args);
-      return new Run(
-          exitCode, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(originalOut);
-      System.setErr(originalErr);
-    }
+  private static CommandRun floe(String... args) {
+    return CommandRun.floe(args);
   }
 
   private static String[] append(String[] arguments, String last) {
@@ -104,7 +86,7 @@ class MaintainCommandTest {
     String dir = warehouse.toString();
     String after = Instant.now().plusSeconds(1).toString();
 
-    Run dryRun =
+    CommandRun dryRun =
         floe(
             "maintain",
             "expire-snapshots",
@@ -120,7 +102,7 @@ class MaintainCommandTest {
     assertThat(dryRun.out()).startsWith("Would expire 4 snapshots of raw.notes");
     assertThat(snapshotIds()).hasSize(6);
 
-    Run expire =
+    CommandRun expire =
         floe(
             "maintain",
             "expire-snapshots",
@@ -134,7 +116,7 @@ class MaintainCommandTest {
     assertThat(expire.out()).startsWith("Expired 4 snapshots of raw.notes");
     assertThat(snapshotIds()).containsExactlyElementsOf(snapshots.subList(4, 6));
 
-    Run rollback =
+    CommandRun rollback =
         floe(
             "maintain",
             "rollback",
@@ -151,11 +133,12 @@ class MaintainCommandTest {
                 + snapshots.get(5)
                 + ")\n");
 
-    Run manifests = floe("maintain", "rewrite-manifests", "-w", dir, "raw.notes");
+    CommandRun manifests = floe("maintain", "rewrite-manifests", "-w", dir, "raw.notes");
     assertThat(manifests.exitCode()).as(manifests.err()).isZero();
     assertThat(manifests.out()).startsWith("Rewrote the manifests of raw.notes");
 
-    Run orphans = floe("maintain", "remove-orphan-files", "-w", dir, "raw.notes", "--dry-run");
+    CommandRun orphans =
+        floe("maintain", "remove-orphan-files", "-w", dir, "raw.notes", "--dry-run");
     assertThat(orphans.out()).startsWith("Found 0 orphan files of raw.notes");
   }
 
@@ -163,17 +146,17 @@ class MaintainCommandTest {
   void reportsBadArgumentsClearly() throws Exception {
     writeCommits(1);
     String dir = warehouse.toString();
-    Run badTable = floe("maintain", "rewrite-manifests", "-w", dir, "notes");
+    CommandRun badTable = floe("maintain", "rewrite-manifests", "-w", dir, "notes");
     assertThat(badTable.exitCode()).isEqualTo(1);
     assertThat(badTable.err()).contains("name the table as namespace.table");
-    Run missing = floe("maintain", "rewrite-manifests", "-w", dir, "raw.nope");
+    CommandRun missing = floe("maintain", "rewrite-manifests", "-w", dir, "raw.nope");
     assertThat(missing.exitCode()).isEqualTo(1);
     assertThat(missing.err()).contains("raw.nope");
-    Run badAge =
+    CommandRun badAge =
         floe("maintain", "expire-snapshots", "-w", dir, "raw.notes", "--older-than", "yesterday");
     assertThat(badAge.exitCode()).isEqualTo(1);
     assertThat(badAge.err()).contains("write an age such as 5d");
-    Run twoTargets =
+    CommandRun twoTargets =
         floe(
             "maintain",
             "rollback",
@@ -194,7 +177,7 @@ class MaintainCommandTest {
     String after = Instant.now().plusSeconds(1).toString();
     floe(
         "maintain", "expire-snapshots", "-w", dir, "raw.notes", "--older-than", after, "--dry-run");
-    Run expire =
+    CommandRun expire =
         floe(
             "maintain",
             "expire-snapshots",
@@ -206,10 +189,10 @@ class MaintainCommandTest {
             "--retain-last",
             "2");
     assertThat(expire.exitCode()).as(expire.err()).isZero();
-    Run manifests = floe("maintain", "rewrite-manifests", "-w", dir, "raw.notes");
+    CommandRun manifests = floe("maintain", "rewrite-manifests", "-w", dir, "raw.notes");
     assertThat(manifests.exitCode()).as(manifests.err()).isZero();
 
-    Run table = floe("maintain", "history", "-w", dir);
+    CommandRun table = floe("maintain", "history", "-w", dir);
     assertThat(table.exitCode()).as(table.err()).isZero();
     List<String> lines = table.out().lines().toList();
     assertThat(lines).hasSize(3);
@@ -220,7 +203,7 @@ class MaintainCommandTest {
     assertThat(lines.get(2))
         .contains("raw.notes", "expire-snapshots", "6 -> 2", "expired 4 snapshots, deleted");
 
-    Run json = floe("maintain", "history", "-w", dir, "--format", "json", "--limit", "1");
+    CommandRun json = floe("maintain", "history", "-w", dir, "--format", "json", "--limit", "1");
     JsonNode runs = new ObjectMapper().readTree(json.out());
     assertThat(runs).hasSize(1);
     JsonNode run = runs.get(0);
@@ -231,7 +214,7 @@ class MaintainCommandTest {
     assertThat(run.get("after").get("dataFiles").asLong()).isPositive();
     assertThat(run.get("error").isNull()).isTrue();
 
-    Run other = floe("maintain", "history", "-w", dir, "--table", "raw.other");
+    CommandRun other = floe("maintain", "history", "-w", dir, "--table", "raw.other");
     assertThat(other.out()).isEqualTo("No maintenance runs recorded for raw.other\n");
   }
 
@@ -252,7 +235,7 @@ class MaintainCommandTest {
             ""));
     String file = config.toString();
 
-    Run shown = floe("maintain", "policy", "-c", file, "raw.notes");
+    CommandRun shown = floe("maintain", "policy", "-c", file, "raw.notes");
     assertThat(shown.exitCode()).as(shown.err()).isZero();
     assertThat(shown.out())
         .startsWith("Maintenance policy of raw.notes\nKEY ")
@@ -262,7 +245,7 @@ class MaintainCommandTest {
         .containsPattern("compact +true +default\n")
         .containsPattern("sort-order +\\(empty\\) +default\n");
 
-    Run set =
+    CommandRun set =
         floe(
             "maintain",
             "policy",
@@ -288,7 +271,7 @@ class MaintainCommandTest {
         .containsEntry("floe.maintenance.retain-last", "20")
         .containsEntry("floe.maintenance.compact", "false");
 
-    Run invalid =
+    CommandRun invalid =
         floe("maintain", "policy", "-c", file, "raw.notes", "--set", "target-file-size=huge");
     assertThat(invalid.exitCode()).isEqualTo(1);
     assertThat(invalid.err())
@@ -297,11 +280,12 @@ class MaintainCommandTest {
                 + " a whole number of bytes");
     assertThat(tableProperties()).doesNotContainKey("floe.maintenance.target-file-size");
 
-    Run unset = floe("maintain", "policy", "-c", file, "raw.notes", "--unset", "retain-last");
+    CommandRun unset =
+        floe("maintain", "policy", "-c", file, "raw.notes", "--unset", "retain-last");
     assertThat(unset.out()).containsPattern("retain-last +7 +config maintenance.retain-last\n");
     assertThat(tableProperties()).doesNotContainKey("floe.maintenance.retain-last");
 
-    Run withoutConfig = floe("maintain", "policy", "-w", warehouse.toString(), "raw.notes");
+    CommandRun withoutConfig = floe("maintain", "policy", "-w", warehouse.toString(), "raw.notes");
     assertThat(withoutConfig.out()).containsPattern("retain-last +100 +default\n");
     assertThat(withoutConfig.err()).contains("No configuration file given (-c)");
   }
@@ -318,7 +302,7 @@ class MaintainCommandTest {
           .commit();
     }
 
-    Run policy = floe("maintain", "policy", "-w", warehouse.toString(), "raw.notes");
+    CommandRun policy = floe("maintain", "policy", "-w", warehouse.toString(), "raw.notes");
 
     assertThat(policy.exitCode()).isEqualTo(1);
     assertThat(policy.err())
@@ -332,15 +316,15 @@ class MaintainCommandTest {
   void reportsBadHistoryArgumentsClearly() throws Exception {
     writeCommits(1);
     String dir = warehouse.toString();
-    Run limit = floe("maintain", "history", "-w", dir, "--limit", "0");
+    CommandRun limit = floe("maintain", "history", "-w", dir, "--limit", "0");
     assertThat(limit.exitCode()).isEqualTo(1);
     assertThat(limit.err()).contains("Cannot use --limit 0: write a whole number from 1 to 10000");
-    Run format = floe("maintain", "history", "-w", dir, "--format", "xml");
+    CommandRun format = floe("maintain", "history", "-w", dir, "--format", "xml");
     assertThat(format.err()).contains("Cannot use --format xml: choose table or json");
-    Run table = floe("maintain", "history", "-w", dir, "--table", "notes");
+    CommandRun table = floe("maintain", "history", "-w", dir, "--table", "notes");
     assertThat(table.err()).contains("name the table as namespace.table");
     Path missing = warehouse.resolve("missing");
-    Run noWarehouse = floe("maintain", "history", "-w", missing.toString());
+    CommandRun noWarehouse = floe("maintain", "history", "-w", missing.toString());
     assertThat(noWarehouse.exitCode()).isEqualTo(1);
     assertThat(noWarehouse.err())
         .contains(
@@ -358,11 +342,11 @@ class MaintainCommandTest {
       "maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--min-input-files", "2", "--where"
     };
     // No data file holds an id above 5 (ids are 0 to 2).
-    Run none = floe(append(rewrite, "id > 5"));
+    CommandRun none = floe(append(rewrite, "id > 5"));
     assertThat(none.exitCode()).as(none.err()).isZero();
     assertThat(none.out()).startsWith("Nothing to rewrite in raw.notes");
 
-    Run run = floe(append(rewrite, "id BETWEEN 0 AND 2"));
+    CommandRun run = floe(append(rewrite, "id BETWEEN 0 AND 2"));
 
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(run.out()).matches("(?s)Rewrote \\d+ data files of raw.notes into 1 .*\n");
@@ -383,7 +367,7 @@ class MaintainCommandTest {
     writeCommits(1);
     String dir = warehouse.toString();
 
-    Run size =
+    CommandRun size =
         floe(
             "maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--target-file-size", "12XB");
     assertThat(size.exitCode()).isEqualTo(1);
@@ -391,15 +375,15 @@ class MaintainCommandTest {
         .startsWith(
             "error: FLOE-001 Cannot use --target-file-size 12XB: write a whole number of bytes,"
                 + " optionally followed by B, KB, MB, GB or TB");
-    Run files =
+    CommandRun files =
         floe("maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--min-input-files", "0");
     assertThat(files.err())
         .contains("Cannot use --min-input-files 0: must be an integer between 1 and 2147483647");
-    Run ratio =
+    CommandRun ratio =
         floe("maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--delete-ratio", "most");
     assertThat(ratio.err())
         .contains("Cannot use --delete-ratio most: write a number such as 0.1 or 2");
-    Run order =
+    CommandRun order =
         floe(
             "maintain",
             "rewrite-data-files",
@@ -412,13 +396,14 @@ class MaintainCommandTest {
     assertThat(order.err())
         .contains(
             "Cannot use --sort-order id SIDEWAYS: must be empty, or columns separated by commas");
-    Run where = floe("maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--where", "x > 1");
+    CommandRun where =
+        floe("maintain", "rewrite-data-files", "-w", dir, "raw.notes", "--where", "x > 1");
     assertThat(where.exitCode()).isEqualTo(1);
     assertThat(where.err())
         .contains("Cannot use --where x > 1: the table has no column x of a primitive type");
-    Run table = floe("maintain", "rewrite-data-files", "-w", dir, "notes");
+    CommandRun table = floe("maintain", "rewrite-data-files", "-w", dir, "notes");
     assertThat(table.err()).contains("name the table as namespace.table");
-    Run missing = floe("maintain", "rewrite-data-files", "-w", dir, "raw.nope");
+    CommandRun missing = floe("maintain", "rewrite-data-files", "-w", dir, "raw.nope");
     assertThat(missing.exitCode()).isEqualTo(1);
     assertThat(missing.err()).contains("raw.nope: no such table");
     assertThat(floe("maintain", "history", "-w", dir).out())

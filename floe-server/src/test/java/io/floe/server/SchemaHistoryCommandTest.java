@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.WarehouseConfig;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -24,23 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SchemaHistoryCommandTest {
   @TempDir Path warehouse;
 
-  private record Run(int exitCode, String out, String err) {}
-
-  private static synchronized Run floe(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream originalOut = System.out;
-    PrintStream originalErr = System.err;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      int exitCode = Main.execute(args);
-      return new Run(
-          exitCode, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(originalOut);
-      System.setErr(originalErr);
-    }
+  private static CommandRun floe(String... args) {
+    return CommandRun.floe(args);
   }
 
   @Test
@@ -62,7 +44,7 @@ class SchemaHistoryCommandTest {
       throw new IllegalStateException(e);
     }
 
-    Run run = floe("schema-history", "-w", warehouse.toString(), "raw.orders");
+    CommandRun run = floe("schema-history", "-w", warehouse.toString(), "raw.orders");
 
     assertThat(run.exitCode()).as(run.err()).isZero();
     List<String> lines = run.out().lines().toList();
@@ -75,7 +57,7 @@ class SchemaHistoryCommandTest {
 
   @Test
   void explainsAMissingTable() {
-    Run run = floe("schema-history", "-w", warehouse.toString(), "raw.nothing");
+    CommandRun run = floe("schema-history", "-w", warehouse.toString(), "raw.nothing");
 
     assertThat(run.exitCode()).isNotZero();
     assertThat(run.err())
