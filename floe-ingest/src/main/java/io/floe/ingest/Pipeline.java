@@ -417,7 +417,12 @@ public final class Pipeline implements AutoCloseable {
             new TableSink(
                 table,
                 CdcTableWriter.open(
-                    TargetTables.loadOrCreate(catalog, config.name(), identifier, table)));
+                    TargetTables.loadOrCreate(
+                        catalog,
+                        config.name(),
+                        identifier,
+                        table,
+                        config.target().partitionBy(table.qualifiedName()))));
       } else if (table.icebergSchema() == DeadLetters.SCHEMA) {
         sink =
             new TableSink(

@@ -7,15 +7,22 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.iceberg.PartitionField;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.UpdatePartitionSpec;
 import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.expressions.Expressions;
+import org.apache.iceberg.expressions.Term;
 import org.apache.iceberg.types.Types;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,11 +41,19 @@ final class TargetTables {
   }
 
   /**
-   * The table {@code source} flows into: the existing one, which must have the source's columns and
-   * key, or a new format-v2 table set up for frequent small commits.
+   * The table {@code source} flows into: the existing one, which must have the source's key, or a
+   * new format-v2 table set up for frequent small commits.
+   *
+   * @param partitionBy the table's declared partitioning: a new table gets it, an existing one
+   *     whose spec differs is evolved to it; empty to create the table unpartitioned and leave an
+   *     existing table's spec as it is
    */
   static Table loadOrCreate(
-      Catalog catalog, String pipeline, TableIdentifier identifier, SourceTable source) {
+      Catalog catalog,
+      String pipeline,
+      TableIdentifier identifier,
+      SourceTable source,
+      Optional<List<StreamTableConfig.PartitionField>> partitionBy) {
     if (catalog.tableExists(identifier)) {
       Table table = catalog.loadTable(identifier);
       // Columns may differ: the source's schema may have changed while the pipeline was stopped;
@@ -60,15 +75,84 @@ final class TargetTables {
                 + "; a table's key cannot change under a pipeline: drop the Iceberg table to load"
                 + " the table again with its new key");
       }
+      partitionBy.ifPresent(fields -> followSpec(pipeline, table, fields));
       return table;
     }
-    return create(catalog, pipeline, identifier, source, PartitionSpec.unpartitioned());
+    return create(
+        catalog,
+        pipeline,
+        identifier,
+        source,
+        partitionSpec(source.icebergSchema(), partitionBy.orElse(List.of())));
+  }
+
+  /**
+   * Evolves the table's partition spec to {@code partitionBy} if it differs (fields compared by
+   * source column and transform, not order): a metadata change, files written before keep their
+   * spec until a rewrite moves their rows.
+   */
+  private static void followSpec(
+      String pipeline, Table table, List<StreamTableConfig.PartitionField> partitionBy) {
+    PartitionSpec current = table.spec();
+    PartitionSpec declared = partitionSpec(table.schema(), partitionBy);
+    Set<String> have = fieldsOf(current);
+    Set<String> want = fieldsOf(declared);
+    if (have.equals(want)) {
+      return;
+    }
+    UpdatePartitionSpec update = table.updateSpec();
+    for (PartitionField field : current.fields()) {
+      if (!want.contains(fieldOf(field))) {
+        update.removeField(field.name());
+      }
+    }
+    for (StreamTableConfig.PartitionField field : partitionBy) {
+      PartitionField built = partitionSpec(table.schema(), List.of(field)).fields().get(0);
+      if (!have.contains(fieldOf(built))) {
+        update.addField(term(field));
+      }
+    }
+    update.commit();
+    table.refresh();
+    LOG.info(
+        "Pipeline {}: partition spec of {} changed from {} to {}; files written before keep their"
+            + " spec (CALL system.rewrite_data_files('{}') rewrites them to the new one)",
+        pipeline,
+        table.name(),
+        have.isEmpty() ? "unpartitioned" : have,
+        want.isEmpty() ? "unpartitioned" : want,
+        table.name());
+  }
+
+  private static Set<String> fieldsOf(PartitionSpec spec) {
+    Set<String> fields = new TreeSet<>();
+    spec.fields().forEach(field -> fields.add(fieldOf(field)));
+    return fields;
+  }
+
+  private static String fieldOf(PartitionField field) {
+    return field.transform() + "(" + field.sourceId() + ")";
+  }
+
+  /** The term of a partition field, for a spec update. */
+  private static Term term(StreamTableConfig.PartitionField field) {
+    return switch (field.transform()) {
+      case "identity" -> Expressions.ref(field.column());
+      case "year" -> Expressions.year(field.column());
+      case "month" -> Expressions.month(field.column());
+      case "day" -> Expressions.day(field.column());
+      case "hour" -> Expressions.hour(field.column());
+      case "bucket" -> Expressions.bucket(field.column(), field.argument());
+      case "truncate" -> Expressions.truncate(field.column(), field.argument());
+      default -> throw new IllegalArgumentException("Unknown transform " + field.transform());
+    };
   }
 
   /**
    * The table of a stream (or its dead-letter table): the existing one, whose columns may have
-   * grown since (records' new fields, columns added to the configuration: added now), or a new one
-   * with the declared columns and partitioning.
+   * grown since (records' new fields, columns added to the configuration: added now) and whose spec
+   * is evolved to a declared partitioning that differs, or a new one with the declared columns and
+   * partitioning.
    */
   static Table loadOrCreateStream(
       Catalog catalog,
@@ -81,6 +165,9 @@ final class TargetTables {
       return create(catalog, pipeline, identifier, source, partitionSpec(declared, partitionBy));
     }
     Table table = catalog.loadTable(identifier);
+    if (!partitionBy.isEmpty()) {
+      followSpec(pipeline, table, partitionBy);
+    }
     Schema existing = table.schema();
     if (!existing.identifierFieldNames().equals(declared.identifierFieldNames())) {
       throw new FloeException(
@@ -132,7 +219,11 @@ final class TargetTables {
     return table;
   }
 
-  /** The partition spec of {@code partitionBy} over the declared columns. */
+  /**
+   * The partition spec of {@code partitionBy} over the declared columns.
+   *
+   * @throws FloeException if a column is missing or a transform does not suit its type
+   */
   private static PartitionSpec partitionSpec(
       Schema schema, List<StreamTableConfig.PartitionField> partitionBy) {
     PartitionSpec.Builder spec = PartitionSpec.builderFor(schema);
@@ -157,8 +248,9 @@ final class TargetTables {
                 + field.column()
                 + "): "
                 + e.getMessage()
-                + "; choose a transform that suits the column's type (day, hour, month and year"
-                + " need a date or timestamp)",
+                + "; name a column of the table, with a transform that suits its type (day,"
+                + " hour, month and year need a date or timestamp; truncate a string, an integer"
+                + " or a decimal), in target.partition-by",
             e);
       }
     }

@@ -8,6 +8,7 @@ import io.floe.core.storage.UncommittedFiles;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.DataFileRewrite;
 import io.floe.core.writer.ParquetRows;
+import io.floe.core.writer.PartitionRouter;
 import io.floe.core.writer.RewriteHandoff;
 import io.floe.core.writer.TableWriterRegistry;
 import java.io.IOException;
@@ -255,7 +256,9 @@ final class DataCompaction {
                 || (file.recordCount() > 0
                     && deleted >= options.deleteRatio() * file.recordCount());
         boolean oversized = file.fileSizeInBytes() > large;
-        if (heavy || oversized) {
+        // A file of an earlier spec (before a partition evolution) moves to the current one.
+        boolean earlierSpec = file.specId() != table.spec().specId();
+        if (heavy || oversized || earlierSpec) {
           due.add(task);
         } else if (file.fileSizeInBytes() < small) {
           smallFiles.add(task);
@@ -415,10 +418,13 @@ final class DataCompaction {
     List<DataFile> sources = new ArrayList<>();
     List<long[]> targetsBySource = new ArrayList<>();
     Map<String, DeleteFile> deletes = new LinkedHashMap<>();
-    DataFile first = group.get(0).file();
-    PartitionSpec spec = table.specs().get(first.specId());
-    OutputFileFactory files = outputFiles(table, first.specId(), "rewrite");
-    RollingWriter writer = new RollingWriter(files, spec, first.partition(), outputs);
+    // The rows go to the partitions of the current spec: those of the group's own partition when
+    // the group is of the current spec, spread over its partitions when it is of an earlier one.
+    PartitionSpec spec = table.spec();
+    OutputFileFactory files = outputFiles(table, spec.specId(), "rewrite");
+    PartitionRouter<RollingWriter> writers =
+        new PartitionRouter<>(
+            spec, schema, partition -> new RollingWriter(files, spec, partition, outputs));
     for (FileScanTask task : group) {
       DataFile source = task.file();
       sources.add(source);
@@ -444,7 +450,7 @@ final class DataCompaction {
           if (sorted != null) {
             sorted.add(row, targetsBySource.size() - 1, position, bytesPerRow);
           } else {
-            targets[(int) position] = writer.write(row);
+            targets[(int) position] = writers.writerFor(row).write(row);
           }
           if (++rows % STEP_ROWS == 0) {
             step(totals, STEP_ROWS * bytesPerRow);
@@ -460,9 +466,9 @@ final class DataCompaction {
     if (sorted != null) {
       sorted.forEachSorted(
           (row, source, position) ->
-              targetsBySource.get(source)[(int) position] = writer.write(row));
+              targetsBySource.get(source)[(int) position] = writers.writerFor(row).write(row));
     }
-    writer.close();
+    writers.writers().forEach(RollingWriter::close);
     // Delete files of the group that apply to no data file outside it become obsolete.
     List<DeleteFile> obsolete = new ArrayList<>();
     for (DeleteFile delete : deletes.values()) {
@@ -551,7 +557,10 @@ final class DataCompaction {
         e);
   }
 
-  /** The files a rewrite wrote, in order. */
+  /**
+   * The files a rewrite wrote, by the index of each in the order they were opened (a file is null
+   * until it is closed): the index is part of the locations of its rows.
+   */
   private static final class Outputs {
     private final List<DataFile> files = new ArrayList<>();
     private final List<String> locations = new ArrayList<>();
@@ -564,6 +573,7 @@ final class DataCompaction {
     private final StructLike partition;
     private final Outputs outputs;
     private DataWriter<Record> current;
+    private int output;
     private long rows;
 
     RollingWriter(
@@ -580,10 +590,12 @@ final class DataCompaction {
         var file = newOutputFile(files, spec, partition);
         outputs.locations.add(file.encryptingOutputFile().location());
         current = ParquetRows.dataWriter(table, file, spec, partition);
+        output = outputs.files.size();
+        outputs.files.add(null);
         rows = 0;
       }
       current.write(row);
-      long location = DataFileRewrite.location(outputs.files.size(), rows++);
+      long location = DataFileRewrite.location(output, rows++);
       if (rows % 1000 == 0 && current.length() >= options.targetFileSizeBytes()) {
         close();
       }
@@ -599,7 +611,7 @@ final class DataCompaction {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      outputs.files.add(current.toDataFile());
+      outputs.files.set(output, current.toDataFile());
       current = null;
     }
   }

@@ -11,9 +11,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,6 +29,7 @@ import org.apache.iceberg.DataFile;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.parquet.Parquet;
 import org.junit.jupiter.api.Test;
@@ -87,6 +91,61 @@ class RewriteDataFilesTest {
       assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
           .isEqualTo(cdc.currentModel());
       assertThat(CdcTableWriter.open(table).liveRows()).isEqualTo(cdc.currentModel().size());
+    }
+  }
+
+  /**
+   * After a partition evolution (unpartitioned, then bucket(4, id), then truncate(1, name) as
+   * well), the files of earlier specs are rewritten into the current spec's partitions, the rows of
+   * one file spread over several; handed to the registered writer, which commits on afterwards.
+   */
+  @Test
+  void rewritesFilesOfEarlierSpecsIntoTheCurrentOne() throws Exception {
+    try (CdcTable cdc = CdcTable.create(warehouse)) {
+      cdc.writer().setCompactionEnabled(false);
+      cdc.writers.register(cdc.writer());
+      try {
+        cdc.commit(5, 20, 0);
+        cdc.load().updateSpec().addField(Expressions.bucket("id", 4)).commit();
+        cdc.commit(5, 20, 0);
+        cdc.load().updateSpec().addField(Expressions.truncate("name", 1)).commit();
+        cdc.commit(5, 20, 0);
+        Table table = cdc.load();
+        int current = table.spec().specId();
+        Set<Integer> specsBefore = new HashSet<>();
+        TableFiles.load(table).dataFiles().values().forEach(f -> specsBefore.add(f.specId()));
+        assertThat(specsBefore).hasSize(3);
+
+        // The writer commits changes, some to rows the rewrite carries, until it took the rewrite
+        // in.
+        CompletableFuture<RewriteDataFilesResult> rewrite =
+            CompletableFuture.supplyAsync(
+                () ->
+                    cdc.maintenance.rewriteDataFiles(
+                        CdcTable.ID, options(100, null), (done, total, message) -> {}));
+        for (int commits = 0; !rewrite.isDone() && commits < 2000; commits++) {
+          cdc.commit(1, 5, 5);
+        }
+        RewriteDataFilesResult result = rewrite.get(1, TimeUnit.MINUTES);
+
+        table = cdc.load();
+        TableFiles after = TableFiles.load(table);
+        assertThat(result.rewrittenDataFiles()).isPositive();
+        assertThat(after.dataFiles().values()).allMatch(file -> file.specId() == current);
+        // bucket(4) x {n, u}: the rows of the unpartitioned files spread over the partitions.
+        assertThat(after.dataFiles()).hasSizeGreaterThan(4);
+        assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
+            .isEqualTo(cdc.currentModel());
+        cdc.assertEverySnapshotReadsItsRows();
+
+        cdc.commit(10, 20, 0);
+        table = cdc.load();
+        assertThat(CdcTable.read(table, table.currentSnapshot().snapshotId()))
+            .isEqualTo(cdc.currentModel());
+        assertThat(CdcTableWriter.open(table).liveRows()).isEqualTo(cdc.currentModel().size());
+      } finally {
+        cdc.writers.unregister(cdc.writer());
+      }
     }
   }
 

@@ -570,6 +570,8 @@ final class FloeConfigSchema {
             };
         if (type.database()) {
           checkTableKeys(source, "pipelines[" + index + "]", type, tables, reader);
+          checkTablePartitionings(
+              pipeline.section(TARGET), "pipelines[" + index + "]", type, tables, reader);
         }
         ProcessingConfigSchema.check(
             pipeline,
@@ -863,11 +865,13 @@ final class FloeConfigSchema {
     return new PipelineConfig(
         values.get(PIPELINE_NAME),
         sourceConfig,
-        new TargetConfig(
-            target.get(NAMESPACE),
-            sourceConfig.streaming()
-                ? Optional.of(StreamConfigSchema.table(target))
-                : Optional.empty()),
+        sourceConfig.streaming()
+            ? new TargetConfig(target.get(NAMESPACE), Optional.of(StreamConfigSchema.table(target)))
+            : new TargetConfig(
+                target.get(NAMESPACE),
+                Optional.empty(),
+                tablePartitionings(
+                    target.get(StreamConfigSchema.PARTITION_BY), qualifier(sourceConfig.type()))),
         values.get(COMMIT_INTERVAL),
         ProcessingConfigSchema.enrich(values),
         ProcessingConfigSchema.transform(values),
@@ -899,6 +903,67 @@ final class FloeConfigSchema {
     return keys;
   }
 
+  /**
+   * The fields of each table of a database pipeline's {@code partition-by}, by the table named as
+   * {@code qualify} names tables; entries that are not {@code table (transform, ...)} are left out,
+   * for {@link #checkTablePartitionings} to report.
+   */
+  private static Map<String, List<StreamTableConfig.PartitionField>> tablePartitionings(
+      List<String> entries, Function<String, Optional<String>> qualify) {
+    Map<String, List<StreamTableConfig.PartitionField>> partitionings = new LinkedHashMap<>();
+    for (String entry : entries) {
+      StreamConfigSchema.tablePartitioning(entry)
+          .ifPresent(
+              parsed ->
+                  partitionings.put(
+                      qualify.apply(parsed.getKey()).orElse(parsed.getKey()), parsed.getValue()));
+    }
+    return partitionings;
+  }
+
+  /**
+   * Reports a database pipeline's {@code partition-by} entries that are not {@code table
+   * (transform, ...)}, or whose table {@code tables} does not list, or that repeat a table.
+   */
+  static void checkTablePartitionings(
+      ConfigValues target, String path, SourceType type, List<String> tables, ConfigReader reader) {
+    List<String> entries = target == null ? null : target.get(StreamConfigSchema.PARTITION_BY);
+    if (entries == null || tables == null) {
+      return; // Reported already.
+    }
+    Set<String> seen = new LinkedHashSet<>();
+    for (int index = 0; index < entries.size(); index++) {
+      String entry = entries.get(index);
+      String at = path + ".target.partition-by[" + index + "]";
+      var parsed = StreamConfigSchema.tablePartitioning(entry);
+      if (parsed.isEmpty()) {
+        reader.problem(
+            at,
+            "a database source writes one table per source table: write each entry as the table"
+                + " and its transforms, such as 'orders (day(created_at), bucket(16, id))'");
+        continue;
+      }
+      String table = qualifier(type).apply(parsed.get().getKey()).orElse(parsed.get().getKey());
+      if (!tables.contains(table)) {
+        reader.problem(
+            at,
+            "table "
+                + table
+                + " is not in source.tables; list it there, or remove its partitioning (write"
+                + " each entry as table (transform, ...), such as 'orders (day(created_at))')");
+      } else if (!seen.add(table)) {
+        reader.problem(at, "table " + table + " is partitioned twice; keep one entry for it");
+      }
+    }
+  }
+
+  /** How a database source's configuration qualifies the tables it names. */
+  private static Function<String, Optional<String>> qualifier(SourceType type) {
+    return type == SourceType.POSTGRES
+        ? FloeConfigSchema::qualifiedTable
+        : FloeConfigSchema::databaseTable;
+  }
+
   /** Reports {@code keys} entries of tables that {@code tables} does not list. */
   static void checkTableKeys(
       ConfigValues source, String path, SourceType type, List<String> tables, ConfigReader reader) {
@@ -906,12 +971,7 @@ final class FloeConfigSchema {
     if (entries == null || tables == null) {
       return; // Reported already.
     }
-    Map<String, List<String>> keys =
-        tableKeys(
-            entries,
-            type == SourceType.POSTGRES
-                ? FloeConfigSchema::qualifiedTable
-                : FloeConfigSchema::databaseTable);
+    Map<String, List<String>> keys = tableKeys(entries, qualifier(type));
     int index = 0;
     for (String table : keys.keySet()) {
       if (!tables.contains(table)) {

@@ -11,6 +11,7 @@ import io.floe.core.config.StreamTableConfig.UnknownFields;
 import io.floe.core.config.StreamTableConfig.WriteMode;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -38,6 +39,15 @@ final class StreamConfigSchema {
           "\\s*(?:(year|month|day|hour|identity)\\(\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*\\)"
               + "|(bucket|truncate)\\(\\s*(\\d{1,9})\\s*,\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*\\)"
               + "|([A-Za-z_][A-Za-z0-9_]*))\\s*");
+
+  /** A database pipeline's {@code partition-by} entry: {@code table (transform, ...)}. */
+  private static final Pattern TABLE_PARTITIONING =
+      Pattern.compile(
+          "\\s*(?<table>[A-Za-z0-9_$.]+)\\s*\\((?<transforms>(?:"
+              + TRANSFORM.pattern()
+              + "(?:,"
+              + TRANSFORM.pattern()
+              + ")*)?|\\s*)\\)\\s*");
 
   /** Type names users bring from SQL, and the Iceberg types they mean. */
   private static final Map<String, String> TYPE_ALIASES =
@@ -199,12 +209,21 @@ final class StreamConfigSchema {
           ValueType.distinctList(
               "list of transforms",
               ValueType.matching(
-                  TRANSFORM.pattern(),
-                  "must be column, identity(column), year(column), month(column), day(column),"
-                      + " hour(column), bucket(n, column) or truncate(n, column)")),
+                  TRANSFORM.pattern() + "|" + TABLE_PARTITIONING.pattern(),
+                  "must be a transform: column, identity(column), year(column), month(column),"
+                      + " day(column), hour(column), bucket(n, column) or truncate(n, column);"
+                      + " or, for a database source, a table and its transforms, such as"
+                      + " 'orders (day(created_at), bucket(16, id))'")),
           "[]",
-          "Partitioning of an `append` stream table, such as `day(event_time)`; each column"
-              + " must be declared in `columns`.");
+          "Partitioning with Iceberg's transforms, hidden from queries: a filter on the column"
+              + " skips the other partitions' files. A stream table lists its transforms, such as"
+              + " `[day(event_time)]`, each column declared in `columns`. A database source lists"
+              + " tables, each written `table (transform, ...)` with the table as `tables` names"
+              + " it, such as `'orders (day(created_at), bucket(16, id))'`; `'orders ()'` makes a"
+              + " table unpartitioned, and a table not listed keeps the spec it has (Floe creates"
+              + " it unpartitioned). A changed list is a partition evolution at the pipeline's"
+              + " next start: files written before keep their spec (no rewrite), and `CALL"
+              + " system.rewrite_data_files` rewrites them to the new one.");
   static final ConfigKey<UnknownFields> UNKNOWN_FIELDS =
       optional(
           "unknown-fields",
@@ -256,7 +275,7 @@ final class StreamConfigSchema {
     }
     if (type.database()) {
       for (ConfigKey<?> key : TARGET_KEYS) {
-        if (target.written(key)) {
+        if (key != PARTITION_BY && target.written(key)) {
           reader.problem(
               path + ".target." + key.name(),
               "only a stream pipeline (source.type kafka or http) has this key; a database"
@@ -308,15 +327,18 @@ final class StreamConfigSchema {
                 + " long'");
       }
     }
-    if (mode == WriteMode.UPSERT && !partitionBy.isEmpty()) {
-      reader.problem(
-          path + ".target.partition-by",
-          "upsert tables are not partitioned yet; remove partition-by, or use mode: append");
-    }
     for (String transform : partitionBy) {
       Matcher matcher = TRANSFORM.matcher(transform);
       if (!matcher.matches()) {
-        continue; // Reported already.
+        if (TABLE_PARTITIONING.matcher(transform).matches()) {
+          reader.problem(
+              path + ".target.partition-by",
+              "'"
+                  + transform
+                  + "' names a table, as a database source's partition-by does; a stream has one"
+                  + " table: list its transforms, such as [day(event_time)]");
+        }
+        continue;
       }
       String column = transformColumn(matcher);
       if (!declared.contains(column)) {
@@ -378,6 +400,36 @@ final class StreamConfigSchema {
       }
     }
     throw new IllegalStateException("No column in " + matcher.group());
+  }
+
+  /**
+   * A database pipeline's {@code partition-by} entry, {@code table (transform, ...)}: the table as
+   * written and its fields; empty if the entry is not one.
+   */
+  static Optional<Map.Entry<String, List<PartitionField>>> tablePartitioning(String text) {
+    Matcher matcher = TABLE_PARTITIONING.matcher(text);
+    if (!matcher.matches()) {
+      return Optional.empty();
+    }
+    List<PartitionField> fields = new ArrayList<>();
+    String transforms = matcher.group("transforms");
+    int depth = 0;
+    int start = 0;
+    for (int at = 0; at <= transforms.length(); at++) {
+      char c = at == transforms.length() ? ',' : transforms.charAt(at);
+      if (c == '(') {
+        depth++;
+      } else if (c == ')') {
+        depth--;
+      } else if (c == ',' && depth == 0) {
+        String transform = transforms.substring(start, at);
+        if (!transform.isBlank()) {
+          fields.add(partitionField(transform));
+        }
+        start = at + 1;
+      }
+    }
+    return Optional.of(Map.entry(matcher.group("table"), List.copyOf(fields)));
   }
 
   /** A partition transform as written, such as {@code bucket(16, user_id)}; it must match. */

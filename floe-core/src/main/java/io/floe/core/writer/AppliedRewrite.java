@@ -173,6 +173,11 @@ final class AppliedRewrite {
     return sources;
   }
 
+  /** Outputs the commit adds: those holding at least one live row. */
+  List<DataFile> outputs() {
+    return outputs;
+  }
+
   /** Position deletes the commit adds to the outputs, by output location. */
   Map<String, List<Long>> outputDeletes() {
     return outputDeletes;

@@ -31,7 +31,13 @@ import org.apache.iceberg.data.Record;
  * <p>Changes accumulate in memory until {@link #commit} (or {@link #checkpoint}): several changes
  * to one row collapse to its last state, so each commit writes at most one data file (the new row
  * versions, in arrival order) and one position-delete file (earlier versions that were updated or
- * deleted, found through the {@link KeyIndex}). The writer never writes equality deletes.
+ * deleted, found through the {@link KeyIndex}) per partition it touches. The writer never writes
+ * equality deletes.
+ *
+ * <p>A partitioned table's rows go to the partition of the table's current spec; a row whose update
+ * moves it to another partition is written there, and its old version deleted by position in its
+ * old file. A spec changed by another process (partition evolution) takes effect from the writer's
+ * next commit after it saw the change; earlier files keep their spec.
  *
  * <p>A value the source left out of an update (PostgreSQL's unchanged TOAST columns) is marked
  * unchanged by the caller and filled at commit from the row's previous version: from this batch, or
@@ -349,14 +355,14 @@ public final class CdcTableWriter implements TableWriter {
           rewriteOutputs.clear(); // deleted already, and the handoff told why
         }
       }
-      CommitFiles.NewData data = files.writeDataFile(tidy.compacted());
-      if (data.file() != null) {
-        written.add(data.file().location());
-        delta.addRows(data.file());
+      CommitFiles.NewData data = files.writeDataFiles(tidy.compacted());
+      for (CommitFiles.Written file : data.files()) {
+        written.add(file.file().location());
+        delta.addRows(file.file());
       }
       tidy.compacted().forEach(delta::removeRows);
-      DeleteFile deleteFile = files.writeDeleteFile(tidy, applied);
-      if (deleteFile != null) {
+      List<DeleteFile> deleteFiles = files.writeDeleteFiles(tidy, applied);
+      for (DeleteFile deleteFile : deleteFiles) {
         written.add(deleteFile.location());
         delta.addDeletes(deleteFile);
       }
@@ -386,7 +392,7 @@ public final class CdcTableWriter implements TableWriter {
       delta.set(COMMIT_MARKER, marker);
       commitCalled = true;
       delta.commit();
-      return new Landed(base, marker, data, tidy, deleteFile, applied);
+      return new Landed(base, marker, data, tidy, deleteFiles, applied);
     } catch (RuntimeException e) {
       if (CommitPolicy.writtenFilesUnreferenced(e, commitCalled)) {
         written.addAll(rewriteOutputs);
@@ -406,7 +412,7 @@ public final class CdcTableWriter implements TableWriter {
   private CommitResult takeIn(Landed landed, boolean rebased, long started) {
     int rows = batch.insertedKeys().size();
     int deletes = batch.deleted().size();
-    applyToState(landed.data, landed.tidy, landed.deleteFile, landed.applied);
+    applyToState(landed.data, landed.tidy, landed.deleteFiles, landed.applied);
     OptionalLong committed = catchUp.committed(landed.marker, landed.base);
     batch.clear();
     if (landed.applied != null) {
@@ -435,12 +441,15 @@ public final class CdcTableWriter implements TableWriter {
     if (rewrite != null && rewrite.finished() && handoff.compareAndSet(rewrite, null)) {
       rewrite = null; // withdrawn by the compaction, which failed or gave up
     }
-    return TidyPlan.plan(state, rewrite == null ? Set.of() : rewrite.reserved());
+    return TidyPlan.plan(state, table.specs(), rewrite == null ? Set.of() : rewrite.reserved());
   }
 
   /** Moves the index and the live files onto the commit that just landed. */
   private void applyToState(
-      CommitFiles.NewData data, TidyPlan tidy, DeleteFile deleteFile, AppliedRewrite applied) {
+      CommitFiles.NewData data,
+      TidyPlan tidy,
+      List<DeleteFile> newDeletes,
+      AppliedRewrite applied) {
     KeyIndex index = state.index();
     Map<String, DataFile> dataFiles = state.dataFiles();
     Map<String, DeleteFile> deleteFiles = state.deleteFiles();
@@ -452,16 +461,13 @@ public final class CdcTableWriter implements TableWriter {
     for (Object key : batch.deleted().keySet()) {
       index.remove(key);
     }
-    if (data.file() != null) {
-      int fileNumber = index.fileNumber(data.file().location());
+    for (CommitFiles.Written file : data.files()) {
+      int fileNumber = index.fileNumber(file.file().location());
       long position = 0;
-      for (Object key : batch.insertedKeys()) {
+      for (Object key : file.keys()) {
         index.put(key, KeyIndex.location(fileNumber, position++));
       }
-      for (Object key : data.carriedKeys()) {
-        index.put(key, KeyIndex.location(fileNumber, position++));
-      }
-      dataFiles.put(data.file().location(), data.file());
+      dataFiles.put(file.file().location(), file.file());
     }
     tidy.compacted().forEach(file -> dataFiles.remove(file.location()));
     tidy.mergedDeletes().forEach(file -> deleteFiles.remove(file.location()));
@@ -476,9 +482,7 @@ public final class CdcTableWriter implements TableWriter {
         deleteFiles.remove(dropped.location());
       }
     }
-    if (deleteFile != null) {
-      deleteFiles.put(deleteFile.location(), deleteFile);
-    }
+    newDeletes.forEach(file -> deleteFiles.put(file.location(), file));
   }
 
   /**
@@ -545,14 +549,14 @@ public final class CdcTableWriter implements TableWriter {
    *
    * @param base the snapshot the batch was planned on, or null for none
    * @param applied the rewrite it carried, or null
-   * @param deleteFile its position-delete file, or null
+   * @param deleteFiles its position-delete files, one per partition they apply to
    */
   private record Landed(
       Snapshot base,
       String marker,
       CommitFiles.NewData data,
       TidyPlan tidy,
-      DeleteFile deleteFile,
+      List<DeleteFile> deleteFiles,
       AppliedRewrite applied) {}
 
   /**

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
@@ -132,14 +133,14 @@ final class PendingBatch {
     return (truncate ? 0 : state.index().size()) - removed + added;
   }
 
-  /** Keys of the rows to write, in the order of {@link #rows}. */
+  /** Keys of the rows to write, in arrival order. */
   Set<Object> insertedKeys() {
     return Collections.unmodifiableSet(inserts.keySet());
   }
 
-  /** The rows to write, in arrival order. */
-  Iterable<Record> rows() {
-    return () -> inserts.values().stream().map(pending -> pending.row).iterator();
+  /** Calls {@code action} with each row to write and its key, in arrival order. */
+  void forEachRow(BiConsumer<Object, Record> action) {
+    inserts.forEach((key, pending) -> action.accept(key, pending.row));
   }
 
   /** Committed rows the batch deletes or replaces: their key and indexed location. */

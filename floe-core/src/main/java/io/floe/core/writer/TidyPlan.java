@@ -3,10 +3,15 @@ package io.floe.core.writer;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
+import org.apache.iceberg.PartitionSpec;
 
 /**
  * What one commit of a {@link CdcTableWriter} tidies. CDC commits are small, so a table gathers
@@ -27,48 +32,66 @@ record TidyPlan(List<DataFile> compacted, List<DeleteFile> mergedDeletes) {
   }
 
   /**
-   * Plans the tidying of the table's files:
+   * Plans the tidying of the table's files, partition by partition (an unpartitioned table is one
+   * partition):
    *
    * <ul>
-   *   <li>When more than {@link CdcTableWriter#SMALL_FILES_TO_COMPACT} data files are smaller than
-   *       {@link CdcTableWriter#SMALL_FILE_BYTES}, the live rows of the smallest of them (up to
-   *       {@link CdcTableWriter#COMPACTION_BYTES}) are rewritten into this commit's data file.
-   *   <li>When more than {@link CdcTableWriter#DELETE_FILES_TO_MERGE} position-delete files are
-   *       smaller than {@link CdcTableWriter#SMALL_DELETE_FILE_BYTES}, they are merged with this
-   *       commit's deletes into one file, leaving out positions of data files that are gone.
+   *   <li>When more than {@link CdcTableWriter#SMALL_FILES_TO_COMPACT} data files of a partition
+   *       are smaller than {@link CdcTableWriter#SMALL_FILE_BYTES}, the live rows of the smallest
+   *       of them are rewritten into this commit's data files; up to {@link
+   *       CdcTableWriter#COMPACTION_BYTES} over all partitions.
+   *   <li>When more than {@link CdcTableWriter#DELETE_FILES_TO_MERGE} position-delete files of a
+   *       partition, counting this commit's, are smaller than {@link
+   *       CdcTableWriter#SMALL_DELETE_FILE_BYTES}, they are merged with this commit's deletes,
+   *       leaving out positions of data files that are gone.
    * </ul>
    *
    * @param reserved locations of data files a rewrite in progress reserved: left to it
    */
-  static TidyPlan plan(TableState state, Set<String> reserved) {
-    List<DataFile> small = new ArrayList<>();
+  static TidyPlan plan(TableState state, Map<Integer, PartitionSpec> specs, Set<String> reserved) {
+    Map<String, List<DataFile>> small = new LinkedHashMap<>();
     for (DataFile file : state.dataFiles().values()) {
       if (file.fileSizeInBytes() < CdcTableWriter.SMALL_FILE_BYTES
           && !reserved.contains(file.location())) {
-        small.add(file);
+        small.computeIfAbsent(partition(specs, file), p -> new ArrayList<>()).add(file);
       }
     }
     List<DataFile> compacted = new ArrayList<>();
-    if (small.size() > CdcTableWriter.SMALL_FILES_TO_COMPACT) {
-      small.sort((left, right) -> Long.compare(left.fileSizeInBytes(), right.fileSizeInBytes()));
-      long bytes = 0;
-      for (DataFile file : small) {
-        if (bytes + file.fileSizeInBytes() > CdcTableWriter.COMPACTION_BYTES
-            && compacted.size() > 1) {
+    long bytes = 0;
+    for (List<DataFile> files : small.values()) {
+      if (files.size() <= CdcTableWriter.SMALL_FILES_TO_COMPACT) {
+        continue;
+      }
+      files.sort(Comparator.comparingLong(DataFile::fileSizeInBytes));
+      int taken = 0;
+      for (DataFile file : files) {
+        if (bytes + file.fileSizeInBytes() > CdcTableWriter.COMPACTION_BYTES && taken > 1) {
           break;
         }
         bytes += file.fileSizeInBytes();
         compacted.add(file);
+        taken++;
+      }
+      if (bytes >= CdcTableWriter.COMPACTION_BYTES) {
+        break;
       }
     }
-    List<DeleteFile> smallDeletes = new ArrayList<>();
+    Map<String, List<DeleteFile>> smallDeletes = new LinkedHashMap<>();
     for (DeleteFile file : state.deleteFiles().values()) {
       if (file.fileSizeInBytes() < CdcTableWriter.SMALL_DELETE_FILE_BYTES) {
-        smallDeletes.add(file);
+        smallDeletes.computeIfAbsent(partition(specs, file), p -> new ArrayList<>()).add(file);
       }
     }
-    List<DeleteFile> mergedDeletes =
-        smallDeletes.size() + 1 > CdcTableWriter.DELETE_FILES_TO_MERGE ? smallDeletes : List.of();
+    List<DeleteFile> mergedDeletes = new ArrayList<>();
+    for (List<DeleteFile> files : smallDeletes.values()) {
+      if (files.size() + 1 > CdcTableWriter.DELETE_FILES_TO_MERGE) {
+        mergedDeletes.addAll(files);
+      }
+    }
     return new TidyPlan(compacted, mergedDeletes);
+  }
+
+  private static String partition(Map<Integer, PartitionSpec> specs, ContentFile<?> file) {
+    return file.specId() + "/" + specs.get(file.specId()).partitionToPath(file.partition());
   }
 }

@@ -348,6 +348,86 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void readsTablePartitioningsOfADatabaseSource() {
+    FloeConfig config =
+        parse(
+            """
+            pipelines:
+              - name: pg
+                source:
+                  type: postgres
+                  url: jdbc:postgresql://127.0.0.1:5432/shop
+                  user: floe
+                  tables: [orders, audit.events, log]
+                target:
+                  partition-by:
+                    - "orders (day(created_at), bucket(16, id))"
+                    - "audit.events(truncate(4, kind), region)"
+                    - "log ()"
+            """);
+    TargetConfig target = config.pipelines().get(0).target();
+    assertThat(target.partitionBy("public.orders").orElseThrow())
+        .containsExactly(
+            new StreamTableConfig.PartitionField("day", 0, "created_at"),
+            new StreamTableConfig.PartitionField("bucket", 16, "id"));
+    assertThat(target.partitionBy("audit.events").orElseThrow())
+        .containsExactly(
+            new StreamTableConfig.PartitionField("truncate", 4, "kind"),
+            new StreamTableConfig.PartitionField("identity", 0, "region"));
+    assertThat(target.partitionBy("public.log")).contains(List.of());
+    assertThat(target.partitionBy("public.other")).isEmpty();
+  }
+
+  @Test
+  void rejectsBadTablePartitionings() {
+    String yaml =
+        """
+        pipelines:
+          - name: pg
+            source:
+              type: postgres
+              url: jdbc:postgresql://127.0.0.1:5432/shop
+              user: floe
+              tables: [orders]
+            target:
+              partition-by: ["day(created_at)", "other (id)", "orders (id)", "orders (day(at))"]
+        """;
+    assertThat(problems(yaml))
+        .contains(
+            "pipelines[0].target.partition-by[0]: table public.day is not in source.tables; list"
+                + " it there, or remove its partitioning (write each entry as table (transform,"
+                + " ...), such as 'orders (day(created_at))')")
+        .contains("pipelines[0].target.partition-by[1]: table public.other is not in source.tables")
+        .contains(
+            "pipelines[0].target.partition-by[3]: table public.orders is partitioned twice; keep"
+                + " one entry for it")
+        .doesNotContain("partition-by[2]");
+    assertThat(problems(yaml.replace("orders (day(at))", "orders (week(created_at))")))
+        .contains(
+            "pipelines[0].target.partition-by[3]: invalid value 'orders (week(created_at))'; must"
+                + " be a transform: column, identity(column), year(column), month(column),"
+                + " day(column), hour(column), bucket(n, column) or truncate(n, column); or, for a"
+                + " database source, a table and its transforms, such as 'orders (day(created_at),"
+                + " bucket(16, id))'");
+    String stream =
+        """
+        pipelines:
+          - name: clicks
+            source:
+              type: http
+              stream: clicks
+            target:
+              columns: [at timestamptz]
+              partition-by: ["clicks (day(at))"]
+        """;
+    assertThat(problems(stream))
+        .contains(
+            "pipelines[0].target.partition-by: 'clicks (day(at))' names a table, as a database"
+                + " source's partition-by does; a stream has one table: list its transforms, such"
+                + " as [day(event_time)]");
+  }
+
+  @Test
   void rejectsBadMariaDbSources() {
     String yaml =
         """
