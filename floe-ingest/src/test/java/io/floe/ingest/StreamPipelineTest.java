@@ -141,12 +141,14 @@ class StreamPipelineTest {
             List.of("id"),
             List.of(column("id", Types.LongType.get()), column("name", Types.StringType.get())),
             UnknownFields.IGNORE,
-            List.of());
+            // The second version of key 1 moves to another partition.
+            List.of(new PartitionField("identity", 0, "name")));
     ScriptedStream source = new ScriptedStream(config(table), stream);
     start(source, table);
+    long first = stream.append("{\"id\":1,\"name\":\"a\"}");
+    awaitAcknowledged(source, first);
     long last =
         stream.append(
-            "{\"id\":1,\"name\":\"a\"}",
             "{\"id\":2,\"name\":\"b\"}",
             "{\"name\":\"no key\"}",
             "{\"id\":1,\"name\":\"a2\",\"other\":1}");
@@ -154,6 +156,7 @@ class StreamPipelineTest {
 
     assertThat(names(EVENTS)).isEqualTo(Map.of(1L, "a2", 2L, "b"));
     assertThat(deadLetterClasses()).containsExactly(Map.entry("scripted:3", "missing_key"));
+    assertThat(catalog.loadTable(EVENTS).spec().isPartitioned()).isTrue();
   }
 
   @Test

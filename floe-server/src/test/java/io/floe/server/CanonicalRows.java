@@ -118,9 +118,19 @@ final class CanonicalRows {
   /** Rows of an Iceberg table read with Iceberg's generic reader. */
   static Map<String, List<String>> fromIceberg(Table table, List<String> keys) {
     table.refresh();
+    if (table.currentSnapshot() == null) {
+      return new TreeMap<>();
+    }
+    return fromIceberg(table, table.currentSnapshot().snapshotId(), keys);
+  }
+
+  /** As {@link #fromIceberg(Table, List)}, as of a snapshot (time travel), in its schema. */
+  static Map<String, List<String>> fromIceberg(Table table, long snapshotId, List<String> keys) {
     Map<String, List<String>> rows = new TreeMap<>();
-    List<Types.NestedField> fields = table.schema().columns();
-    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+    List<Types.NestedField> fields =
+        table.schemas().get(table.snapshot(snapshotId).schemaId()).columns();
+    try (CloseableIterable<Record> records =
+        IcebergGenerics.read(table).useSnapshot(snapshotId).build()) {
       for (Record record : records) {
         List<String> values = new ArrayList<>();
         for (int i = 0; i < fields.size(); i++) {
