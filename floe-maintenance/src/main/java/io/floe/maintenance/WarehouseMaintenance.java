@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.SchemaHistory;
 import io.floe.core.config.EffectiveMaintenancePolicy;
 import io.floe.core.config.MaintenanceConfig;
 import io.floe.core.config.MaintenancePolicy;
@@ -191,6 +192,15 @@ public final class WarehouseMaintenance {
    */
   public Schema schema(TableIdentifier table) {
     return load(table, "read the schema of").schema();
+  }
+
+  /**
+   * The table's schemas and what changed between them, oldest first ({@link SchemaHistory}).
+   *
+   * @throws FloeException with {@link ErrorCode#TABLE_NOT_FOUND} when there is no such table
+   */
+  public List<SchemaHistory.Entry> schemaHistory(TableIdentifier table) {
+    return SchemaHistory.of(load(table, "list the schema history of"));
   }
 
   /** {@link TableMaintenance#rewriteDataFiles}, recorded. */

@@ -54,6 +54,7 @@ final class QueryEngines {
     engine.addSystemTable(
         new MetricsReportsTable(
             new CatalogServerTables(maintenance.history().database()::connect)));
+    engine.addSystemTable(new SchemaHistoryTable(catalog));
     engine.addSystemTable(
         new QualityResultsTable(
             new CatalogQualityResults(

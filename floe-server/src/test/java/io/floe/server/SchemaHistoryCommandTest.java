@@ -53,6 +53,24 @@ class SchemaHistoryCommandTest {
     assertThat(lines.get(1)).startsWith("0 ").endsWith("created with id int (key), qty int");
     assertThat(lines.get(2)).startsWith("1 ").endsWith("added note string");
     assertThat(lines.get(3)).startsWith("2* ").endsWith("changed qty from int to long");
+
+    // The same history, queryable.
+    CommandRun query =
+        floe(
+            "sql",
+            "-w",
+            warehouse.toString(),
+            "--format",
+            "csv",
+            "SELECT schema_id, changes, is_current, first_snapshot_id IS NULL AS unwritten"
+                + " FROM system.schema_history WHERE table_name = 'raw.orders' ORDER BY schema_id");
+    assertThat(query.exitCode()).as(query.err()).isZero();
+    assertThat(query.out().lines().toList())
+        .containsExactly(
+            "schema_id,changes,is_current,unwritten",
+            "0,\"created with id int (key), qty int\",false,true",
+            "1,added note string,false,true",
+            "2,changed qty from int to long,true,true");
   }
 
   @Test

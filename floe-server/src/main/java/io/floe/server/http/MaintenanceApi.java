@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
+import io.floe.core.catalog.SchemaHistory;
 import io.floe.core.config.EffectiveMaintenancePolicy;
 import io.floe.maintenance.MaintenanceHistory;
 import io.floe.maintenance.MaintenanceRun;
@@ -41,6 +42,9 @@ import org.slf4j.LoggerFactory;
  *       at most {@value #DEFAULT_LIMIT} without {@code limit}
  *   <li>{@code GET /v1/maintenance/policy?table=ns.t}: the table's policy and where each value
  *       comes from ({@link MaintenanceJson#policy})
+ *   <li>{@code GET /v1/maintenance/schema-history?table=ns.t}: each schema the table has had, what
+ *       changed from the one before and the first snapshot written with it, oldest first, as a JSON
+ *       array ({@link MaintenanceJson#writeSchemaHistory})
  *   <li>{@code POST /v1/maintenance/{operation}} with a JSON body {@code {"table": "ns.t", ...}}:
  *       runs {@code expire-snapshots}, {@code remove-orphan-files}, {@code rewrite-manifests} or
  *       {@code rewrite-data-files} with the options {@code floe maintain} takes (without their
@@ -54,6 +58,7 @@ final class MaintenanceApi {
   static final String PREFIX = "/v1/maintenance/";
   static final String RUNS_PATH = PREFIX + "runs";
   static final String POLICY_PATH = PREFIX + "policy";
+  static final String SCHEMA_HISTORY_PATH = PREFIX + "schema-history";
   static final int DEFAULT_LIMIT = 100;
 
   private static final Logger LOG = LoggerFactory.getLogger(MaintenanceApi.class);
@@ -87,7 +92,9 @@ final class MaintenanceApi {
 
   /** The methods a path under {@link #PREFIX} allows, for the {@code Allow} header of a 405. */
   static String allowed(String path) {
-    return path.equals(RUNS_PATH) || path.equals(POLICY_PATH) ? "GET" : "POST";
+    return path.equals(RUNS_PATH) || path.equals(POLICY_PATH) || path.equals(SCHEMA_HISTORY_PATH)
+        ? "GET"
+        : "POST";
   }
 
   /**
@@ -104,6 +111,9 @@ final class MaintenanceApi {
       } else if (path.equals(POLICY_PATH)) {
         RequestRejected.requireMethod(method, "GET", ErrorCode.CONFIG_INVALID);
         policy(request, response, callback);
+      } else if (path.equals(SCHEMA_HISTORY_PATH)) {
+        RequestRejected.requireMethod(method, "GET", ErrorCode.CONFIG_INVALID);
+        schemaHistory(request, response, callback);
       } else {
         MaintenanceRun.Operation operation =
             MaintenanceRun.Operation.forLabel(path.substring(PREFIX.length()))
@@ -134,6 +144,8 @@ final class MaintenanceApi {
                 + RUNS_PATH
                 + ", GET "
                 + POLICY_PATH
+                + ", GET "
+                + SCHEMA_HISTORY_PATH
                 + " and POST "
                 + PREFIX
                 + "{operation} for "
@@ -182,6 +194,20 @@ final class MaintenanceApi {
         callback,
         HttpStatus.OK_200,
         Responses.json(json -> MaintenanceJson.writePolicy(json, policy)));
+  }
+
+  private void schemaHistory(Request request, Response response, Callback callback) {
+    String table = Request.extractQueryParameters(request).getValue("table");
+    if (table == null) {
+      throw invalid("Cannot list a schema history: name the table with ?table=namespace.table");
+    }
+    List<SchemaHistory.Entry> history =
+        maintenance.schemaHistory(MaintenanceArguments.table(table));
+    Responses.json(
+        response,
+        callback,
+        HttpStatus.OK_200,
+        Responses.json(json -> MaintenanceJson.writeSchemaHistory(json, history)));
   }
 
   private void run(

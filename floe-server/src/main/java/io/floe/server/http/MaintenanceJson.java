@@ -1,6 +1,7 @@
 package io.floe.server.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.floe.core.catalog.SchemaHistory;
 import io.floe.core.config.EffectiveMaintenancePolicy;
 import io.floe.core.config.MaintenancePolicy;
 import io.floe.maintenance.ExpireResult;
@@ -76,6 +77,31 @@ public final class MaintenanceJson {
     json.writeNumberField("totalBytes", figures.totalBytes());
     json.writeNumberField("snapshots", figures.snapshots());
     json.writeEndObject();
+  }
+
+  /** The schemas of a table, oldest first: id, first snapshot and when, changes, current. */
+  static void writeSchemaHistory(JsonGenerator json, List<SchemaHistory.Entry> history)
+      throws IOException {
+    json.writeStartArray();
+    for (SchemaHistory.Entry entry : history) {
+      json.writeStartObject();
+      json.writeNumberField("schema-id", entry.schemaId());
+      if (entry.firstSnapshotId().isPresent()) {
+        json.writeNumberField("first-snapshot-id", entry.firstSnapshotId().get());
+      } else {
+        json.writeNullField("first-snapshot-id");
+      }
+      json.writeStringField(
+          "first-written", entry.firstWritten().map(Object::toString).orElse(null));
+      json.writeArrayFieldStart("changes");
+      for (String change : entry.changes()) {
+        json.writeString(change);
+      }
+      json.writeEndArray();
+      json.writeBooleanField("current", entry.current());
+      json.writeEndObject();
+    }
+    json.writeEndArray();
   }
 
   static void writePolicy(JsonGenerator json, EffectiveMaintenancePolicy policy)

@@ -145,6 +145,28 @@ class MaintenanceApiTest {
   }
 
   @Test
+  void listsTheSchemaHistoryOfATable() {
+    server
+        .catalog
+        .loadTable(TableIdentifier.of("raw", "sales"))
+        .updateSchema()
+        .addColumn("note", org.apache.iceberg.types.Types.StringType.get())
+        .commit();
+
+    HttpResponse<String> response = get("/v1/maintenance/schema-history?table=raw.sales");
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    JsonNode history = json(response.body());
+    assertThat(history.size()).isEqualTo(2);
+    assertThat(history.get(0).get("schema-id").asInt()).isZero();
+    assertThat(history.get(0).get("changes").get(0).asText()).startsWith("created with ");
+    assertThat(history.get(0).get("current").asBoolean()).isFalse();
+    assertThat(history.get(1).get("changes").toString()).isEqualTo("[\"added note string\"]");
+    assertThat(history.get(1).get("first-snapshot-id").isNull()).isTrue();
+    assertThat(history.get(1).get("current").asBoolean()).isTrue();
+  }
+
+  @Test
   void answersBadInputWith400SayingWhatToSend() {
     assertThat(error(post("expire-snapshots", "{\"table\": "), 400))
         .startsWith("FLOE-001 Cannot expire-snapshots: the body is not valid JSON (")
@@ -227,9 +249,15 @@ class MaintenanceApiTest {
     assertThat(error(post("compact", "{\"table\": \"raw.sales\"}"), 404))
         .isEqualTo(
             "FLOE-001 Cannot serve POST /v1/maintenance/compact: no such maintenance endpoint;"
-                + " the endpoints are GET /v1/maintenance/runs, GET /v1/maintenance/policy and POST"
-                + " /v1/maintenance/{operation} for rewrite-data-files, rewrite-manifests,"
-                + " expire-snapshots, remove-orphan-files");
+                + " the endpoints are GET /v1/maintenance/runs, GET /v1/maintenance/policy, GET"
+                + " /v1/maintenance/schema-history and POST /v1/maintenance/{operation} for"
+                + " rewrite-data-files, rewrite-manifests, expire-snapshots, remove-orphan-files");
+    assertThat(error(get("/v1/maintenance/schema-history?table=raw.nope"), 404))
+        .startsWith("FLOE-202 Cannot list the schema history of table raw.nope: no such table");
+    assertThat(error(get("/v1/maintenance/schema-history"), 400))
+        .isEqualTo(
+            "FLOE-001 Cannot list a schema history: name the table with"
+                + " ?table=namespace.table");
     assertThat(error(post("rollback", "{\"table\": \"raw.sales\"}"), 404))
         .startsWith("FLOE-001 Cannot serve POST /v1/maintenance/rollback: no such");
     HttpResponse<String> getOperation = get("/v1/maintenance/expire-snapshots");
