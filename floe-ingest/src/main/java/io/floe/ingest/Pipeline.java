@@ -790,9 +790,8 @@ public final class Pipeline implements AutoCloseable {
               + sink.tableName
               + ": "
               + String.join("; ", drift.incompatible())
-              + ". Iceberg changes a column's type in place only to a wider one (int to long,"
-              + " float to double, a decimal's precision up), and the source's log holds rows of"
-              + " the new type: drop the Iceberg tables of pipeline "
+              + ". The source's log holds rows of the new type: drop the Iceberg tables of"
+              + " pipeline "
               + config.name()
               + " (it loads them again when it starts), or move "
               + sink.source.qualifiedName()
@@ -823,6 +822,19 @@ public final class Pipeline implements AutoCloseable {
     List<String> changes = sink.evolve(drift);
     if (!changes.isEmpty()) {
       stats.schemaChanges.increment();
+    }
+    if (!drift.retyped().isEmpty()) {
+      LOG.warn(
+          "Pipeline {}: columns {} of {} changed to types their Iceberg columns cannot be promoted"
+              + " to ({}); each old column is kept under a new name with the values written before,"
+              + " and a new column of the new type takes the name: rows written before read null"
+              + " in it until they change (query coalesce(new, CAST(old AS ...)) to see both, or"
+              + " drop the table to load it again in the new type)",
+          config.name(),
+          drift.retyped().keySet(),
+          sink.source.qualifiedName(),
+          drift.retyped(),
+          sink.tableName);
     }
     if (!drift.defaults().isEmpty()) {
       LOG.warn(

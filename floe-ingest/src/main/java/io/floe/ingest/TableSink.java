@@ -7,12 +7,16 @@ import io.floe.core.writer.TableWriter;
 import io.floe.ingest.quality.QualityGate;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.UpdateSchema;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
 /** One source table flowing into one Iceberg table: applies its changes, keeps its figures. */
@@ -83,27 +87,63 @@ final class TableSink {
   }
 
   /**
-   * Adds the drift's new columns and promotes its widened ones in one Iceberg schema change, those
-   * the table does not have already, then opens a writer of the new schema in place of the old one;
-   * the old writer must have nothing pending.
+   * Follows the drift in the table's schema, the changes the table does not have already: first
+   * each retyped column is renamed to {@code <name>__<old type>} (the first free such name; made
+   * optional, as the rows written from now on leave it null), one schema change; then the new
+   * columns (a retyped column's new one among them) are added and the widened ones promoted, one
+   * more. The old writer must have nothing pending; open a new one afterwards ({@link
+   * #reopenWriter}).
    *
    * @return what changed ("added d int"), empty when the table had the changes already
    */
   List<String> evolve(SchemaDrift drift) {
     Table table = writer.table();
     table.refresh();
+    List<String> changes = new ArrayList<>();
+    Map<String, Type> added = new LinkedHashMap<>(drift.added());
+    if (!drift.retyped().isEmpty()) {
+      Schema before = table.schema();
+      UpdateSchema rename = table.updateSchema();
+      Set<String> taken = new HashSet<>();
+      before.columns().forEach(column -> taken.add(column.name()));
+      drift
+          .retyped()
+          .forEach(
+              (name, type) -> {
+                Types.NestedField column = before.findField(name);
+                if (column == null || column.type().equals(type)) {
+                  return; // Followed already (a replay after a crash).
+                }
+                String kept = keptName(column, taken);
+                rename.renameColumn(name, kept);
+                if (column.isRequired()) {
+                  rename.makeColumnOptional(name);
+                }
+                changes.add(
+                    "renamed "
+                        + name
+                        + " to "
+                        + kept
+                        + ", which keeps the "
+                        + column.type()
+                        + " values written before");
+                added.put(name, type);
+              });
+      if (!changes.isEmpty()) {
+        rename.commit();
+        table.refresh();
+      }
+    }
     Schema current = table.schema();
     UpdateSchema update = table.updateSchema();
-    List<String> changes = new ArrayList<>();
-    drift
-        .added()
-        .forEach(
-            (name, type) -> {
-              if (current.findField(name) == null) {
-                update.addColumn(name, type);
-                changes.add("added " + name + " " + type);
-              }
-            });
+    int renames = changes.size();
+    added.forEach(
+        (name, type) -> {
+          if (current.findField(name) == null) {
+            update.addColumn(name, type);
+            changes.add("added " + name + " " + type);
+          }
+        });
     drift
         .widened()
         .forEach(
@@ -114,10 +154,25 @@ final class TableSink {
                 changes.add("widened " + name + " from " + column.type() + " to " + type);
               }
             });
-    if (!changes.isEmpty()) {
+    if (changes.size() > renames) {
       update.commit();
     }
     return changes;
+  }
+
+  /**
+   * {@code <name>__<type>} ({@code price__decimal_10_2}), with a number after it if it is taken.
+   */
+  private static String keptName(Types.NestedField column, Set<String> taken) {
+    String base =
+        column.name()
+            + "__"
+            + column.type().toString().replaceAll("[^A-Za-z0-9]+", "_").replaceAll("_$", "");
+    String name = base;
+    for (int suffix = 2; !taken.add(name); suffix++) {
+      name = base + "_" + suffix;
+    }
+    return name;
   }
 
   /** Opens a new writer of the table's current schema in place of the old one and returns it. */

@@ -87,6 +87,7 @@ public final class DebeziumRow implements RowImage {
     Map<String, Type> added = new LinkedHashMap<>();
     Map<String, Type> widened = new HashMap<>();
     Map<String, String> defaults = new HashMap<>();
+    Map<String, Type> retyped = new LinkedHashMap<>();
     List<String> incompatible = new ArrayList<>();
     for (Field connectField : image.schema().fields()) {
       Types.NestedField column = schema.findField(connectField.name());
@@ -110,6 +111,11 @@ public final class DebeziumRow implements RowImage {
       }
       Type needed = ConnectTypes.fit(column.type(), connectField.schema());
       if (needed == null) {
+        Type type = ConnectTypes.icebergType(connectField.schema());
+        if (type != null && !schema.identifierFieldIds().contains(column.fieldId())) {
+          retyped.put(connectField.name(), type);
+          continue;
+        }
         incompatible.add(
             "column "
                 + connectField.name()
@@ -117,14 +123,17 @@ public final class DebeziumRow implements RowImage {
                 + column.type()
                 + " in Iceberg, and its values are now "
                 + describe(connectField.schema())
-                + ", which that type cannot hold exactly");
+                + ", which that type cannot hold exactly"
+                + (type == null
+                    ? " (and a type Floe cannot map yet)"
+                    : "; it is a key column, and a table's key cannot change under a pipeline"));
       } else if (!needed.equals(column.type())) {
         widened.put(connectField.name(), needed);
       }
     }
-    return added.isEmpty() && widened.isEmpty() && incompatible.isEmpty()
+    return added.isEmpty() && widened.isEmpty() && retyped.isEmpty() && incompatible.isEmpty()
         ? SchemaDrift.NONE
-        : new SchemaDrift(added, widened, defaults, incompatible);
+        : new SchemaDrift(added, widened, defaults, retyped, incompatible);
   }
 
   private static String describe(org.apache.kafka.connect.data.Schema schema) {
