@@ -1,6 +1,7 @@
 package io.floe.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.SchemaHistory;
@@ -256,6 +257,24 @@ class SchemaEvolutionIT {
             .filteredOn(row -> row.getField("id").equals(4))
             .singleElement()
             .satisfies(row -> assertThat(row.getField("d")).isEqualTo(40));
+
+        // A dropped source table: the pipeline goes on, the Iceberg table keeps its rows.
+        int kept = rows(catalog.loadTable(identifier), null).size();
+        statement.execute("DROP TABLE evolving");
+        Thread.sleep(2000);
+        assertThat(pipeline.state()).isEqualTo(Pipeline.State.STREAMING);
+        assertThat(rows(catalog.loadTable(identifier), null)).hasSize(kept);
+      }
+      // The next start is refused, before anything is written, until the table leaves
+      // source.tables (or is created again).
+      try (Pipeline restarted =
+          new Pipeline(
+              config,
+              catalog,
+              ChangeSources.of(
+                  config, new SourceContext(directory.resolve("state"), new HttpStreams())),
+              new TableWriterRegistry())) {
+        assertThatThrownBy(restarted::start).hasMessageContaining("evolving: no such table");
       }
     }
   }
