@@ -149,13 +149,7 @@ class SchemaEvolutionIT {
               + " (3, 3, 'three', 3.5)");
       PipelineConfig config =
           new PipelineConfig(name, source, new TargetConfig(name), Duration.ofMillis(300));
-      try (Pipeline pipeline =
-          new Pipeline(
-              config,
-              catalog,
-              ChangeSources.of(
-                  config, new SourceContext(directory.resolve("state"), new HttpStreams())),
-              new TableWriterRegistry())) {
+      try (Pipeline pipeline = pipeline(config, catalog)) {
         pipeline.start();
         awaitEqual(catalog, identifier, statement);
         long beforeAdd = catalog.loadTable(identifier).currentSnapshot().snapshotId();
@@ -267,16 +261,18 @@ class SchemaEvolutionIT {
       }
       // The next start is refused, before anything is written, until the table leaves
       // source.tables (or is created again).
-      try (Pipeline restarted =
-          new Pipeline(
-              config,
-              catalog,
-              ChangeSources.of(
-                  config, new SourceContext(directory.resolve("state"), new HttpStreams())),
-              new TableWriterRegistry())) {
+      try (Pipeline restarted = pipeline(config, catalog)) {
         assertThatThrownBy(restarted::start).hasMessageContaining("evolving: no such table");
       }
     }
+  }
+
+  private static Pipeline pipeline(PipelineConfig config, JdbcCatalog catalog) {
+    return new Pipeline(
+        config,
+        catalog,
+        ChangeSources.of(config, new SourceContext(directory.resolve("state"), new HttpStreams())),
+        new TableWriterRegistry());
   }
 
   private static List<Record> read(Table table, long snapshotId) throws IOException {
