@@ -9,6 +9,7 @@ import io.floe.core.catalog.IcebergFailures;
 import io.floe.core.config.PipelineConfig;
 import io.floe.core.config.QualityRuleConfig;
 import io.floe.core.config.StreamTableConfig;
+import io.floe.core.writer.AppendTableWriter;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.TableWriter;
 import io.floe.core.writer.TableWriterRegistry;
@@ -413,16 +414,17 @@ public final class Pipeline implements AutoCloseable {
       TableIdentifier identifier = TableIdentifier.of(namespace, table.tableName());
       TableSink sink;
       if (streamTable.isEmpty()) {
-        sink =
-            new TableSink(
+        Table target =
+            TargetTables.loadOrCreate(
+                catalog,
+                config.name(),
+                identifier,
                 table,
-                CdcTableWriter.open(
-                    TargetTables.loadOrCreate(
-                        catalog,
-                        config.name(),
-                        identifier,
-                        table,
-                        config.target().partitionBy(table.qualifiedName()))));
+                config.target().partitionBy(table.qualifiedName()));
+        sink =
+            ChangeLog.is(table.icebergSchema())
+                ? new TableSink(table, AppendTableWriter.open(target), true)
+                : new TableSink(table, CdcTableWriter.open(target));
       } else if (table.icebergSchema() == DeadLetters.SCHEMA) {
         sink =
             new TableSink(
@@ -850,8 +852,10 @@ public final class Pipeline implements AutoCloseable {
     if (sink.writer instanceof CdcTableWriter old) {
       writers.unregister(old);
     }
-    CdcTableWriter writer = sink.reopenWriter(!stampAllTables);
-    writers.register(writer);
+    TableWriter writer = sink.reopenWriter(!stampAllTables);
+    if (writer instanceof CdcTableWriter cdc) {
+      writers.register(cdc);
+    }
     LOG.info(
         "Pipeline {}: the schema of {} changed at the source; {}: {} (schema {}; earlier snapshots"
             + " keep the schema they were written with)",

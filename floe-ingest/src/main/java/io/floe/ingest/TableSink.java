@@ -2,6 +2,7 @@ package io.floe.ingest;
 
 import static java.util.Objects.requireNonNull;
 
+import io.floe.core.writer.AppendTableWriter;
 import io.floe.core.writer.CdcTableWriter;
 import io.floe.core.writer.TableWriter;
 import io.floe.ingest.quality.QualityGate;
@@ -24,6 +25,9 @@ final class TableSink {
   final SourceTable source;
   TableWriter writer;
   final String tableName;
+
+  /** Whether the table is a change log ({@link ChangeLog}): every change appends a row. */
+  final boolean changeLog;
 
   /**
    * The position of the last commit holding a complete full load (and changes after it); replays at
@@ -55,8 +59,13 @@ final class TableSink {
   long lastCheckpointNanos = System.nanoTime();
 
   TableSink(SourceTable source, TableWriter writer) {
+    this(source, writer, false);
+  }
+
+  TableSink(SourceTable source, TableWriter writer, boolean changeLog) {
     this.source = requireNonNull(source, "source is null");
     this.writer = requireNonNull(writer, "writer is null");
+    this.changeLog = changeLog;
     Table table = writer.table();
     this.tableName = table.name();
     this.estimatedRows = source.estimatedRows();
@@ -176,8 +185,9 @@ final class TableSink {
   }
 
   /** Opens a new writer of the table's current schema in place of the old one and returns it. */
-  CdcTableWriter reopenWriter(boolean compactionEnabled) {
-    CdcTableWriter reopened = CdcTableWriter.open(writer.table());
+  TableWriter reopenWriter(boolean compactionEnabled) {
+    TableWriter reopened =
+        changeLog ? AppendTableWriter.open(writer.table()) : CdcTableWriter.open(writer.table());
     reopened.setCompactionEnabled(compactionEnabled);
     writer = reopened;
     return reopened;
@@ -193,6 +203,21 @@ final class TableSink {
     if (change.operation() != SourceEvent.Operation.READ) {
       // A full load reads rows committed long ago: freshness is of changes.
       stats.sampleFreshness(change.sourceMillis());
+    }
+    if (changeLog) {
+      Record logged = ChangeLog.record(change, writer.schema());
+      writer.upsert(logged, null);
+      if (quality != null) {
+        unchecked.add(logged);
+      }
+      if (change.operation() == SourceEvent.Operation.READ) {
+        loadedRows++;
+        stats.loaded.increment();
+      } else {
+        appliedChanges++;
+        stats.changes.increment();
+      }
+      return;
     }
     switch (change.operation()) {
       case READ:

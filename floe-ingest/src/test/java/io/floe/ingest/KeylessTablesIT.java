@@ -25,6 +25,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -50,6 +51,8 @@ class KeylessTablesIT {
   private static final String CREATE =
       "CREATE TABLE events (device INT NOT NULL, seq INT NOT NULL, reading VARCHAR(20))";
 
+  private static final String LOG = "CREATE TABLE log (a INT, b VARCHAR(20))";
+
   private static EmbeddedPostgres postgres;
   private static MariaDbServer mariadb;
 
@@ -64,6 +67,9 @@ class KeylessTablesIT {
       statement.execute(CREATE);
       statement.execute("ALTER TABLE events REPLICA IDENTITY FULL");
       statement.execute("CREATE TABLE plain (a int, b text)");
+      statement.execute(LOG);
+      statement.execute("ALTER TABLE log REPLICA IDENTITY FULL");
+      statement.execute("INSERT INTO log VALUES (1, 'x'), (2, 'y')");
     }
     mariadb = MariaDbServer.start(directory.resolve("mariadb"));
     mariadb.createDatabase("keyless");
@@ -113,6 +119,96 @@ class KeylessTablesIT {
             Map.of("keyless.events", List.of("device", "seq")),
             4343),
         () -> mariadb.connect("keyless"));
+  }
+
+  @Test
+  void writesAPostgresTableAsAChangeLog() throws Exception {
+    writesAChangeLog(
+        "pglog",
+        new PostgresSourceConfig(
+            SourceType.POSTGRES,
+            postgres.jdbcUrl("keyless"),
+            postgres.user(),
+            postgres.password(),
+            List.of("public.log"),
+            Map.of(),
+            List.of("public.log"),
+            "floe_pglog",
+            "floe_pglog",
+            UnboundedNumeric.DECIMAL),
+        () -> postgres.connect("keyless"));
+  }
+
+  /**
+   * The full load's rows, then every change, each appended once with its operation: an update's new
+   * values, a delete's old ones, identical rows twice, a truncate; a restart appends nothing again,
+   * and goes on.
+   */
+  private static void writesAChangeLog(String name, SourceConfig source, Source database)
+      throws Exception {
+    TableIdentifier identifier = TableIdentifier.of(name, "log");
+    try (Connection connection = database.connect();
+        Statement statement = connection.createStatement();
+        JdbcCatalog catalog = catalog()) {
+      List<String> expected = new ArrayList<>(List.of("read 1 x", "read 2 y"));
+      try (Pipeline pipeline = pipeline(catalog, config(name, source))) {
+        pipeline.start();
+        awaitLog(catalog, identifier, expected);
+        statement.execute("INSERT INTO log VALUES (3, 'z')");
+        statement.execute("UPDATE log SET b = 'z2' WHERE a = 3");
+        statement.execute("DELETE FROM log WHERE a = 1");
+        statement.execute("INSERT INTO log VALUES (4, 'w'), (4, 'w')");
+        statement.execute("TRUNCATE TABLE log");
+        expected.addAll(
+            List.of(
+                "insert 3 z",
+                "update 3 z2",
+                "delete 1 x",
+                "insert 4 w",
+                "insert 4 w",
+                "truncate null null"));
+        awaitLog(catalog, identifier, expected);
+        Table table = catalog.loadTable(identifier);
+        assertThat(table.schema().identifierFieldIds()).isEmpty();
+        assertThat(table.schema().findField(ChangeLog.POSITION)).isNotNull();
+        assertThat(pipeline.state()).isEqualTo(Pipeline.State.STREAMING);
+      }
+      try (Pipeline restarted = pipeline(catalog, config(name, source))) {
+        restarted.start();
+        statement.execute("INSERT INTO log VALUES (5, 'v')");
+        expected.add("insert 5 v");
+        awaitLog(catalog, identifier, expected);
+      }
+    }
+  }
+
+  /** Waits until the change log holds exactly {@code expected} ("op a b"), in any order. */
+  private static void awaitLog(
+      JdbcCatalog catalog, TableIdentifier identifier, List<String> expected) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    List<String> lake = new ArrayList<>();
+    while (System.nanoTime() < deadline) {
+      lake.clear();
+      if (catalog.tableExists(identifier)) {
+        try (CloseableIterable<Record> records =
+            IcebergGenerics.read(catalog.loadTable(identifier)).build()) {
+          for (Record record : records) {
+            assertThat(record.getField(ChangeLog.COMMITTED_AT)).isNotNull();
+            lake.add(
+                record.getField(ChangeLog.OPERATION)
+                    + " "
+                    + record.getField("a")
+                    + " "
+                    + record.getField("b"));
+          }
+        }
+      }
+      if (lake.size() >= expected.size()) {
+        break;
+      }
+      Thread.sleep(300);
+    }
+    assertThat(lake).containsExactlyInAnyOrderElementsOf(expected);
   }
 
   @Test

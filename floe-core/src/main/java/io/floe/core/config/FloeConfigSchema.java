@@ -251,6 +251,23 @@ final class FloeConfigSchema {
               + " without a primary key is refused. A PostgreSQL table also needs `REPLICA IDENTITY"
               + " FULL`, so that updates and deletes carry the key's old values.");
 
+  private static final String CHANGE_LOG_DOC =
+      "Tables written as an append-only change log instead of a copy: one row per change, with"
+          + " the row's columns (the new values; a delete's old ones) and `_op` (`read`, `insert`,"
+          + " `update`, `delete` or `truncate`), `_position` (the source position of the change)"
+          + " and `_committed_at` (when the source committed it). For tables without a primary"
+          + " key whose rows you cannot key, or to keep every version. PostgreSQL sources only so"
+          + " far; the table needs `REPLICA IDENTITY FULL`, so that updates and deletes carry"
+          + " their old values.";
+  static final ConfigKey<List<String>> CHANGE_LOG =
+      optional("change-log", ValueType.distinctList("list of tables", TABLE), "[]", CHANGE_LOG_DOC);
+  static final ConfigKey<List<String>> MARIADB_CHANGE_LOG =
+      optional(
+          "change-log",
+          ValueType.distinctList("list of tables", MARIADB_TABLE),
+          "[]",
+          CHANGE_LOG_DOC);
+
   static final ConfigKey<String> NAMESPACE =
       derived(
           "namespace",
@@ -364,9 +381,26 @@ final class FloeConfigSchema {
     Map<String, List<ConfigKey<?>>> variants = new LinkedHashMap<>();
     variants.put(
         "postgres",
-        List.of(URL, USER, PASSWORD, TABLES, KEYS, SLOT_NAME, PUBLICATION, UNBOUNDED_NUMERIC));
+        List.of(
+            URL,
+            USER,
+            PASSWORD,
+            TABLES,
+            KEYS,
+            CHANGE_LOG,
+            SLOT_NAME,
+            PUBLICATION,
+            UNBOUNDED_NUMERIC));
     variants.put(
-        "mariadb", List.of(MARIADB_URL, MARIADB_USER, PASSWORD, MARIADB_TABLES, KEYS, SERVER_ID));
+        "mariadb",
+        List.of(
+            MARIADB_URL,
+            MARIADB_USER,
+            PASSWORD,
+            MARIADB_TABLES,
+            KEYS,
+            MARIADB_CHANGE_LOG,
+            SERVER_ID));
     variants.put("kafka", StreamConfigSchema.KAFKA_KEYS);
     variants.put("http", StreamConfigSchema.HTTP_KEYS);
     return variants;
@@ -847,6 +881,7 @@ final class FloeConfigSchema {
                   source.get(PASSWORD),
                   source.get(TABLES),
                   tableKeys(source.get(KEYS), FloeConfigSchema::qualifiedTable),
+                  source.get(CHANGE_LOG),
                   source.get(SLOT_NAME),
                   source.get(PUBLICATION),
                   source.get(UNBOUNDED_NUMERIC));
@@ -858,6 +893,7 @@ final class FloeConfigSchema {
                   source.get(PASSWORD),
                   source.get(MARIADB_TABLES),
                   tableKeys(source.get(KEYS), FloeConfigSchema::databaseTable),
+                  source.get(MARIADB_CHANGE_LOG),
                   source.get(SERVER_ID));
           case KAFKA -> StreamConfigSchema.kafka(source);
           case HTTP -> StreamConfigSchema.http(source);
@@ -964,7 +1000,10 @@ final class FloeConfigSchema {
         : FloeConfigSchema::databaseTable;
   }
 
-  /** Reports {@code keys} entries of tables that {@code tables} does not list. */
+  /**
+   * Reports {@code keys} entries of tables that {@code tables} does not list, and {@code
+   * change-log} entries that it does not list or that have a key entry.
+   */
   static void checkTableKeys(
       ConfigValues source, String path, SourceType type, List<String> tables, ConfigReader reader) {
     List<String> entries = source.get(KEYS);
@@ -980,6 +1019,33 @@ final class FloeConfigSchema {
             "table " + table + " is not in source.tables; list it there, or remove its key");
       }
       index++;
+    }
+    List<String> changeLog =
+        source.get(type == SourceType.POSTGRES ? CHANGE_LOG : MARIADB_CHANGE_LOG);
+    if (changeLog == null) {
+      return; // Reported already.
+    }
+    for (index = 0; index < changeLog.size(); index++) {
+      String table = changeLog.get(index);
+      if (type != SourceType.POSTGRES) {
+        reader.problem(
+            path + ".source.change-log[" + index + "]",
+            "change logs are written from PostgreSQL sources only so far; give table "
+                + table
+                + " a key in source.keys (keys: [\""
+                + table
+                + " (column, ...)\"]), or add a primary key");
+      } else if (!tables.contains(table)) {
+        reader.problem(
+            path + ".source.change-log[" + index + "]",
+            "table " + table + " is not in source.tables; list it there, or remove it here");
+      } else if (keys.containsKey(table)) {
+        reader.problem(
+            path + ".source.change-log[" + index + "]",
+            "table "
+                + table
+                + " is in source.keys too; a change log has no key: remove one of the entries");
+      }
     }
   }
 

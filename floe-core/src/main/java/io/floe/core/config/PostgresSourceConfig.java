@@ -8,6 +8,9 @@ import java.util.Map;
 /**
  * The PostgreSQL database a pipeline captures changes from. Tables are always qualified ({@code
  * schema.table}). {@link #toString()} hides the password so the record can be logged.
+ *
+ * @param keys the key columns of tables without a primary key, by table
+ * @param changeLog tables written as an append-only change log, one row per change
  */
 public record PostgresSourceConfig(
     SourceType type,
@@ -16,6 +19,7 @@ public record PostgresSourceConfig(
     String password,
     List<String> tables,
     Map<String, List<String>> keys,
+    List<String> changeLog,
     String slotName,
     String publication,
     UnboundedNumeric unboundedNumeric)
@@ -27,9 +31,34 @@ public record PostgresSourceConfig(
     requireNonNull(password, "password is null");
     tables = List.copyOf(requireNonNull(tables, "tables is null"));
     keys = Map.copyOf(requireNonNull(keys, "keys is null"));
+    changeLog = List.copyOf(requireNonNull(changeLog, "changeLog is null"));
     requireNonNull(slotName, "slotName is null");
     requireNonNull(publication, "publication is null");
     requireNonNull(unboundedNumeric, "unboundedNumeric is null");
+  }
+
+  /** A source without change-log tables. */
+  public PostgresSourceConfig(
+      SourceType type,
+      String url,
+      String user,
+      String password,
+      List<String> tables,
+      Map<String, List<String>> keys,
+      String slotName,
+      String publication,
+      UnboundedNumeric unboundedNumeric) {
+    this(
+        type,
+        url,
+        user,
+        password,
+        tables,
+        keys,
+        List.of(),
+        slotName,
+        publication,
+        unboundedNumeric);
   }
 
   /** A source whose tables all have primary keys. */
@@ -47,7 +76,7 @@ public record PostgresSourceConfig(
 
   @Override
   public String toString() {
-    return "PostgresSourceConfig[type=%s, url=%s, user=%s, password=%s, tables=%s, keys=%s, slotName=%s, publication=%s, unboundedNumeric=%s]"
+    return "PostgresSourceConfig[type=%s, url=%s, user=%s, password=%s, tables=%s, keys=%s, changeLog=%s, slotName=%s, publication=%s, unboundedNumeric=%s]"
         .formatted(
             type,
             url,
@@ -55,6 +84,7 @@ public record PostgresSourceConfig(
             password.isEmpty() ? "" : "****",
             tables,
             keys,
+            changeLog,
             slotName,
             publication,
             unboundedNumeric);

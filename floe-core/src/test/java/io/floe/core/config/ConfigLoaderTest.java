@@ -213,7 +213,7 @@ class ConfigLoaderTest {
     assertThat(problems(MINIMAL.replace("tables:", "tabels:")))
         .contains(
             "pipelines[0].source.tabels: unknown key; allowed keys: type, url, user, password,"
-                + " tables, keys, slot-name, publication, unbounded-numeric");
+                + " tables, keys, change-log, slot-name, publication, unbounded-numeric");
   }
 
   @Test
@@ -428,6 +428,53 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void readsAndChecksChangeLogTables() {
+    FloeConfig config =
+        parse(
+            """
+            pipelines:
+              - name: pg
+                source:
+                  type: postgres
+                  url: jdbc:postgresql://127.0.0.1:5432/shop
+                  user: floe
+                  tables: [log, orders]
+                  change-log: [log]
+            """);
+    assertThat(((PostgresSourceConfig) config.pipelines().get(0).source()).changeLog())
+        .containsExactly("public.log");
+    String bad =
+        """
+        pipelines:
+          - name: pg
+            source:
+              type: postgres
+              url: jdbc:postgresql://127.0.0.1:5432/shop
+              user: floe
+              tables: [log]
+              keys: ["log (id)"]
+              change-log: [log, other]
+          - name: maria
+            source:
+              type: mariadb
+              url: jdbc:mariadb://127.0.0.1:3306/
+              user: floe
+              tables: [shop.log]
+              change-log: [shop.log]
+        """;
+    assertThat(problems(bad))
+        .contains(
+            "pipelines[0].source.change-log[0]: table public.log is in source.keys too; a change"
+                + " log has no key: remove one of the entries")
+        .contains(
+            "pipelines[0].source.change-log[1]: table public.other is not in source.tables; list"
+                + " it there, or remove it here")
+        .contains(
+            "pipelines[1].source.change-log[0]: change logs are written from PostgreSQL sources"
+                + " only so far; give table shop.log a key in source.keys");
+  }
+
+  @Test
   void rejectsBadMariaDbSources() {
     String yaml =
         """
@@ -509,7 +556,7 @@ class ConfigLoaderTest {
             "pipelines[0].commit-interval: invalid value '1 s'; write a number followed by ms, s,"
                 + " m, h or d (such as 250ms, 1s, 2m, 1h, 5d) or an ISO-8601 duration (such as PT1S)",
             "pipelines[0].source.tabels: unknown key; allowed keys: type, url, user, password,"
-                + " tables, keys, slot-name, publication, unbounded-numeric",
+                + " tables, keys, change-log, slot-name, publication, unbounded-numeric",
             "pipelines[0].source.tables: missing required key");
   }
 

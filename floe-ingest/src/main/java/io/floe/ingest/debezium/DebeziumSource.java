@@ -9,6 +9,7 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.config.PipelineConfig;
 import io.floe.ingest.ChangeHandler;
+import io.floe.ingest.ChangeLog;
 import io.floe.ingest.ChangeSource;
 import io.floe.ingest.SourceEvent;
 import io.floe.ingest.SourceEvent.Operation;
@@ -287,8 +288,12 @@ public abstract class DebeziumSource implements ChangeSource {
             sourceMillis,
             position);
       case "d":
+        // A change log appends the deleted row's old values; a copy deletes by key.
+        Struct before = value.getStruct("before");
+        Struct deleted =
+            ChangeLog.is(table.icebergSchema()) && before != null ? before : (Struct) record.key();
         return new SourceEvent.Change(
-            name, Operation.DELETE, row(name, (Struct) record.key()), null, sourceMillis, position);
+            name, Operation.DELETE, row(name, deleted), null, sourceMillis, position);
       case "t":
         return new SourceEvent.Change(name, Operation.TRUNCATE, null, null, sourceMillis, position);
       default:

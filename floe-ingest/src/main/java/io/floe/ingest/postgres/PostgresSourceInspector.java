@@ -3,6 +3,7 @@ package io.floe.ingest.postgres;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.config.PostgresSourceConfig;
+import io.floe.ingest.ChangeLog;
 import io.floe.ingest.SourceTable;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -274,7 +275,19 @@ public final class PostgresSourceInspector {
       }
       keyColumns.addAll(declared);
     }
-    if (keyColumns.isEmpty()) {
+    boolean changeLog = config.changeLog().contains(qualified);
+    if (changeLog) {
+      if (!"f".equals(replicaIdentity)) {
+        problems.add(
+            qualified
+                + ": a change log needs the old values of updated and deleted rows: run ALTER"
+                + " TABLE "
+                + quotedTable
+                + " REPLICA IDENTITY FULL;");
+        return null;
+      }
+      keyColumns.clear();
+    } else if (keyColumns.isEmpty()) {
       problems.add(
           qualified
               + ": it has no primary key, so changed rows cannot be identified; add one (ALTER"
@@ -285,7 +298,9 @@ public final class PostgresSourceInspector {
               + qualified
               + " (column, ...)\"]) after ALTER TABLE "
               + quotedTable
-              + " REPLICA IDENTITY FULL, or remove the table from source.tables");
+              + " REPLICA IDENTITY FULL, write it as a change log (change-log: ["
+              + qualified
+              + "]) after the same, or remove the table from source.tables");
       return null;
     }
 
@@ -370,7 +385,7 @@ public final class PostgresSourceInspector {
               + String.join(", ", columnNames));
       return null;
     }
-    Schema schema = new Schema(fields, identifierIds);
+    Schema schema = changeLog ? ChangeLog.schema(fields) : new Schema(fields, identifierIds);
     if (estimatedRows < 0) {
       estimatedRows = 0;
     }
