@@ -48,7 +48,6 @@ import org.apache.iceberg.TableScan;
 import org.apache.iceberg.data.GenericDeleteFilter;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.encryption.EncryptedOutputFile;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.expressions.Expression;
 import org.apache.iceberg.io.CloseableIterable;
@@ -208,11 +207,8 @@ final class DataCompaction {
         (filtered ? scan.includeColumnStats() : scan).planFiles()) {
       for (FileScanTask task : tasks) {
         DataFile file = task.file();
-        PartitionSpec spec = table.specs().get(file.specId());
         byPartition
-            .computeIfAbsent(
-                file.specId() + "/" + spec.partitionToPath(file.partition()),
-                key -> new ArrayList<>())
+            .computeIfAbsent(TableFiles.partitionKey(table.specs(), file), key -> new ArrayList<>())
             .add(task);
         long deleted = 0;
         for (DeleteFile delete : task.deletes()) {
@@ -480,17 +476,6 @@ final class DataCompaction {
   }
 
   /** Names new Parquet files of a spec for one operation ({@code kind} and a random id). */
-  /**
-   * A new file of the partition. Iceberg's location of a partition's file joins the data directory,
-   * the partition path and the name with slashes, so a file of an unpartitioned spec would be
-   * {@code data//name}: a key object storage keeps as written and a listing may not give back
-   * (orphan removal would take the file for an orphan).
-   */
-  static EncryptedOutputFile newOutputFile(
-      OutputFileFactory files, PartitionSpec spec, StructLike partition) {
-    return spec.isUnpartitioned() ? files.newOutputFile() : files.newOutputFile(spec, partition);
-  }
-
   static OutputFileFactory outputFiles(Table table, int specId, String kind) {
     return OutputFileFactory.builderFor(table, specId, System.currentTimeMillis())
         .format(FileFormat.PARQUET)
@@ -587,7 +572,7 @@ final class DataCompaction {
     /** Writes a row; returns its location for {@link DataFileRewrite#newLocations}. */
     long write(Record row) {
       if (current == null) {
-        var file = newOutputFile(files, spec, partition);
+        var file = ParquetRows.newOutputFile(files, spec, partition);
         outputs.locations.add(file.encryptingOutputFile().location());
         current = ParquetRows.dataWriter(table, file, spec, partition);
         output = outputs.files.size();

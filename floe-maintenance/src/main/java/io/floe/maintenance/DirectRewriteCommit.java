@@ -293,7 +293,7 @@ final class DirectRewriteCommit {
       carried.add(
           ParquetRows.writePositionDeletes(
               table,
-              DataCompaction.newOutputFile(files, spec, file.partition()),
+              ParquetRows.newOutputFile(files, spec, file.partition()),
               spec,
               file.partition(),
               new TreeMap<>(Map.of(file.location(), positions))));

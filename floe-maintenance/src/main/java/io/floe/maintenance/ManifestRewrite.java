@@ -1,6 +1,7 @@
 package io.floe.maintenance;
 
 import io.floe.core.catalog.Scans;
+import io.floe.core.catalog.TableFiles;
 import java.util.Map;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Snapshot;
@@ -31,9 +32,7 @@ final class ManifestRewrite {
         .rewriteManifests()
         .scanManifestsWith(Scans.callerThread())
         // A key that outlives the file object: manifest readers reuse their records.
-        .clusterBy(
-            file ->
-                file.specId() + "/" + specs.get(file.specId()).partitionToPath(file.partition()))
+        .clusterBy(file -> TableFiles.partitionKey(specs, file))
         .commit();
     table.refresh();
     int after = table.currentSnapshot().allManifests(table.io()).size();

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Predicate;
+import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileContent;
@@ -170,6 +171,15 @@ public final class TableFiles {
       }
     }
     return new TableFiles(data, deletes, byDataFile);
+  }
+
+  /**
+   * A key naming a file's spec and partition, the same for every file of one partition of one spec:
+   * for grouping files by partition (a string, so that it outlives the file objects manifest
+   * readers reuse).
+   */
+  public static String partitionKey(Map<Integer, PartitionSpec> specs, ContentFile<?> file) {
+    return file.specId() + "/" + specs.get(file.specId()).partitionToPath(file.partition());
   }
 
   /**

@@ -2,6 +2,7 @@ package io.floe.core.writer;
 
 import static java.util.Objects.requireNonNull;
 
+import io.floe.core.catalog.TableFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -20,7 +21,6 @@ import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.encryption.EncryptedOutputFile;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.OutputFileFactory;
@@ -165,8 +165,7 @@ final class CommitFiles {
         throw new IllegalStateException(
             "Cannot write position deletes for " + entry.getKey() + ": not a live data file");
       }
-      PartitionSpec spec = table.specs().get(file.specId());
-      String partition = file.specId() + "/" + spec.partitionToPath(file.partition());
+      String partition = TableFiles.partitionKey(table.specs(), file);
       partitionFiles.putIfAbsent(partition, file);
       byPartition
           .computeIfAbsent(partition, p -> new TreeMap<>())
@@ -179,20 +178,13 @@ final class CommitFiles {
       StructLike partition = spec.isUnpartitioned() ? null : file.partition();
       deleteFiles.add(
           ParquetRows.writePositionDeletes(
-              table, newOutputFile(spec, partition), spec, partition, entry.getValue()));
+              table,
+              ParquetRows.newOutputFile(fileFactory, spec, partition),
+              spec,
+              partition,
+              entry.getValue()));
     }
     return deleteFiles;
-  }
-
-  /**
-   * A new file of the partition. Iceberg joins the data directory, the partition path and the name
-   * with slashes, so an unpartitioned file takes the factory's plain name rather than {@code
-   * data//name}, which object storage keeps as written.
-   */
-  private EncryptedOutputFile newOutputFile(PartitionSpec spec, StructLike partition) {
-    return spec.isUnpartitioned()
-        ? fileFactory.newOutputFile()
-        : fileFactory.newOutputFile(spec, partition);
   }
 
   /** The data file of one partition that a commit writes, and the keys of its rows in order. */
@@ -201,7 +193,9 @@ final class CommitFiles {
     private final List<Object> keys = new ArrayList<>();
 
     PartitionFile(PartitionSpec spec, StructLike partition) {
-      this.writer = ParquetRows.dataWriter(table, newOutputFile(spec, partition), spec, partition);
+      this.writer =
+          ParquetRows.dataWriter(
+              table, ParquetRows.newOutputFile(fileFactory, spec, partition), spec, partition);
     }
 
     void write(Record row, Object key) {

@@ -123,6 +123,17 @@ public final class ParquetRows {
     return writer.toDeleteFile();
   }
 
+  /**
+   * A new file of the partition. Iceberg's location of a partition's file joins the data directory,
+   * the partition path and the name with slashes, so a file of an unpartitioned spec would be
+   * {@code data//name}: a key object storage keeps as written and a listing may not give back
+   * (orphan removal would take the file for an orphan). Such a file takes the factory's plain name.
+   */
+  public static EncryptedOutputFile newOutputFile(
+      OutputFileFactory files, PartitionSpec spec, StructLike partition) {
+    return spec.isUnpartitioned() ? files.newOutputFile() : files.newOutputFile(spec, partition);
+  }
+
   /** The projection plus Iceberg's {@code _pos} metadata column, last. */
   public static Schema withPosition(Schema projection) {
     List<Types.NestedField> fields = new ArrayList<>(projection.columns());

@@ -2,13 +2,13 @@ package io.floe.core.writer;
 
 import static java.util.Objects.requireNonNull;
 
+import io.floe.core.catalog.TableFiles;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.PartitionSpec;
@@ -53,7 +53,9 @@ record TidyPlan(List<DataFile> compacted, List<DeleteFile> mergedDeletes) {
     for (DataFile file : state.dataFiles().values()) {
       if (file.fileSizeInBytes() < CdcTableWriter.SMALL_FILE_BYTES
           && !reserved.contains(file.location())) {
-        small.computeIfAbsent(partition(specs, file), p -> new ArrayList<>()).add(file);
+        small
+            .computeIfAbsent(TableFiles.partitionKey(specs, file), p -> new ArrayList<>())
+            .add(file);
       }
     }
     List<DataFile> compacted = new ArrayList<>();
@@ -79,7 +81,9 @@ record TidyPlan(List<DataFile> compacted, List<DeleteFile> mergedDeletes) {
     Map<String, List<DeleteFile>> smallDeletes = new LinkedHashMap<>();
     for (DeleteFile file : state.deleteFiles().values()) {
       if (file.fileSizeInBytes() < CdcTableWriter.SMALL_DELETE_FILE_BYTES) {
-        smallDeletes.computeIfAbsent(partition(specs, file), p -> new ArrayList<>()).add(file);
+        smallDeletes
+            .computeIfAbsent(TableFiles.partitionKey(specs, file), p -> new ArrayList<>())
+            .add(file);
       }
     }
     List<DeleteFile> mergedDeletes = new ArrayList<>();
@@ -89,9 +93,5 @@ record TidyPlan(List<DataFile> compacted, List<DeleteFile> mergedDeletes) {
       }
     }
     return new TidyPlan(compacted, mergedDeletes);
-  }
-
-  private static String partition(Map<Integer, PartitionSpec> specs, ContentFile<?> file) {
-    return file.specId() + "/" + specs.get(file.specId()).partitionToPath(file.partition());
   }
 }
