@@ -31,6 +31,9 @@ record TidyPlan(List<DataFile> compacted, List<DeleteFile> mergedDeletes) {
     mergedDeletes = List.copyOf(requireNonNull(mergedDeletes, "mergedDeletes is null"));
   }
 
+  /** A small file joins a compaction when it has at most this many times the smaller ones' rows. */
+  private static final int TIER_RATIO = 2;
+
   /**
    * Plans the tidying of the table's files, partition by partition (an unpartitioned table is one
    * partition):
@@ -38,8 +41,12 @@ record TidyPlan(List<DataFile> compacted, List<DeleteFile> mergedDeletes) {
    * <ul>
    *   <li>When more than {@link CdcTableWriter#SMALL_FILES_TO_COMPACT} data files of a partition
    *       are smaller than {@link CdcTableWriter#SMALL_FILE_BYTES}, the live rows of the smallest
-   *       of them are rewritten into this commit's data files; up to {@link
-   *       CdcTableWriter#COMPACTION_BYTES} over all partitions.
+   *       of them are rewritten into this commit's data files: the two with fewest rows, and then
+   *       each next one with at most twice the rows of those taken together; up to {@link
+   *       CdcTableWriter#COMPACTION_BYTES} over all partitions. Tiered so: a file that grew from
+   *       merges is rewritten again only once the smaller ones add up to half its rows, so a row is
+   *       rewritten a few times while its file grows to the small-file limit, not every few commits
+   *       (which made the writer's cost grow with the table's small rows).
    *   <li>When more than {@link CdcTableWriter#DELETE_FILES_TO_MERGE} position-delete files of a
    *       partition, counting this commit's, are smaller than {@link
    *       CdcTableWriter#SMALL_DELETE_FILE_BYTES}, they are merged with this commit's deletes,
@@ -64,13 +71,17 @@ record TidyPlan(List<DataFile> compacted, List<DeleteFile> mergedDeletes) {
       if (files.size() <= CdcTableWriter.SMALL_FILES_TO_COMPACT) {
         continue;
       }
-      files.sort(Comparator.comparingLong(DataFile::fileSizeInBytes));
+      files.sort(Comparator.comparingLong(DataFile::recordCount));
       int taken = 0;
+      long takenRows = 0;
       for (DataFile file : files) {
-        if (bytes + file.fileSizeInBytes() > CdcTableWriter.COMPACTION_BYTES && taken > 1) {
+        if (taken > 1
+            && (bytes + file.fileSizeInBytes() > CdcTableWriter.COMPACTION_BYTES
+                || file.recordCount() > TIER_RATIO * takenRows)) {
           break;
         }
         bytes += file.fileSizeInBytes();
+        takenRows += file.recordCount();
         compacted.add(file);
         taken++;
       }
