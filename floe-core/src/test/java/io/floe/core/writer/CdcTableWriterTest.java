@@ -212,8 +212,8 @@ class CdcTableWriterTest {
   }
 
   /**
-   * Tidying is size-tiered: a table that gets one row a commit keeps at most a few small files, and
-   * a row is rewritten a few times as its file grows, not once every few commits (about 11,000
+   * Tidying is tiered by rows: a table that gets one row a commit keeps at most a few small files,
+   * and a row is rewritten a few times as its file grows, not once every few commits (8,850
    * rewritten rows over these 300 commits when each compaction took every small file).
    */
   @Test
