@@ -85,7 +85,7 @@ public final class ParquetRows {
   /**
    * Writes a position-delete file of the given partition that deletes {@code positions} (by data
    * file location). It holds them in the order Iceberg requires, by location and then position,
-   * each position once. Parses Hadoop's default configuration, as {@link #dataWriter} does.
+   * each position once.
    *
    * @param partition the partition of the data files, or null for an unpartitioned spec
    */
@@ -95,21 +95,18 @@ public final class ParquetRows {
       PartitionSpec spec,
       StructLike partition,
       SortedMap<String, ? extends Collection<Long>> positions) {
-    PositionDeleteWriter<Record> writer;
-    try {
-      writer =
-          Parquet.writeDeletes(file)
-              .withSpec(spec)
-              .withPartition(partition)
-              .setAll(table.properties())
-              // Full bounds of file_path: a file of one data file's deletes names that file.
-              .metricsConfig(MetricsConfig.forPositionDelete())
-              .createWriterFunc(GenericParquetWriter::create)
-              .overwrite()
-              .buildPositionWriter();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    PositionDeleteWriter<Record> writer =
+        withoutHadoopDefaults(
+            () ->
+                Parquet.writeDeletes(file)
+                    .withSpec(spec)
+                    .withPartition(partition)
+                    .setAll(table.properties())
+                    // Full bounds of file_path: a file of one data file's deletes names that file.
+                    .metricsConfig(MetricsConfig.forPositionDelete())
+                    .createWriterFunc(GenericParquetWriter::create)
+                    .overwrite()
+                    .buildPositionWriter());
     PositionDelete<Record> delete = PositionDelete.create();
     try (writer) {
       for (Map.Entry<String, ? extends Collection<Long>> entry : positions.entrySet()) {
@@ -150,29 +147,91 @@ public final class ParquetRows {
    * A writer of one data file of the table, in the table's schema and with its properties and
    * metrics configuration.
    *
-   * <p>Each writer parses Hadoop's default configuration (core-default.xml, about 5 ms): Iceberg's
-   * Parquet writer creates a new Hadoop {@code Configuration} for every file that is not a {@code
-   * HadoopOutputFile} and takes none from its caller (apache/iceberg#10180). A {@code
-   * HadoopOutputFile} would reuse one, but it writes through Hadoop's file system layer instead of
-   * the table's FileIO (on the local file system: checksum side files, or {@code chmod} processes
-   * for every file without Hadoop's native library; on S3: no S3FileIO), so Floe pays the parse.
-   *
    * @param partition the file's partition, or null for an unpartitioned spec
    */
   public static DataWriter<Record> dataWriter(
       Table table, EncryptedOutputFile file, PartitionSpec spec, StructLike partition) {
+    return withoutHadoopDefaults(
+        () ->
+            Parquet.writeData(file)
+                .schema(table.schema())
+                .withSpec(spec)
+                .withPartition(partition)
+                .setAll(table.properties())
+                .metricsConfig(MetricsConfig.forTable(table))
+                .createWriterFunc(GenericParquetWriter::create)
+                .overwrite()
+                .build());
+  }
+
+  /** Builds a Parquet writer: {@link #withoutHadoopDefaults}. */
+  @FunctionalInterface
+  interface WriterBuild<T> {
+    T build() throws IOException;
+  }
+
+  /**
+   * Builds a Parquet writer without parsing Hadoop's XML defaults. Iceberg's Parquet writer creates
+   * a new Hadoop {@code Configuration} for every file that is not a {@code HadoopOutputFile} and
+   * takes none from its caller (apache/iceberg#10180); its first use parses core-default.xml from
+   * the class path, 3 to 5 ms, which was a quarter of the CPU time of a CDC writer committing ten
+   * times a second. A {@code HadoopOutputFile} would reuse a configuration, but it writes through
+   * Hadoop's file system layer instead of the table's FileIO (checksum side files on the local file
+   * system, no S3FileIO on S3).
+   *
+   * <p>The configuration finds its XML resources through the thread's context class loader, which
+   * is one that hides Hadoop's XML files ({@code core-default.xml}, ...) while the writer is built
+   * (it finds every other class and resource as before). The writer reads none of their settings:
+   * Parquet's come from the table's properties, with Parquet's defaults in code, and the files are
+   * byte for byte those written with Hadoop's defaults parsed ({@code ParquetRowsTest}).
+   */
+  static <T> T withoutHadoopDefaults(WriterBuild<T> build) {
+    Thread thread = Thread.currentThread();
+    ClassLoader before = thread.getContextClassLoader();
+    thread.setContextClassLoader(WITHOUT_HADOOP_DEFAULTS);
     try {
-      return Parquet.writeData(file)
-          .schema(table.schema())
-          .withSpec(spec)
-          .withPartition(partition)
-          .setAll(table.properties())
-          .metricsConfig(MetricsConfig.forTable(table))
-          .createWriterFunc(GenericParquetWriter::create)
-          .overwrite()
-          .build();
+      return build.build();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } finally {
+      thread.setContextClassLoader(before);
+    }
+  }
+
+  private static final ClassLoader WITHOUT_HADOOP_DEFAULTS =
+      new WithoutHadoopDefaults(ParquetRows.class.getClassLoader());
+
+  /**
+   * Finds what its parent finds, except Hadoop's XML configuration files: {@code core-default.xml}
+   * and {@code core-site.xml}, and those other Hadoop classes add to every configuration once they
+   * are loaded ({@code hdfs-default.xml}, {@code mapred-site.xml}, ...).
+   */
+  static final class WithoutHadoopDefaults extends ClassLoader {
+    static {
+      registerAsParallelCapable();
+    }
+
+    WithoutHadoopDefaults(ClassLoader parent) {
+      super(parent);
+    }
+
+    private static boolean hidden(String name) {
+      return name.indexOf('/') < 0 && (name.endsWith("-default.xml") || name.endsWith("-site.xml"));
+    }
+
+    @Override
+    public java.net.URL getResource(String name) {
+      return hidden(name) ? null : super.getResource(name);
+    }
+
+    @Override
+    public java.util.Enumeration<java.net.URL> getResources(String name) throws IOException {
+      return hidden(name) ? java.util.Collections.emptyEnumeration() : super.getResources(name);
+    }
+
+    @Override
+    public java.io.InputStream getResourceAsStream(String name) {
+      return hidden(name) ? null : super.getResourceAsStream(name);
     }
   }
 }
