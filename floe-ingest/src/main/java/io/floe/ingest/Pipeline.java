@@ -354,6 +354,17 @@ public final class Pipeline implements AutoCloseable {
 
   private void unregisterWriters() {
     for (TableSink sink : sinks.values()) {
+      try {
+        // What was not committed is delivered again at the next start.
+        sink.writer.discard();
+      } catch (RuntimeException e) {
+        LOG.warn(
+            "Pipeline {}: cannot delete the files written for table {}'s uncommitted batch; table"
+                + " maintenance's orphan removal deletes them",
+            config.name(),
+            sink.writer.table().name(),
+            e);
+      }
       if (sink.writer instanceof CdcTableWriter cdc) {
         writers.unregister(cdc);
       }

@@ -6,7 +6,6 @@ import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,21 +13,17 @@ import java.util.OptionalLong;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.OverwriteFiles;
-import org.apache.iceberg.PartitionKey;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.SnapshotUpdate;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.InternalRecordWrapper;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.expressions.Expressions;
-import org.apache.iceberg.io.DataWriter;
-import org.apache.iceberg.io.OutputFileFactory;
 
 /**
- * Appends rows to an Iceberg table (partitioned or not) in batches: each commit writes one Parquet
- * data file per partition of the batch and appends them in one snapshot carrying the summary. No
- * key index, no deletes: the writer of event tables, whose memory is the pending batch only.
+ * Appends rows to an Iceberg table (partitioned or not) in batches: each batch is one Parquet data
+ * file per partition, written on a background thread as rows come ({@link BackgroundDataFiles}),
+ * and each commit appends the batch's files in one snapshot carrying the summary. No key index, no
+ * deletes: the writer of event tables, whose memory is the rows not written yet (a few thousand).
  *
  * <p>Compaction of its small files is left to table maintenance, which commits directly beside
  * appends (they never conflict). Not thread-safe. After a failed commit the writer refuses further
@@ -37,19 +32,18 @@ import org.apache.iceberg.io.OutputFileFactory;
 public final class AppendTableWriter implements TableWriter {
   private final Table table;
   private final Schema schema;
-  private final PartitionSpec spec;
-  private final OutputFileFactory fileFactory;
   private final CommitPolicy policy;
-  private final List<Record> pending = new ArrayList<>();
+  private final BackgroundDataFiles files;
+  private long pending;
   private boolean truncate;
-  private boolean broken;
+  private volatile boolean broken;
 
   private AppendTableWriter(Table table) {
     this.table = requireNonNull(table, "table is null");
     this.schema = table.schema();
-    this.spec = table.spec();
     this.policy = new CommitPolicy(table.name());
-    this.fileFactory = ParquetRows.outputFiles(table);
+    this.files =
+        new BackgroundDataFiles(table, schema, table.spec(), ParquetRows.outputFiles(table));
   }
 
   /** A writer of the table's current schema and partition spec. */
@@ -70,7 +64,8 @@ public final class AppendTableWriter implements TableWriter {
   @Override
   public void upsert(Record row, BitSet unchanged) {
     checkUsable();
-    pending.add(requireNonNull(row, "row is null"));
+    files.add(requireNonNull(row, "row is null"));
+    pending++;
   }
 
   @Override
@@ -88,13 +83,14 @@ public final class AppendTableWriter implements TableWriter {
   @Override
   public void truncate() {
     checkUsable();
-    pending.clear();
+    files.discard();
+    pending = 0;
     truncate = true;
   }
 
   @Override
   public long pendingChanges() {
-    return pending.size();
+    return pending;
   }
 
   @Override
@@ -106,7 +102,7 @@ public final class AppendTableWriter implements TableWriter {
   public Optional<CdcTableWriter.CommitResult> commit(Map<String, String> summary) {
     requireNonNull(summary, "summary is null");
     checkUsable();
-    if (pending.isEmpty() && !truncate) {
+    if (pending == 0 && !truncate) {
       return Optional.empty();
     }
     return Optional.of(commitSnapshot(summary));
@@ -124,7 +120,7 @@ public final class AppendTableWriter implements TableWriter {
     List<DataFile> written = new ArrayList<>();
     boolean commitCalled = false;
     try {
-      written.addAll(writeFiles());
+      written.addAll(files.finish());
       SnapshotUpdate<?> update;
       if (truncate) {
         OverwriteFiles overwrite =
@@ -146,8 +142,8 @@ public final class AppendTableWriter implements TableWriter {
       }
       throw policy.error(e);
     }
-    int rows = pending.size();
-    pending.clear();
+    int rows = Math.toIntExact(pending);
+    pending = 0;
     truncate = false;
     OptionalLong snapshot =
         table.currentSnapshot() == null
@@ -155,46 +151,6 @@ public final class AppendTableWriter implements TableWriter {
             : OptionalLong.of(table.currentSnapshot().snapshotId());
     return new CdcTableWriter.CommitResult(
         snapshot, rows, 0, 0, 0, 0, false, System.nanoTime() - started);
-  }
-
-  /** One data file per partition of the pending rows, in arrival order within each. */
-  private List<DataFile> writeFiles() {
-    if (pending.isEmpty()) {
-      return List.of();
-    }
-    Map<PartitionKey, List<Record>> partitions = new LinkedHashMap<>();
-    if (spec.isUnpartitioned()) {
-      partitions.put(null, pending);
-    } else {
-      PartitionKey key = new PartitionKey(spec, schema);
-      InternalRecordWrapper wrapper = new InternalRecordWrapper(schema.asStruct());
-      for (Record row : pending) {
-        key.partition(wrapper.wrap(row));
-        partitions.computeIfAbsent(key.copy(), ignored -> new ArrayList<>()).add(row);
-      }
-    }
-    List<DataFile> files = new ArrayList<>();
-    try {
-      for (Map.Entry<PartitionKey, List<Record>> partition : partitions.entrySet()) {
-        PartitionKey key = partition.getKey();
-        DataWriter<Record> writer =
-            ParquetRows.dataWriter(
-                table,
-                key == null ? fileFactory.newOutputFile() : fileFactory.newOutputFile(spec, key),
-                spec,
-                key);
-        try (writer) {
-          partition.getValue().forEach(writer::write);
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-        files.add(writer.toDataFile());
-      }
-    } catch (RuntimeException e) {
-      delete(files, e);
-      throw e;
-    }
-    return files;
   }
 
   /** Deletes files no commit references, adding a failure to do so to {@code failure}. */
@@ -208,13 +164,19 @@ public final class AppendTableWriter implements TableWriter {
     }
   }
 
+  @Override
+  public void discard() {
+    broken = true;
+    files.discard();
+  }
+
   private void checkUsable() {
     if (broken) {
       throw new FloeException(
           ErrorCode.TABLE_STATE_INVALID,
           "Cannot use the writer of table "
               + table.name()
-              + " after a failed commit; open a new writer");
+              + " after a failed commit or after its batch was discarded; open a new writer");
     }
   }
 }

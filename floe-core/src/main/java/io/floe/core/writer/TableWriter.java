@@ -63,6 +63,12 @@ public interface TableWriter {
    */
   CdcTableWriter.CommitResult checkpoint(Map<String, String> summary);
 
+  /**
+   * Drops the pending batch, for a writer given up without a commit (a pipeline that stops):
+   * deletes the files written for it so far. Thread-safe, unlike the rest of the writer.
+   */
+  default void discard() {}
+
   /** Turns tidying of small files in the writer's own commits on or off, where it has any. */
   default void setCompactionEnabled(boolean enabled) {}
 
