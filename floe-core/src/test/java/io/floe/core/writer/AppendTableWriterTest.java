@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
-import io.floe.core.catalog.FloeCatalog;
-import io.floe.core.config.CatalogConfig;
-import io.floe.core.config.WarehouseConfig;
+import io.floe.core.catalog.LocalCatalog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -23,7 +21,6 @@ import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.IcebergGenerics;
@@ -33,10 +30,9 @@ import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.types.Types;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class AppendTableWriterTest {
   private static final Schema SCHEMA =
@@ -48,25 +44,21 @@ class AppendTableWriterTest {
   private static final int ROWS =
       BackgroundDataFiles.CHUNK_ROWS * (BackgroundDataFiles.MAX_CHUNKS_AHEAD + 3) + 17;
 
-  @TempDir Path warehouse;
+  @RegisterExtension final LocalCatalog local = new LocalCatalog("raw");
+  private Path warehouse;
   private JdbcCatalog catalog;
   private Table table;
 
   @BeforeEach
   void setUp() {
-    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
-    catalog.createNamespace(Namespace.of("raw"));
+    warehouse = local.warehouse();
+    catalog = local.catalog();
     table =
         catalog.createTable(
             TableIdentifier.of("raw", "events"),
             SCHEMA,
             PartitionSpec.builderFor(SCHEMA).identity("kind").build(),
             Map.of("format-version", "2"));
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    catalog.close();
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
 import io.floe.core.catalog.FloeCatalog;
+import io.floe.core.catalog.LocalCatalog;
 import io.floe.core.config.CatalogConfig;
 import io.floe.core.config.WarehouseConfig;
 import java.io.IOException;
@@ -30,7 +31,6 @@ import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.IcebergGenerics;
@@ -44,10 +44,9 @@ import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.types.Types;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * How a writer's commit fails and when it is attempted again ({@link CommitPolicy}), on a real
@@ -62,25 +61,21 @@ class CdcTableWriterFailureTest {
               Types.NestedField.optional(2, "name", Types.StringType.get())),
           Set.of(1));
 
-  @TempDir Path warehouse;
+  @RegisterExtension final LocalCatalog local = new LocalCatalog("raw");
+  private Path warehouse;
   private JdbcCatalog catalog;
   private Table table;
 
   @BeforeEach
   void setUp() {
-    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
-    catalog.createNamespace(Namespace.of("raw"));
+    warehouse = local.warehouse();
+    catalog = local.catalog();
     table =
         catalog.createTable(
             ID,
             SCHEMA,
             PartitionSpec.unpartitioned(),
             Map.of("format-version", "2", "commit.manifest.min-count-to-merge", "10"));
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    catalog.close();
   }
 
   @Test

@@ -2,9 +2,7 @@ package io.floe.core.writer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.floe.core.catalog.FloeCatalog;
-import io.floe.core.config.CatalogConfig;
-import io.floe.core.config.WarehouseConfig;
+import io.floe.core.catalog.LocalCatalog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +15,6 @@ import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Namespace;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
@@ -30,10 +27,9 @@ import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ParquetRowsTest {
   private static final Schema SCHEMA =
@@ -43,25 +39,21 @@ class ParquetRowsTest {
           Types.NestedField.optional(3, "price", Types.DecimalType.of(10, 2)),
           Types.NestedField.optional(4, "at", Types.TimestampType.withZone()));
 
-  @TempDir Path warehouse;
+  @RegisterExtension final LocalCatalog local = new LocalCatalog("raw");
+  private Path warehouse;
   private JdbcCatalog catalog;
   private Table table;
 
   @BeforeEach
   void setUp() {
-    catalog = FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
-    catalog.createNamespace(Namespace.of("raw"));
+    warehouse = local.warehouse();
+    catalog = local.catalog();
     table =
         catalog.createTable(
             TableIdentifier.of("raw", "t"),
             SCHEMA,
             PartitionSpec.unpartitioned(),
             Map.of("format-version", "2", "write.parquet.compression-codec", "zstd"));
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    catalog.close();
   }
 
   @Test
