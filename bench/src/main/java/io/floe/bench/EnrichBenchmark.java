@@ -52,20 +52,24 @@ import org.apache.kafka.clients.producer.RecordMetadata;
  * Enrichment against a live reference table: a Kafka stream of clicks consumed by two pipelines in
  * the same run, one writing the records as they are and one enriching each with three columns of a
  * reference table of {@code products} rows (default 1,000,000) that receives 100 updates a second
- * (ten commits of ten rows) all along. Prints the enriched pipeline's records/s against the plain
- * one's (median of the runs, target at least 0.7), and the lag from each reference commit to the
- * first commit of enriched rows that used it (p50, p99): the reference snapshot a commit's rows
- * were enriched with is in its snapshot summary.
+ * all along, in {@code reference-commits} commits a second (default 1: a CDC pipeline at the
+ * default commit interval of 1 s commits a source's changes once a second; 10 is ten commits of ten
+ * rows). Prints the enriched pipeline's records/s against the plain one's (median of the runs,
+ * target at least 0.7), and the lag from each reference commit to the first commit of enriched rows
+ * that used it (p50, p99): the reference snapshot a commit's rows were enriched with is in its
+ * snapshot summary.
  *
  * <p>The enriched pipeline's lookup index has {@value #MEMORY_MB} MB, where the reference's rows
  * fit on the heap; a third pipeline, {@code spilled}, enriches with {@value #SPILLED_MEMORY_MB} MB,
  * where most lookups read RocksDB (a reference four times larger than its memory), and its ratio is
  * printed too.
  *
- * <p>{@code bench/run.sh enrich [events=300000] [products=1000000] [repeats=3]}
+ * <p>{@code bench/run.sh enrich [events=300000] [products=1000000] [repeats=3]
+ * [reference-commits=1]}
  */
 public final class EnrichBenchmark {
   private static final double TARGET_RATIO = 0.7;
+  private static final int UPDATES_PER_SECOND = 100;
   private static final int MEMORY_MB = 256;
   private static final int SPILLED_MEMORY_MB = 64;
   private static final Duration COMMIT_INTERVAL = Duration.ofMillis(500);
@@ -86,6 +90,14 @@ public final class EnrichBenchmark {
     long events = Bench.argument(args, 0, 300_000);
     int products = (int) Bench.argument(args, 1, 1_000_000);
     int repeats = (int) Bench.argument(args, 2, 3);
+    int referenceCommits = (int) Bench.argument(args, 3, 1);
+    if (referenceCommits < 1 || referenceCommits > UPDATES_PER_SECOND) {
+      throw new IllegalArgumentException(
+          "reference-commits must be between 1 and "
+              + UPDATES_PER_SECOND
+              + " a second, not "
+              + referenceCommits);
+    }
     Path scratch = Files.createTempDirectory("floe-bench-enrich-");
     try (KafkaBroker broker = KafkaBroker.start(scratch.resolve("kafka"));
         JdbcCatalog catalog =
@@ -120,7 +132,7 @@ public final class EnrichBenchmark {
       for (int run = 0; run <= repeats; run++) {
         boolean counted = run > 0;
         // The reference changes all along, for both pipelines: the machine is as busy in each.
-        ReferenceUpdates updates = ReferenceUpdates.start(writer, products);
+        ReferenceUpdates updates = ReferenceUpdates.start(writer, products, referenceCommits);
         try {
           double plainRate = consume(catalog, broker, scratch, events, run, "plain", 0);
           double enrichedRate =
@@ -150,11 +162,14 @@ public final class EnrichBenchmark {
       double ratio = enrichedMedian / plainMedian;
       double[] lagValues = lags.stream().mapToDouble(Double::doubleValue).toArray();
       Bench.result(
-          "enrich events=%d reference_rows=%d reference_updates_per_s=100 repeats=%d plain:"
+          "enrich events=%d reference_rows=%d reference_updates_per_s=%d reference_commits_per_s=%d"
+              + " repeats=%d plain:"
               + " records_per_s=%.0f enriched (memory %d MB): records_per_s=%.0f"
               + " enriched/plain=%.3f target>=%.2f %s",
           events,
           products,
+          UPDATES_PER_SECOND,
+          referenceCommits,
           repeats,
           plainMedian,
           MEMORY_MB,
@@ -355,25 +370,27 @@ public final class EnrichBenchmark {
     return Bench.median(values.stream().mapToDouble(Double::doubleValue).toArray());
   }
 
-  /** Ten commits a second of ten updated reference rows each, in the background. */
+  /** 100 updated reference rows a second, in {@code perSecond} commits, in the background. */
   private static final class ReferenceUpdates {
     private final CdcTableWriter writer;
     private final int products;
+    private final int perSecond;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
     private final AtomicReference<RuntimeException> failure = new AtomicReference<>();
     private final java.util.concurrent.atomic.AtomicLong commits =
         new java.util.concurrent.atomic.AtomicLong();
 
-    private ReferenceUpdates(CdcTableWriter writer, int products) {
+    private ReferenceUpdates(CdcTableWriter writer, int products, int perSecond) {
       this.writer = writer;
       this.products = products;
+      this.perSecond = perSecond;
       this.thread = new Thread(this::run, "reference-updates");
       this.thread.setDaemon(true);
     }
 
-    static ReferenceUpdates start(CdcTableWriter writer, int products) {
-      ReferenceUpdates updates = new ReferenceUpdates(writer, products);
+    static ReferenceUpdates start(CdcTableWriter writer, int products, int perSecond) {
+      ReferenceUpdates updates = new ReferenceUpdates(writer, products, perSecond);
       updates.thread.start();
       return updates;
     }
@@ -387,8 +404,8 @@ public final class EnrichBenchmark {
       int version = 1;
       try {
         while (running.get()) {
-          long next = System.nanoTime() + 100_000_000L;
-          for (int i = 0; i < 10; i++) {
+          long next = System.nanoTime() + 1_000_000_000L / perSecond;
+          for (int i = 0; i < UPDATES_PER_SECOND / perSecond; i++) {
             writer.upsert(product(random.nextInt(products), version, random), null);
           }
           writer.commit(Map.of());
