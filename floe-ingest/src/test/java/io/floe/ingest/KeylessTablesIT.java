@@ -194,6 +194,10 @@ class KeylessTablesIT {
             IcebergGenerics.read(catalog.loadTable(identifier)).build()) {
           for (Record record : records) {
             assertThat(record.getField(ChangeLog.COMMITTED_AT)).isNotNull();
+            // The source's position, key=value pairs without the summary's prefix.
+            assertThat((String) record.getField(ChangeLog.POSITION))
+                .matches("[\\w.-]+=\\S*( [\\w.-]+=\\S*)*")
+                .doesNotContain("floe.source.");
             lake.add(
                 record.getField(ChangeLog.OPERATION)
                     + " "
