@@ -57,6 +57,13 @@ public final class LocalCatalog implements BeforeEachCallback, AfterEachCallback
     return catalog;
   }
 
+  /**
+   * Another catalog over the same warehouse, as a second process opens it; the caller closes it.
+   */
+  public JdbcCatalog openAnother() {
+    return FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults());
+  }
+
   /** The warehouse's directory. */
   public Path warehouse() {
     return warehouse;

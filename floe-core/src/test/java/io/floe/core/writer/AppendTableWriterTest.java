@@ -21,14 +21,12 @@ import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.io.OutputFile;
-import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,17 +43,13 @@ class AppendTableWriterTest {
       BackgroundDataFiles.CHUNK_ROWS * (BackgroundDataFiles.MAX_CHUNKS_AHEAD + 3) + 17;
 
   @RegisterExtension final LocalCatalog local = new LocalCatalog("raw");
-  private Path warehouse;
-  private JdbcCatalog catalog;
   private Table table;
 
   @BeforeEach
   void setUp() {
-    warehouse = local.warehouse();
-    catalog = local.catalog();
     table =
-        catalog.createTable(
-            TableIdentifier.of("raw", "events"),
+        local.create(
+            "events",
             SCHEMA,
             PartitionSpec.builderFor(SCHEMA).identity("kind").build(),
             Map.of("format-version", "2"));
@@ -200,7 +194,7 @@ class AppendTableWriterTest {
   }
 
   private List<Path> parquetFilesOnDisk() throws IOException {
-    try (Stream<Path> paths = Files.walk(warehouse)) {
+    try (Stream<Path> paths = Files.walk(local.warehouse())) {
       return paths.filter(path -> path.toString().endsWith(".parquet")).toList();
     }
   }

@@ -5,13 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
-import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.LocalCatalog;
-import io.floe.core.config.CatalogConfig;
-import io.floe.core.config.WarehouseConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,20 +58,18 @@ class CdcTableWriterFailureTest {
           Set.of(1));
 
   @RegisterExtension final LocalCatalog local = new LocalCatalog("raw");
-  private Path warehouse;
-  private JdbcCatalog catalog;
   private Table table;
 
   @BeforeEach
   void setUp() {
-    warehouse = local.warehouse();
-    catalog = local.catalog();
     table =
-        catalog.createTable(
-            ID,
-            SCHEMA,
-            PartitionSpec.unpartitioned(),
-            Map.of("format-version", "2", "commit.manifest.min-count-to-merge", "10"));
+        local
+            .catalog()
+            .createTable(
+                ID,
+                SCHEMA,
+                PartitionSpec.unpartitioned(),
+                Map.of("format-version", "2", "commit.manifest.min-count-to-merge", "10"));
   }
 
   @Test
@@ -178,8 +172,7 @@ class CdcTableWriterFailureTest {
     CdcTableWriter writer = writerOf(failing);
     Map<Long, String> model = contents();
 
-    try (JdbcCatalog elsewhere =
-        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
+    try (JdbcCatalog elsewhere = local.openAnother()) {
       // Folds the five small files into one as it commits: the file of row 3 is gone.
       CdcTableWriter other = CdcTableWriter.open(elsewhere.loadTable(ID));
       io.before =
@@ -202,8 +195,7 @@ class CdcTableWriterFailureTest {
   @Test
   void aBatchThatKeepsConflictingWithOtherCommitsFailsAfterTheBound() {
     commitFiles(2);
-    try (JdbcCatalog elsewhere =
-        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
+    try (JdbcCatalog elsewhere = local.openAnother()) {
       CdcTableWriter other = CdcTableWriter.open(elsewhere.loadTable(ID));
       other.setCompactionEnabled(false);
       // Before each attempt is rejected, another process changes the table's data.

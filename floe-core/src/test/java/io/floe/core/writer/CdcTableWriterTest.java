@@ -5,12 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.floe.core.ErrorCode;
 import io.floe.core.FloeException;
-import io.floe.core.catalog.FloeCatalog;
 import io.floe.core.catalog.LocalCatalog;
-import io.floe.core.config.CatalogConfig;
-import io.floe.core.config.WarehouseConfig;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -52,17 +48,13 @@ class CdcTableWriterTest {
           Set.of(1));
 
   @RegisterExtension final LocalCatalog local = new LocalCatalog("raw");
-  private Path warehouse;
-  private JdbcCatalog catalog;
   private Table table;
 
   @BeforeEach
   void setUp() {
-    warehouse = local.warehouse();
-    catalog = local.catalog();
     table =
-        catalog.createTable(
-            TableIdentifier.of("raw", "t"),
+        local.create(
+            "t",
             SCHEMA,
             PartitionSpec.unpartitioned(),
             Map.of("format-version", "2", "commit.manifest.min-count-to-merge", "10"));
@@ -146,8 +138,8 @@ class CdcTableWriterTest {
   @Test
   void aTableWithoutIdentifierFieldsIsUnsupported() {
     Table keyless =
-        catalog.createTable(
-            TableIdentifier.of("raw", "keyless"),
+        local.create(
+            "keyless",
             new Schema(Types.NestedField.required(1, "id", Types.LongType.get())),
             PartitionSpec.unpartitioned(),
             Map.of("format-version", "2"));
@@ -348,8 +340,7 @@ class CdcTableWriterTest {
       writer.commit(Map.of());
     }
 
-    try (JdbcCatalog elsewhere =
-        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
+    try (JdbcCatalog elsewhere = local.openAnother()) {
       // Folds the five small files into one as it commits: it removes the files of rows 0-49.
       CdcTableWriter other =
           CdcTableWriter.open(elsewhere.loadTable(TableIdentifier.of("raw", "t")));
@@ -411,8 +402,7 @@ class CdcTableWriterTest {
     }
 
     Snapshot takenIn;
-    try (JdbcCatalog elsewhere =
-        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
+    try (JdbcCatalog elsewhere = local.openAnother()) {
       CdcTableWriter other =
           CdcTableWriter.open(elsewhere.loadTable(TableIdentifier.of("raw", "t")));
       other.setCompactionEnabled(false);
@@ -455,8 +445,7 @@ class CdcTableWriterTest {
       writer.commit(Map.of());
     }
     long read = writer.indexFilesRead();
-    try (JdbcCatalog elsewhere =
-        FloeCatalog.open(WarehouseConfig.local(warehouse), CatalogConfig.defaults())) {
+    try (JdbcCatalog elsewhere = local.openAnother()) {
       io.before =
           () ->
               elsewhere
@@ -508,16 +497,16 @@ class CdcTableWriterTest {
    */
   @Test
   void randomizedChangesOfAPartitionedTableMatchAModel() {
-    catalog.dropTable(TableIdentifier.of("raw", "t"));
+    local.catalog().dropTable(TableIdentifier.of("raw", "t"));
     table =
-        catalog.createTable(
-            TableIdentifier.of("raw", "t"),
+        local.create(
+            "t",
             SCHEMA,
             PartitionSpec.builderFor(SCHEMA).bucket("id", 4).truncate("name", 1).build(),
             Map.of("format-version", "2", "commit.manifest.min-count-to-merge", "10"));
     randomizedChanges(
         commit -> {
-          Table other = catalog.loadTable(TableIdentifier.of("raw", "t"));
+          Table other = local.catalog().loadTable(TableIdentifier.of("raw", "t"));
           if (commit == 20) {
             other
                 .updateSpec()

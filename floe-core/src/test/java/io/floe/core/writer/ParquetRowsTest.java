@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.floe.core.catalog.LocalCatalog;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -15,7 +14,6 @@ import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
@@ -24,7 +22,6 @@ import org.apache.iceberg.deletes.PositionDeleteWriter;
 import org.apache.iceberg.encryption.EncryptedFiles;
 import org.apache.iceberg.encryption.EncryptedOutputFile;
 import org.apache.iceberg.io.DataWriter;
-import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,17 +37,13 @@ class ParquetRowsTest {
           Types.NestedField.optional(4, "at", Types.TimestampType.withZone()));
 
   @RegisterExtension final LocalCatalog local = new LocalCatalog("raw");
-  private Path warehouse;
-  private JdbcCatalog catalog;
   private Table table;
 
   @BeforeEach
   void setUp() {
-    warehouse = local.warehouse();
-    catalog = local.catalog();
     table =
-        catalog.createTable(
-            TableIdentifier.of("raw", "t"),
+        local.create(
+            "t",
             SCHEMA,
             PartitionSpec.unpartitioned(),
             Map.of("format-version", "2", "write.parquet.compression-codec", "zstd"));
@@ -137,10 +130,10 @@ class ParquetRowsTest {
 
   private EncryptedOutputFile output(String name) {
     return EncryptedFiles.plainAsEncryptedOutput(
-        table.io().newOutputFile(warehouse.resolve(name).toString()));
+        table.io().newOutputFile(local.warehouse().resolve(name).toString()));
   }
 
   private byte[] bytes(String name) throws IOException {
-    return Files.readAllBytes(warehouse.resolve(name));
+    return Files.readAllBytes(local.warehouse().resolve(name));
   }
 }
