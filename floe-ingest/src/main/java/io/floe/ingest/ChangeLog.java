@@ -30,9 +30,6 @@ public final class ChangeLog {
   /** When the source committed the change. */
   public static final String COMMITTED_AT = "_committed_at";
 
-  /** The prefix of a source's keys in a snapshot summary, left out of {@link #POSITION}. */
-  private static final String SOURCE_PREFIX = "floe.source.";
-
   private ChangeLog() {}
 
   /**
@@ -85,15 +82,17 @@ public final class ChangeLog {
    * A position as text: its summary properties but the connector's offset, {@code key=value} joined
    * by spaces ({@code commit-lsn=23876544 order-lsn=23876100}).
    */
-  private static String withoutPrefix(String key) {
-    return key.startsWith(SOURCE_PREFIX) ? key.substring(SOURCE_PREFIX.length()) : key;
-  }
-
   private static String describe(Map<String, String> summary) {
     return summary.entrySet().stream()
         .filter(entry -> !entry.getKey().endsWith(".offset"))
         .sorted(Map.Entry.comparingByKey())
         .map(entry -> withoutPrefix(entry.getKey()) + "=" + entry.getValue())
         .collect(Collectors.joining(" "));
+  }
+
+  /** A summary key without {@link SourcePosition#SUMMARY_PREFIX}. */
+  private static String withoutPrefix(String key) {
+    String prefix = SourcePosition.SUMMARY_PREFIX;
+    return key.startsWith(prefix) ? key.substring(prefix.length()) : key;
   }
 }

@@ -9,6 +9,9 @@ import java.util.Map;
  * positions are values: immutable and safe to keep.
  */
 public interface SourcePosition {
+  /** The prefix of the keys a position's {@link #summary} has of the source's own. */
+  String SUMMARY_PREFIX = "floe.source.";
+
   /**
    * The snapshot summary properties that record this position in a table's checkpoint (keys of the
    * source's own under {@code floe.source.}); {@link ChangeSource#position} reads them back.

@@ -1,9 +1,13 @@
 package io.floe.core.writer;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URL;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -206,7 +210,7 @@ public final class ParquetRows {
    * and {@code core-site.xml}, and those other Hadoop classes add to every configuration once they
    * are loaded ({@code hdfs-default.xml}, {@code mapred-site.xml}, ...).
    */
-  static final class WithoutHadoopDefaults extends ClassLoader {
+  private static final class WithoutHadoopDefaults extends ClassLoader {
     static {
       registerAsParallelCapable();
     }
@@ -220,17 +224,17 @@ public final class ParquetRows {
     }
 
     @Override
-    public java.net.URL getResource(String name) {
+    public URL getResource(String name) {
       return hidden(name) ? null : super.getResource(name);
     }
 
     @Override
-    public java.util.Enumeration<java.net.URL> getResources(String name) throws IOException {
-      return hidden(name) ? java.util.Collections.emptyEnumeration() : super.getResources(name);
+    public Enumeration<URL> getResources(String name) throws IOException {
+      return hidden(name) ? Collections.emptyEnumeration() : super.getResources(name);
     }
 
     @Override
-    public java.io.InputStream getResourceAsStream(String name) {
+    public InputStream getResourceAsStream(String name) {
       return hidden(name) ? null : super.getResourceAsStream(name);
     }
   }
