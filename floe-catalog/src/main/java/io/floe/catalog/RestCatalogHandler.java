@@ -573,14 +573,25 @@ final class RestCatalogHandler extends Handler.Abstract {
   /**
    * Jetty's own refusals (a malformed request line or URI, before any handler runs) in the spec's
    * error model instead of Jetty's error page.
+   *
+   * <p>Each says {@code Connection: close}: Jetty closes the connection after some of them (a
+   * {@code %00} in the path, for one) without saying so, and a client that pooled the connection
+   * would send its next request into a closed socket and see no answer at all.
    */
   static final class JsonErrors extends ErrorHandler {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
       int status = response.getStatus() < 400 ? 500 : response.getStatus();
       Object reason = request.getAttribute(ErrorHandler.ERROR_MESSAGE);
+      String generic = HttpStatus.getMessage(status);
       String message =
-          "Malformed request: " + (reason == null ? HttpStatus.getMessage(status) : reason);
+          "Malformed request: "
+              + (reason == null ? generic : reason)
+              + (status == 400 && (reason == null || reason.equals(generic))
+                  ? " (the request line, its URI or a header cannot be read: a path may not hold"
+                      + " %00, and must be percent-encoded UTF-8)"
+                  : "");
+      response.getHeaders().put(HttpHeader.CONNECTION, "close");
       ErrorResponse error =
           ErrorResponse.builder()
               .responseCode(status)

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +15,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.iceberg.DataFiles;
@@ -333,6 +337,46 @@ class RestCatalogHostileInputTest {
       assertRefused(
           post("/v1/namespaces/" + segment + "/tables", createTableJson("t")), 400, segment);
     }
+  }
+
+  /**
+   * Jetty refuses these before any handler runs, and closes the connection after a {@code %00}
+   * without being asked to: the answer must say so, or a client that pools connections sends its
+   * next request into the closed socket (the JDK's client hides the header, so this reads it raw).
+   */
+  @Test
+  void refusalsBeforeTheHandlerCloseTheConnectionAndSaySo() throws Exception {
+    for (String segment : List.of("a%00b", "%2E%2E")) {
+      URI server = URI.create(fixture.uri());
+      String body = createTableJson("t");
+      try (Socket socket = new Socket(server.getHost(), server.getPort())) {
+        socket.setSoTimeout(10_000);
+        OutputStream out = socket.getOutputStream();
+        out.write(
+            ("POST /v1/namespaces/"
+                    + segment
+                    + "/tables HTTP/1.1\r\nHost: "
+                    + server.getHost()
+                    + "\r\nAuthorization: Bearer "
+                    + token
+                    + "\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.getBytes(StandardCharsets.UTF_8).length
+                    + "\r\n\r\n"
+                    + body)
+                .getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(answer).as(segment).startsWith("HTTP/1.1 400 ");
+        String headers = answer.substring(0, answer.indexOf("\r\n\r\n")).toLowerCase(Locale.ROOT);
+        assertThat(headers).as(segment).contains("\r\nconnection: close");
+        JsonNode error = JSON.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4));
+        assertThat(error.path("error").path("code").asInt()).as(segment).isEqualTo(400);
+        if (segment.contains("%00")) {
+          assertThat(error.path("error").path("message").asText()).contains("%00");
+        }
+      }
+    }
+    assertUnchanged();
   }
 
   @Test
