@@ -142,6 +142,72 @@ class ReferenceIndexTest {
         .isEqualTo(index.size());
   }
 
+  /**
+   * Decimals come back exact, whatever their size: those of at most 8 bytes are decoded without a
+   * BigInteger, the others by Iceberg's conversion; from the heap and from RocksDB alike.
+   */
+  @Test
+  void decimalsOfEverySizeAndSignComeBackExact() {
+    Schema schema =
+        new Schema(
+            List.of(
+                Types.NestedField.required(1, "id", Types.IntegerType.get()),
+                Types.NestedField.optional(2, "small", Types.DecimalType.of(10, 2)),
+                Types.NestedField.optional(3, "long", Types.DecimalType.of(19, 4)),
+                Types.NestedField.optional(4, "wide", Types.DecimalType.of(38, 10))),
+            Set.of(1));
+    Table decimals = catalog.createTable(TableIdentifier.of("shop", "decimals"), schema);
+    List<BigDecimal[]> expected = new ArrayList<>();
+    for (String[] values :
+        List.of(
+            new String[] {"0.00", "0.0000", "0E-10"},
+            new String[] {"-0.01", "-0.0001", "-1E-10"},
+            new String[] {"1.27", "1.2800", "1.2900000000"},
+            new String[] {"-1.28", "-1.2900", "-1.3000000000"},
+            new String[] {"327.67", "-327.6800", "327.6900000000"},
+            new String[] {
+              "99999999.99", "99999999999999.9999", "9999999999999999999999999999.9999999999"
+            },
+            new String[] {
+              "-99999999.99", "-99999999999999.9999", "-9999999999999999999999999999.9999999999"
+            },
+            new String[] {"21474836.47", "922337203685477.5807", "92233720368547758.0800000000"},
+            new String[] {
+              "-21474836.48", "-922337203685477.5808", "-92233720368547758.0900000000"
+            })) {
+      expected.add(
+          new BigDecimal[] {
+            new BigDecimal(values[0]), new BigDecimal(values[1]), new BigDecimal(values[2])
+          });
+    }
+    CdcTableWriter writer = CdcTableWriter.open(decimals);
+    for (int id = 0; id < expected.size(); id++) {
+      GenericRecord row = GenericRecord.create(schema);
+      row.setField("id", id);
+      row.setField("small", expected.get(id)[0]);
+      row.setField("long", expected.get(id)[1]);
+      row.setField("wide", expected.get(id)[2]);
+      writer.upsert(row, null);
+    }
+    writer.commit(Map.of());
+    for (long memory : new long[] {8L << 20, 0}) {
+      ReferenceIndex index =
+          ReferenceIndex.open(
+              decimals,
+              List.of("id"),
+              List.of("small", "long", "wide"),
+              indexes.resolve("decimals-" + memory),
+              memory,
+              OptionalLong.empty());
+      opened.add(index);
+      for (int id = 0; id < expected.size(); id++) {
+        assertThat(index.lookup(List.of(id)).orElseThrow())
+            .as("row %d with %d bytes of heap", id, memory)
+            .containsExactly((Object[]) expected.get(id));
+      }
+    }
+  }
+
   @Test
   void aRollbackIsReadAgainInFull() {
     CdcTableWriter writer = CdcTableWriter.open(table);
