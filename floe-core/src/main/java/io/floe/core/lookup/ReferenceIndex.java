@@ -724,16 +724,19 @@ public final class ReferenceIndex implements AutoCloseable {
     // The keys the heap does not hold, and where their answers go: read from RocksDB at once.
     List<byte[]> missed = new ArrayList<>();
     List<Integer> missedAt = new ArrayList<>();
+    List<byte[]> encoded = new ArrayList<>(keys.size());
     for (List<Object> key : keys) {
       checkKey(key);
-      byte[] encoded = encodeValues(key, keyFields);
-      ByteBuffer held = heap.get(encoded);
-      if (held != null) {
-        found.add(Optional.of(decodeValues(held)));
+      encoded.add(encodeValues(key, keyFields));
+    }
+    ByteBuffer[] held = heap.getAll(encoded);
+    for (int i = 0; i < held.length; i++) {
+      if (held[i] != null) {
+        found.add(Optional.of(decodeValues(held[i])));
       } else {
         found.add(Optional.empty());
-        missed.add(encoded);
-        missedAt.add(found.size() - 1);
+        missed.add(encoded.get(i));
+        missedAt.add(i);
       }
     }
     if (missed.isEmpty()) {

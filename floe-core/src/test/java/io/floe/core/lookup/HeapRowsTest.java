@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -34,16 +36,24 @@ class HeapRowsTest {
           heap.remove(key);
           model.remove(new String(key, StandardCharsets.ISO_8859_1));
         } else {
-          byte[] expected = model.get(new String(key, StandardCharsets.ISO_8859_1));
-          ByteBuffer held = heap.get(key);
-          if (held != null) {
-            found++;
-            assertThat(expected).as("a row the map does not have").isNotNull();
-            byte[] row = new byte[held.remaining()];
-            held.get(row);
-            assertThat(row).isEqualTo(expected);
-          } else if (budget > 1L << 20) {
-            assertThat(expected).as("a row missing with room for all").isNull();
+          // One key through get, or a batch through getAll (which must answer as get would).
+          List<byte[]> keys = new ArrayList<>(List.of(key));
+          while (action == 9 && keys.size() < 1 + random.nextInt(30)) {
+            keys.add(key(random.nextInt(5_000)));
+          }
+          ByteBuffer[] answers = action == 9 ? heap.getAll(keys) : new ByteBuffer[] {heap.get(key)};
+          for (int i = 0; i < keys.size(); i++) {
+            byte[] expected = model.get(new String(keys.get(i), StandardCharsets.ISO_8859_1));
+            ByteBuffer held = answers[i];
+            if (held != null) {
+              found++;
+              assertThat(expected).as("a row the map does not have").isNotNull();
+              byte[] row = new byte[held.remaining()];
+              held.get(row);
+              assertThat(row).isEqualTo(expected);
+            } else if (budget > 1L << 20) {
+              assertThat(expected).as("a row missing with room for all").isNull();
+            }
           }
         }
         assertThat(heap.bytes()).isLessThanOrEqualTo(budget);
@@ -66,6 +76,24 @@ class HeapRowsTest {
     heap.put(key(1), new byte[] {1, 2, 3});
     assertThat(heap.get(key(1))).isNull();
     assertThat(heap.size()).isZero();
+  }
+
+  /**
+   * A million consecutive int keys, as a reference's ids are, sit at or next to their hash's slot
+   * (with Arrays.hashCode as the hash they had been 52 slots away on average, and each lookup
+   * probed that far).
+   */
+  @Test
+  void consecutiveKeysSitNextToTheirSlots() {
+    HeapRows heap = new HeapRows(512L << 20);
+    for (int id = 0; id < 1_000_000; id++) {
+      heap.put(key(id), new byte[] {(byte) id});
+    }
+    assertThat(heap.size()).isEqualTo(1_000_000);
+    assertThat(heap.meanDisplacement()).isLessThan(1.0);
+    for (int id = 0; id < 1_000_000; id += 997) {
+      assertThat(heap.get(key(id)).get()).isEqualTo((byte) id);
+    }
   }
 
   /** Keys as the index encodes an int: a length, then four bytes, differing in few bits. */
