@@ -50,9 +50,11 @@ final class HeapRows {
   /** The row of {@code key} (a view of the bytes held, from its position on), or null. */
   ByteBuffer get(byte[] key) {
     int slot = find(key, hash(key));
-    if (slot < 0) {
-      return null;
-    }
+    return slot < 0 ? null : use(slot);
+  }
+
+  /** The row at {@code slot} (a view of the bytes held), marked as used for the CLOCK policy. */
+  private ByteBuffer use(int slot) {
     referenced[slot] = true;
     byte[] entry = entries[slot];
     int offset = 4 + keyLength(entry);
@@ -110,10 +112,7 @@ final class HeapRows {
         slot = find(key, keyHashes[i]); // Another key with the same hash: probe on past it.
       }
       if (slot >= 0) {
-        referenced[slot] = true;
-        byte[] entry = entries[slot];
-        int offset = 4 + keyLength(entry);
-        found[i] = ByteBuffer.wrap(entry, offset, entry.length - offset);
+        found[i] = use(slot);
       }
     }
     return found;
